@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "credence",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "credence", targets: ["credence"]),
+        .library(name: "CredenceCore", targets: ["CredenceCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure domain: events, validation, features, scorecard, exports. No I/O.
+        .target(name: "CredenceCore", swiftSettings: strict),
+        // Append-only segmented log of opaque, checksummed records. Knows nothing of events.
+        .target(name: "EventLog", swiftSettings: strict),
+        // Synthetic, seeded event streams for demos, tests and benchmarks.
+        .target(name: "CredenceSynth", dependencies: ["CredenceCore"], swiftSettings: strict),
+        // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
+        .target(name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog"], swiftSettings: strict),
+        .executableTarget(
+            name: "credence",
+            dependencies: [
+                "CredenceEngine", "CredenceCore", "CredenceSynth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore"], swiftSettings: strict),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
+        .testTarget(name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore"], swiftSettings: strict),
+        .testTarget(
+            name: "CredenceEngineTests",
+            dependencies: ["CredenceEngine", "CredenceCore", "EventLog", "CredenceSynth"],
+            swiftSettings: strict
+        ),
+    ]
+)
