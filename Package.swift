@@ -15,16 +15,26 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure domain: events, validation, features, scorecard, exports. No I/O.
         .target(name: "CredenceCore", swiftSettings: strict),
         // Append-only segmented log of opaque, checksummed records. Knows nothing of events.
         .target(name: "EventLog", swiftSettings: strict),
+        // Crypto-shredding: ChaCha20 and a store of per-subject keys that can be destroyed.
+        .target(name: "Shredding", swiftSettings: strict),
+        // Closed monthly snapshots in SQLite: immutable, versioned, queryable per user and month.
+        .target(
+            name: "SnapshotStore",
+            dependencies: ["CredenceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         // Synthetic, seeded event streams for demos, tests and benchmarks.
         .target(name: "CredenceSynth", dependencies: ["CredenceCore"], swiftSettings: strict),
         // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
-        .target(name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog"], swiftSettings: strict),
+        .target(
+            name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore"], swiftSettings: strict),
         .executableTarget(
             name: "credence",
             dependencies: [
@@ -35,6 +45,8 @@ let package = Package(
         ),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
+        .testTarget(name: "ShreddingTests", dependencies: ["Shredding"], swiftSettings: strict),
+        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "CredenceCore"], swiftSettings: strict),
         .testTarget(name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore"], swiftSettings: strict),
         .testTarget(
             name: "CredenceEngineTests",

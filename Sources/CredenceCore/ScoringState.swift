@@ -1,0 +1,193 @@
+/// How events become snapshots: the scoring zone and the allowed lateness.
+public struct ScoringConfiguration: Sendable, Hashable {
+    /// The fixed UTC offset that defines months. Default: `+08:00`.
+    public var offset: UTCOffset = .beijing
+    /// How far behind the largest event time seen an event may be and still count in its month.
+    /// Default: 48 hours.
+    public var allowedLatenessMilliseconds: Int64 = 48 * 3_600_000
+
+    public init(offset: UTCOffset = .beijing, allowedLatenessMilliseconds: Int64 = 48 * 3_600_000) {
+        self.offset = offset
+        self.allowedLatenessMilliseconds = allowedLatenessMilliseconds
+    }
+}
+
+/// Every user's state, the watermark and which months have closed: the pure core of scoring.
+///
+/// Feed accepted events in log order with ``accept(_:)``; when it answers `.rebuildRequired`,
+/// call ``rebuild(userID:erasureCut:survivors:)`` with the user's accepted events after the cut.
+/// Then close what ``monthsReadyToClose(watermark:)`` lists. The same log order gives the
+/// same snapshots, which is what makes replay reproduce the live run byte for byte.
+public struct ScoringState: Sendable {
+    public let configuration: ScoringConfiguration
+    public private(set) var users: [String: UserState] = [:]
+    /// The largest `occurred_at` of any accepted event, erased ones included.
+    public private(set) var maxSeen: Instant?
+    /// The smallest `occurred_at` of any accepted event: months run from its month.
+    public private(set) var minSeen: Instant?
+    /// Months closed so far, ascending.
+    public private(set) var closedMonths: [Month] = []
+    /// Each user's latest closed score, for `previous_score`.
+    private var lastScores: [String: (month: Month, score: Int64)] = [:]
+    private var sortedUserIDs: [String] = []
+    private var newUserIDs: [String] = []
+
+    public init(configuration: ScoringConfiguration = ScoringConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// The watermark of a single ordered input: the largest event time seen minus the allowed lateness.
+    public var watermark: Instant? {
+        maxSeen.map { $0.adding(milliseconds: -configuration.allowedLatenessMilliseconds) }
+    }
+
+    /// Applies an accepted event.
+    public mutating func accept(_ event: Event) -> UserState.ApplyResult {
+        let at = event.occurredAt
+        if maxSeen.map({ at > $0 }) ?? true { maxSeen = at }
+        if minSeen.map({ at < $0 }) ?? true { minSeen = at }
+        if users[event.userID] == nil {
+            newUserIDs.append(event.userID)
+        }
+        return users[event.userID, default: UserState()].apply(event, offset: configuration.offset)
+    }
+
+    /// Resets a user to the history after `erasureCut` and forgets their closed scores.
+    ///
+    /// - Returns: the `score.deleted` record to publish.
+    public mutating func rebuild(userID: String, erasureCut: Instant, survivors: [Event]) -> ScoreChange {
+        var state = UserState(erasureCut: erasureCut)
+        for e in survivors where e.userID == userID {
+            if case .rebuildRequired = state.apply(e, offset: configuration.offset) {
+                // A survivor is after the cut, so a withdrawal among them would have moved the cut
+                // further: the caller passes survivors of the final cut only.
+                continue
+            }
+        }
+        users[userID] = state
+        lastScores[userID] = nil
+        return .deleted(userID: userID, cut: erasureCut)
+    }
+
+    /// The erasure cut of a user, if any.
+    public func erasureCut(of userID: String) -> Instant? {
+        users[userID]?.erasureCut
+    }
+
+    /// The first month of the range (the month of the earliest accepted event).
+    public var firstMonth: Month? {
+        minSeen.map { Month(containing: $0, offset: configuration.offset) }
+    }
+
+    /// Months not yet closed whose end is at or before `watermark` (SCORING.md section 5;
+    /// "passes" read as `watermark >= end(M)`, as a window fires in Flink).
+    public func monthsReadyToClose(watermark: Instant?) -> [Month] {
+        guard let watermark, let first = firstMonth else { return [] }
+        var result = [Month]()
+        var m = first
+        var closedIndex = 0
+        while m.end(offset: configuration.offset) <= watermark {
+            while closedIndex < closedMonths.count, closedMonths[closedIndex] < m { closedIndex += 1 }
+            if closedIndex == closedMonths.count || closedMonths[closedIndex] != m { result.append(m) }
+            m = m.advanced(by: 1)
+        }
+        return result
+    }
+
+    /// At the end of a batch input, every month whose end is at or before the largest event time closes.
+    public func monthsToCloseAtEndOfInput() -> [Month] {
+        monthsReadyToClose(watermark: maxSeen)
+    }
+
+    public func isClosed(_ month: Month) -> Bool {
+        closedMonths.contains(month)
+    }
+
+    /// Computes the snapshot of `month` from the current state and records it as closed.
+    ///
+    /// Calling it again for a closed month recomputes it from the current state (a restatement).
+    /// - Returns: the snapshot and the `score.changed` records of users whose score differs from
+    ///   their previous snapshot's (none for a restatement).
+    public mutating func close(_ month: Month, model: Scorecard) -> (snapshot: Snapshot, changes: [ScoreChanged]) {
+        let restatement = isClosed(month)
+        let snapshot = computeSnapshot(month, model: model)
+        var changes = [ScoreChanged]()
+        if !restatement {
+            let i = closedMonths.firstIndex(where: { $0 > month }) ?? closedMonths.endIndex
+            closedMonths.insert(month, at: i)
+            for e in snapshot.entries {
+                let last = lastScores[e.userID]
+                if let last, last.month > month { continue }  // a month closed out of order: newer one stands
+                if last?.score != e.score {
+                    changes.append(
+                        ScoreChanged(
+                            userID: e.userID, month: month, score: e.score, previous: last,
+                            modelVersion: model.modelVersion, reasons: e.reasons))
+                }
+                lastScores[e.userID] = (month, e.score)
+            }
+        }
+        return (snapshot, changes)
+    }
+
+    /// The snapshot of `month` as of `end(month)` from the current state, without closing it.
+    public mutating func computeSnapshot(_ month: Month, model: Scorecard) -> Snapshot {
+        mergeNewUsers()
+        let t = month.end(offset: configuration.offset)
+        var entries = [SnapshotEntry]()
+        entries.reserveCapacity(sortedUserIDs.count)
+        for id in sortedUserIDs {
+            guard let state = users[id], state.isScored(asOf: t) else { continue }
+            let f = state.features(asOf: t, month: month)
+            let r = model.score(f)
+            entries.append(SnapshotEntry(userID: id, score: r.score, reasons: r.reasons, features: f))
+        }
+        return Snapshot(month: month, modelVersion: model.modelVersion, entries: entries)
+    }
+
+    /// A user's score as of any instant (the "provisional" score), or `nil` when not scored then.
+    public func provisional(userID: String, asOf t: Instant, model: Scorecard) -> (SnapshotEntry, Scorecard.Result)? {
+        guard let state = users[userID], state.isScored(asOf: t) else { return nil }
+        let month = Month(containing: t.adding(milliseconds: -1), offset: configuration.offset)
+        let f = state.features(asOf: t, month: month)
+        let r = model.score(f)
+        return (SnapshotEntry(userID: userID, score: r.score, reasons: r.reasons, features: f), r)
+    }
+
+    /// Drops state no future snapshot can see: called after closing months.
+    public mutating func compact() {
+        guard let last = closedMonths.last else { return }
+        let keep = last.advanced(by: 1)
+        for key in users.keys {
+            users[key]!.compact(keeping: keep, offset: configuration.offset)
+        }
+    }
+
+    private mutating func mergeNewUsers() {
+        guard !newUserIDs.isEmpty else { return }
+        newUserIDs.sort(by: ScoringState.byteOrder)
+        var merged = [String]()
+        merged.reserveCapacity(sortedUserIDs.count + newUserIDs.count)
+        var i = 0
+        var j = 0
+        while i < sortedUserIDs.count, j < newUserIDs.count {
+            if ScoringState.byteOrder(sortedUserIDs[i], newUserIDs[j]) {
+                merged.append(sortedUserIDs[i])
+                i += 1
+            } else {
+                merged.append(newUserIDs[j])
+                j += 1
+            }
+        }
+        merged.append(contentsOf: sortedUserIDs[i...])
+        merged.append(contentsOf: newUserIDs[j...])
+        sortedUserIDs = merged
+        newUserIDs.removeAll(keepingCapacity: true)
+    }
+
+    /// Byte order of UTF-8, as the export's sort requires.
+    @inlinable
+    public static func byteOrder(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+}

@@ -1,0 +1,143 @@
+/// One scored user in a monthly snapshot.
+public struct SnapshotEntry: Sendable, Hashable {
+    public var userID: String
+    public var score: Int64
+    public var reasons: [String]
+    public var features: Features
+
+    public init(userID: String, score: Int64, reasons: [String], features: Features) {
+        self.userID = userID
+        self.score = score
+        self.reasons = reasons
+        self.features = features
+    }
+
+    /// The export line of SCORING.md section 7, without the newline:
+    /// `{"user_id":"u1","month":"2026-11","score":642,"model_version":"default-1","reasons":[...],"features":{...}}`.
+    public func exportLine(month: Month, modelVersion: String) -> String {
+        var out = "{\"user_id\":"
+        out.reserveCapacity(480)
+        JSONText.appendString(userID, to: &out)
+        out += ",\"month\":\"" + month.description + "\",\"score\":" + String(score) + ",\"model_version\":"
+        JSONText.appendString(modelVersion, to: &out)
+        out += ",\"reasons\":"
+        JSONText.appendStringArray(reasons, to: &out)
+        out += ",\"features\":"
+        features.appendJSON(to: &out)
+        out += "}"
+        return out
+    }
+}
+
+/// A closed month: every scored user, sorted by `user_id` in byte order.
+public struct Snapshot: Sendable, Hashable {
+    public var month: Month
+    public var modelVersion: String
+    public var entries: [SnapshotEntry]
+
+    public init(month: Month, modelVersion: String, entries: [SnapshotEntry]) {
+        self.month = month
+        self.modelVersion = modelVersion
+        self.entries = entries
+    }
+
+    /// The whole NDJSON export, one line per user, each ending in a newline.
+    public func export() -> String {
+        var out = ""
+        for e in entries {
+            out += e.exportLine(month: month, modelVersion: modelVersion)
+            out += "\n"
+        }
+        return out
+    }
+}
+
+/// A record for downstream consumers (SCORING.md section 7).
+public enum ScoreChange: Sendable, Hashable {
+    case changed(ScoreChanged)
+    case deleted(userID: String, cut: Instant)
+
+    public var userID: String {
+        switch self {
+        case .changed(let c): return c.userID
+        case .deleted(let u, _): return u
+        }
+    }
+
+    /// The record as one JSON line (no newline), in the spec's key order.
+    public func jsonLine(offset: UTCOffset) -> String {
+        switch self {
+        case .changed(let c):
+            return c.jsonLine(offset: offset)
+        case .deleted(let userID, let cut):
+            let cutText = RFC3339.format(cut, offsetMinutes: offset.minutes)
+            var out = "{\"event_id\":"
+            JSONText.appendString("\(userID)/erased/\(cutText)", to: &out)
+            out += ",\"type\":\"score.deleted\",\"user_id\":"
+            JSONText.appendString(userID, to: &out)
+            out += ",\"occurred_at\":\"" + cutText + "\"}"
+            return out
+        }
+    }
+
+    /// The deterministic `event_id` of the record.
+    public func eventID(offset: UTCOffset) -> String {
+        switch self {
+        case .changed(let c): return "\(c.userID)/\(c.month)/\(c.modelVersion)"
+        case .deleted(let u, let cut): return "\(u)/erased/\(RFC3339.format(cut, offsetMinutes: offset.minutes))"
+        }
+    }
+}
+
+public struct ScoreChanged: Sendable, Hashable {
+    public var userID: String
+    public var month: Month
+    public var score: Int64
+    public var previous: (month: Month, score: Int64)?
+    public var modelVersion: String
+    public var reasons: [String]
+
+    public init(
+        userID: String, month: Month, score: Int64, previous: (month: Month, score: Int64)?, modelVersion: String,
+        reasons: [String]
+    ) {
+        self.userID = userID
+        self.month = month
+        self.score = score
+        self.previous = previous
+        self.modelVersion = modelVersion
+        self.reasons = reasons
+    }
+
+    public static func == (a: ScoreChanged, b: ScoreChanged) -> Bool {
+        a.userID == b.userID && a.month == b.month && a.score == b.score && a.previous?.month == b.previous?.month
+            && a.previous?.score == b.previous?.score && a.modelVersion == b.modelVersion && a.reasons == b.reasons
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(userID)
+        h.combine(month)
+        h.combine(modelVersion)
+    }
+
+    /// `{"event_id":"u1/2026-11/default-1","type":"score.changed",...,"occurred_at":"2026-12-01T00:00:00+08:00"}`;
+    /// `occurred_at` is `end(month)` in the scoring zone.
+    public func jsonLine(offset: UTCOffset) -> String {
+        var out = "{\"event_id\":"
+        JSONText.appendString("\(userID)/\(month)/\(modelVersion)", to: &out)
+        out += ",\"type\":\"score.changed\",\"user_id\":"
+        JSONText.appendString(userID, to: &out)
+        out += ",\"month\":\"\(month)\",\"score\":\(score),\"previous_score\":"
+        if let p = previous {
+            out += "\(p.score),\"previous_month\":\"\(p.month)\""
+        } else {
+            out += "null,\"previous_month\":null"
+        }
+        out += ",\"model_version\":"
+        JSONText.appendString(modelVersion, to: &out)
+        out += ",\"reasons\":"
+        JSONText.appendStringArray(reasons, to: &out)
+        out += ",\"occurred_at\":\"" + RFC3339.format(month.end(offset: offset), offsetMinutes: offset.minutes) + "\"}"
+        return out
+    }
+}
