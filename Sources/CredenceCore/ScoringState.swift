@@ -22,9 +22,9 @@ public struct ScoringState: Sendable {
     public let configuration: ScoringConfiguration
     public private(set) var users: [String: UserState] = [:]
     /// The largest `occurred_at` of any accepted event, erased ones included.
-    public private(set) var maxSeen: Instant?
+    public internal(set) var maxSeen: Instant?
     /// The smallest `occurred_at` of any accepted event: months run from its month.
-    public private(set) var minSeen: Instant?
+    public internal(set) var minSeen: Instant?
     /// Months closed so far, ascending.
     public private(set) var closedMonths: [Month] = []
     /// Each user's latest closed score, for `previous_score`.
@@ -189,5 +189,14 @@ public struct ScoringState: Sendable {
     @inlinable
     public static func byteOrder(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+}
+
+extension ScoringState {
+    /// Counts the time of an accepted event that no longer counts (erased): it still decides the
+    /// month range and the watermark (SCORING.md section 4, "Erasure does not change which months exist").
+    public mutating func observe(_ at: Instant) {
+        if maxSeen.map({ at > $0 }) ?? true { maxSeen = at }
+        if minSeen.map({ at < $0 }) ?? true { minSeen = at }
     }
 }

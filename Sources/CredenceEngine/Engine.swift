@@ -1,1 +1,328 @@
-import CredenceCore
+public import CredenceCore
+import EventLog
+import Foundation
+import Shredding
+public import SnapshotStore
+
+/// The scorer with its storage: intake (validation, duplicates, dead letters), the event log,
+/// per-subject keys, scoring state, month close, the snapshot store and the outbox.
+///
+/// ```swift
+/// let engine = try Engine.open(configuration)      // recovers and replays the log
+/// _ = try engine.submit(bytes, at: position)       // decode, check, append (not yet durable)
+/// try engine.commit()                              // durable, applied, months closed
+/// try engine.endOfInput()                          // a batch run: close what the input covers
+/// ```
+///
+/// Live intake and replay share one path: what a batch appends to the log is applied to the
+/// state only after the batch is durable, by the same code that replays the log at start-up.
+/// Month closes are log records too, so a replay closes every month at the same point and
+/// reproduces the live exports byte for byte.
+///
+/// Concurrency: a non-`Sendable` class owned by one task (the CLI's, or a service's actor).
+public final class Engine {
+    public let configuration: EngineConfiguration
+    public let store: SnapshotStore
+    public var model: Scorecard { configuration.model }
+    public internal(set) var scoring: ScoringState
+    public internal(set) var counters = IngestCounters()
+    /// What opening the log had to cut from a torn tail, for the operator.
+    public internal(set) var recoveryNotes: [String] = []
+    /// What the replay at start-up read.
+    public internal(set) var lastReplay = ReplayStats()
+
+    let log: EventLog
+    let keys: KeyStore
+    let decoder: EventDecoder
+    let deadLetters: AppendFile
+    let outbox: Outbox
+    let salt: UInt64
+
+    // Intake indexes, rebuilt from the log at start-up.
+    var dedup: [StableHash: DedupEntry] = [:]
+    var dedupHorizon = Instant(millisecondsSinceEpoch: .min)
+    var obligationKeys: Set<StableHash> = []
+    /// Each user's current subject (key); a withdrawal moves the user to a new one.
+    var subjects: [String: UInt64] = [:]
+    var subjectFirstLSN: [UInt64: UInt64] = [:]
+    var sourceIDs: [String: UInt64] = [:]
+    var sourceNames: [UInt64: String] = [:]
+
+    // The open batch.
+    var batchFirstLSN: UInt64? = nil
+    var pending: [Step] = []
+    var pendingCuts: [String: Instant] = [:]
+    var pendingDestroy: [UInt64] = []
+    var writer = RecordWriter()
+
+    /// Whether side effects of applied steps go to the store and outbox (`false` while replaying
+    /// what an earlier run already wrote).
+    var replayingUpTo: UInt64 = 0
+    /// Restatements seen per month, which numbers their revisions the same way in every replay.
+    var restatements: [Month: Int] = [:]
+
+    struct DedupEntry {
+        var digest: ContentDigest
+        var at: Instant
+    }
+
+    init(
+        configuration: EngineConfiguration, log: EventLog, keys: KeyStore, store: SnapshotStore,
+        deadLetters: AppendFile, outbox: Outbox, salt: UInt64
+    ) {
+        self.configuration = configuration
+        self.log = log
+        self.keys = keys
+        self.store = store
+        self.deadLetters = deadLetters
+        self.outbox = outbox
+        self.salt = salt
+        self.decoder = EventDecoder(configuration: configuration.decoder)
+        self.scoring = ScoringState(configuration: configuration.scoring)
+    }
+
+    /// The LSN the next record gets.
+    public var nextLSN: UInt64 { log.nextLSN }
+
+    /// Events in the open batch.
+    public var pendingCount: Int { pending.count }
+
+    // MARK: - Intake
+
+    /// What happened to one input line or message.
+    public enum SubmitOutcome: Sendable, Equatable {
+        case accepted
+        case duplicate
+        case rejected(reason: String, message: String)
+        /// Accepted, but at or before the user's erasure cut: it never counts.
+        case erased
+    }
+
+    /// Decodes, checks and appends one event to the open batch. Nothing is durable until ``commit()``.
+    ///
+    /// - Parameters:
+    ///   - raw: the event's bytes (one NDJSON line without its newline, or a Kafka message value).
+    ///   - position: where it came from, kept in the log.
+    ///   - key: the Kafka message key, if any (must equal `user_id`).
+    @discardableResult
+    public func submit(_ raw: UnsafeRawBufferPointer, at position: SourcePosition, key: [UInt8]? = nil) throws(EngineError)
+        -> SubmitOutcome
+    {
+        counters.received += 1
+        counters.bytes += raw.count
+        let result = decoder.decode(raw, key: key)
+        guard case .accepted(let event, let digest) = result else {
+            let rejection = result.rejection!
+            deadLetter(raw, position, reason: rejection.reason.code, message: rejection.message)
+            return .rejected(reason: rejection.reason.code, message: rejection.message)
+        }
+        let idHash = StableHash.of(event.eventID)
+        if let seen = dedup[idHash] {
+            if seen.digest == digest {
+                counters.duplicates += 1
+                return .duplicate
+            }
+            counters.conflicts += 1
+            let message = "event_id \(JSONText.string(event.eventID)) was accepted before with different content"
+            deadLetter(raw, position, reason: "conflict", message: message)
+            return .rejected(reason: "conflict", message: message)
+        }
+        var obligationKey: StableHash? = nil
+        if case .obligationOpened(let o) = event.payload {
+            let k = obligationKeyOf(user: event.userID, obligation: o.obligationID)
+            if obligationKeys.contains(k) {
+                let message = "obligation \(JSONText.string(o.obligationID)) of user \(event.userID) was opened before"
+                deadLetter(raw, position, reason: "obligation_conflict", message: message)
+                return .rejected(reason: "obligation_conflict", message: message)
+            }
+            obligationKey = k
+        }
+        try beginBatchIfNeeded()
+        let sourceID = try sourceID(for: position.source)
+        dedup[idHash] = DedupEntry(digest: digest, at: event.occurredAt)
+        if let k = obligationKey { obligationKeys.insert(k) }
+        var header = EngineRecord.EventHeader(
+            kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
+            subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
+
+        let cut = pendingCuts[event.userID] ?? scoring.erasureCut(of: event.userID)
+        if let cut, event.occurredAt <= cut {
+            try append(.tombstone(header))
+            pending.append(.tombstone(header))
+            counters.accepted += 1
+            counters.erasedOnArrival += 1
+            return .erased
+        }
+        let subject = try subject(for: event.userID)
+        header.subject = subject
+        let lsn = log.nextLSN
+        let sealed = try seal(event, subject: subject, lsn: lsn)
+        try append(.event(header, sealed: sealed))
+        pending.append(.event(header, event))
+        counters.accepted += 1
+        if case .userWithdrawn = event.payload {
+            try beginErasure(userID: event.userID, cut: event.occurredAt, oldSubject: subject)
+        }
+        if pending.count >= configuration.batchSize { try commit() }
+        return .accepted
+    }
+
+    /// Convenience for tests and small callers.
+    @discardableResult
+    public func submit(_ raw: [UInt8], at position: SourcePosition, key: [UInt8]? = nil) throws(EngineError)
+        -> SubmitOutcome
+    {
+        var outcome = SubmitOutcome.accepted
+        var failure: EngineError? = nil
+        raw.withUnsafeBytes { buffer in
+            do { outcome = try submit(buffer, at: position, key: key) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return outcome
+    }
+
+    func obligationKeyOf(user: String, obligation: String) -> StableHash {
+        var bytes = Array(user.utf8)
+        bytes.append(0)
+        bytes.append(contentsOf: obligation.utf8)
+        return StableHash.of(bytes, seed: salt)
+    }
+
+    func deadLetter(_ raw: UnsafeRawBufferPointer, _ position: SourcePosition, reason: String, message: String) {
+        counters.rejected[reason, default: 0] += 1
+        let entry = DeadLetter(
+            receivedAt: Date(), source: position.source, position: position.position, reason: reason, message: message,
+            raw: Array(raw))
+        deadLetters.append(line: entry.jsonLine())
+    }
+
+    // MARK: - Batches
+
+    func beginBatchIfNeeded() throws(EngineError) {
+        if batchFirstLSN == nil { batchFirstLSN = log.nextLSN }
+    }
+
+    func append(_ record: EngineRecord) throws(EngineError) {
+        writer.buffer.removeAll(keepingCapacity: true)
+        record.encode(into: &writer)
+        do {
+            try log.append(writer.buffer)
+        } catch {
+            throw EngineError(.io, "cannot append to the event log", underlying: error)
+        }
+    }
+
+    func sourceID(for name: String) throws(EngineError) -> UInt64 {
+        if let id = sourceIDs[name] { return id }
+        let id = UInt64(sourceIDs.count + 1)
+        sourceIDs[name] = id
+        sourceNames[id] = name
+        try append(.source(id: id, name: name))
+        pending.append(.source(id: id, name: name))
+        return id
+    }
+
+    /// Makes the open batch durable (keys, then log), applies it to the state, destroys the keys
+    /// of erased subjects, writes dead letters, then closes the months the watermark has passed.
+    public func commit() throws(EngineError) {
+        try commitBatch()
+        let ready = scoring.monthsReadyToClose(watermark: scoring.watermark)
+        if !ready.isEmpty {
+            for m in ready { try appendControl(.monthClose(month: m, modelVersion: model.modelVersion)) }
+            try commitBatch()
+        }
+    }
+
+    /// The end of a batch input (a file, a replay): closes every month whose end is at or before
+    /// the largest event time seen (SCORING.md section 5).
+    public func endOfInput() throws(EngineError) {
+        try commit()
+        let months = scoring.monthsToCloseAtEndOfInput()
+        if !months.isEmpty {
+            for m in months { try appendControl(.monthClose(month: m, modelVersion: model.modelVersion)) }
+            try commitBatch()
+        }
+    }
+
+    /// Recomputes a closed month from the current state as a new revision (an operator's
+    /// restatement), recorded in the log so replay does the same.
+    public func restate(_ month: Month) throws(EngineError) {
+        guard scoring.isClosed(month) else {
+            throw EngineError(.input, "month \(month) is not closed; only a closed month can be restated")
+        }
+        try commit()
+        try appendControl(.restatement(month: month, modelVersion: model.modelVersion))
+        try commitBatch()
+    }
+
+    func appendControl(_ record: EngineRecord) throws(EngineError) {
+        try beginBatchIfNeeded()
+        try append(record)
+        switch record {
+        case .monthClose(let m, let v): pending.append(.close(m, v))
+        case .restatement(let m, let v): pending.append(.restate(m, v))
+        default: break
+        }
+    }
+
+    func commitBatch() throws(EngineError) {
+        guard let first = batchFirstLSN else {
+            try flushSideFiles()
+            return
+        }
+        try append(.commit(firstLSN: first))
+        do {
+            try keys.sync()
+        } catch {
+            throw EngineError(.keys, "cannot make new subject keys durable", underlying: error)
+        }
+        do {
+            try log.commit()
+        } catch {
+            throw EngineError(.io, "cannot commit the event log", underlying: error)
+        }
+        let steps = pending
+        pending.removeAll(keepingCapacity: true)
+        batchFirstLSN = nil
+        pendingCuts.removeAll()
+        for step in steps { try apply(step) }
+        if !pendingDestroy.isEmpty {
+            do {
+                try keys.destroy(pendingDestroy.map { SubjectID($0) })
+            } catch {
+                throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
+            }
+            pendingDestroy.removeAll()
+        }
+        outbox.nextPosition = log.nextLSN
+        try flushSideFiles()
+        pruneDedup()
+    }
+
+    func flushSideFiles() throws(EngineError) {
+        let durable = configuration.log.durability.syncs
+        if deadLetters.hasPending { try deadLetters.flush(durable: durable) }
+        try outbox.flush(durable: durable)
+    }
+
+    func pruneDedup() {
+        guard let max = scoring.maxSeen else { return }
+        let horizon = max.adding(milliseconds: -configuration.dedupWindowMilliseconds)
+        // Sweep once a day of event time, not per batch.
+        guard horizon.millisecondsSinceEpoch - dedupHorizon.millisecondsSinceEpoch >= Instant.millisecondsPerDay else {
+            return
+        }
+        dedupHorizon = horizon
+        dedup = dedup.filter { $0.value.at >= horizon }
+    }
+
+    /// Syncs and closes the log, keys and side files.
+    public func close() throws(EngineError) {
+        try commit()
+        do {
+            try log.close()
+        } catch {
+            throw EngineError(.io, "cannot close the event log", underlying: error)
+        }
+    }
+}

@@ -1,9 +1,17 @@
 import ArgumentParser
 
 @main
-struct Credence: AsyncParsableCommand {
+struct Credence: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credence",
-        abstract: "Streaming credit scorer: event log, features, monthly score snapshots."
+        abstract: "A streaming credit scorer: event log, incremental features, monthly score snapshots.",
+        discussion: """
+            Start with `credence demo`: it generates a population, runs it through the whole
+            pipeline in a temporary data directory and shows the scores.
+            """,
+        subcommands: [
+            DemoCommand.self, IngestCommand.self, LogCommand.self, SnapshotCommand.self, ScoreCommand.self,
+            ReplayCommand.self, GenerateCommand.self, BenchCommand.self,
+        ]
     )
 }

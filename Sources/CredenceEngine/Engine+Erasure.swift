@@ -1,0 +1,120 @@
+import CredenceCore
+import EventLog
+import Shredding
+
+extension Engine {
+    /// The user's current subject, creating one (a new key) for a user seen for the first time.
+    func subject(for userID: String) throws(EngineError) -> UInt64 {
+        if let s = subjects[userID] { return s }
+        let s = try newSubject()
+        subjects[userID] = s
+        return s
+    }
+
+    func newSubject() throws(EngineError) -> UInt64 {
+        do {
+            let s = try keys.createKey().rawValue
+            subjectFirstLSN[s] = log.nextLSN
+            return s
+        } catch {
+            throw EngineError(.keys, "cannot create a subject key", underlying: error)
+        }
+    }
+
+    /// Encrypts the event's binary form under the subject's key; the nonce is the record's LSN,
+    /// which is never reused.
+    func seal(_ event: Event, subject: UInt64, lsn: UInt64) throws(EngineError) -> [UInt8] {
+        guard let key = keys.key(for: SubjectID(subject)) else {
+            throw EngineError(.keys, "the key of subject \(subject) is missing")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        EventCodec.encode(event, into: &bytes)
+        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &bytes)
+        return bytes
+    }
+
+    func seal(bytes: [UInt8], subject: UInt64, lsn: UInt64) throws(EngineError) -> [UInt8] {
+        guard let key = keys.key(for: SubjectID(subject)) else {
+            throw EngineError(.keys, "the key of subject \(subject) is missing")
+        }
+        var out = bytes
+        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &out)
+        return out
+    }
+
+    /// Decrypts an event, or `nil` when its subject's key was destroyed (erased).
+    func unseal(_ sealed: [UInt8], subject: UInt64, lsn: UInt64) throws(EngineError) -> Event? {
+        guard let key = keys.key(for: SubjectID(subject)) else { return nil }
+        var bytes = sealed
+        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &bytes)
+        do {
+            return try bytes.withUnsafeBytes { try EventCodec.decode($0) }
+        } catch {
+            throw EngineError(
+                .corruptLog, "record \(lsn) does not decode under its subject key (\(error)); run `credence log verify`")
+        }
+    }
+
+    func unsealUserID(_ sealed: [UInt8], subject: UInt64, lsn: UInt64) -> String? {
+        guard let key = keys.key(for: SubjectID(subject)) else { return nil }
+        var bytes = sealed
+        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &bytes)
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Moves a user to a new subject after a withdrawal at `cut`: the user's events after the
+    /// cut are appended again under the new key (re-keyed copies), after an erasure record; the
+    /// old key is destroyed once the batch is durable, which makes every earlier record of the
+    /// user unreadable (crypto-shredding) without rewriting the log.
+    func beginErasure(userID: String, cut: Instant, oldSubject: UInt64) throws(EngineError) {
+        var survivors: [(EngineRecord.EventHeader, Event)] = []
+        // Durable records of the old subject.
+        if let from = subjectFirstLSN[oldSubject], from < log.committedEnd {
+            do {
+                let reader = try EventLogReader(
+                    directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark)
+                var failure: EngineError? = nil
+                try reader.forEach(from: from) { lsn, payload in
+                    guard failure == nil, let record = try? EngineRecord.decode(payload) else { return }
+                    guard case .event(let h, let sealed) = record, h.subject == oldSubject, h.occurredAt > cut else {
+                        return
+                    }
+                    do {
+                        if let e = try unseal(sealed, subject: oldSubject, lsn: lsn) { survivors.append((h, e)) }
+                    } catch { failure = error }
+                }
+                if let failure { throw failure }
+            } catch let e as EngineError {
+                throw e
+            } catch {
+                throw EngineError(.io, "cannot read the event log to erase a user", underlying: error)
+            }
+        }
+        // Records of the old subject still in this batch.
+        for step in pending {
+            if case .event(let h, let e) = step, h.subject == oldSubject, h.occurredAt > cut { survivors.append((h, e)) }
+        }
+        let newSubject = try newSubject()
+        let markerLSN = log.nextLSN
+        let sealedUser = try seal(bytes: Array(userID.utf8), subject: newSubject, lsn: markerLSN)
+        try append(
+            .erasure(
+                EngineRecord.Erasure(
+                    newSubject: newSubject, oldSubject: oldSubject, cut: cut, copies: UInt64(survivors.count),
+                    sealedUserID: sealedUser)))
+        for (header, event) in survivors {
+            var h = header
+            h.isCopy = true
+            h.subject = newSubject
+            let sealed = try seal(event, subject: newSubject, lsn: log.nextLSN)
+            try append(.event(h, sealed: sealed))
+        }
+        pending.append(
+            .erasure(
+                userID: userID, cut: cut, oldSubject: oldSubject, newSubject: newSubject,
+                survivors: survivors.map(\.1)))
+        subjects[userID] = newSubject
+        pendingCuts[userID] = cut
+    }
+}

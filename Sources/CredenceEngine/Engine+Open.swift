@@ -1,0 +1,208 @@
+import CredenceCore
+import EventLog
+import Shredding
+import SnapshotStore
+
+/// What a replay of the log read, for progress lines and summaries.
+public struct ReplayStats: Sendable, Hashable {
+    public var records = 0
+    public var events = 0
+    /// Events whose key is destroyed (erased) or that were erased on arrival.
+    public var unreadable = 0
+    /// Records of a batch that never committed (a crash mid-batch): ignored.
+    public var orphans = 0
+    public var monthsClosed = 0
+    public var seconds = 0.0
+}
+
+extension Engine {
+    /// Opens the data directory: recovers the log's tail, then replays the whole log to rebuild
+    /// the intake indexes and the scoring state (and whatever derived state is missing).
+    ///
+    /// - Parameter progress: called now and then with the replay's counts so far.
+    public static func open(
+        _ configuration: EngineConfiguration, progress: ((ReplayStats) -> Void)? = nil
+    ) throws(EngineError) -> Engine {
+        try configuration.validate()
+        let data = configuration.dataDirectory
+        let derived = configuration.derived
+        try Files.makeDirectory(data)
+        try Files.makeDirectory(derived)
+        try Files.makeDirectory(data + "/dead-letter")
+        let salt = try loadSalt(data + "/salt")
+        let log: EventLog
+        do {
+            log = try EventLog(directory: data + "/log", configuration: configuration.log)
+        } catch {
+            throw EngineError(.io, "cannot open the event log in \(data)/log", underlying: error)
+        }
+        let keys: KeyStore
+        do {
+            keys = try KeyStore(directory: data + "/keys")
+        } catch {
+            throw EngineError(.keys, "cannot open the key store in \(data)/keys", underlying: error)
+        }
+        let store: SnapshotStore
+        do {
+            store = try SnapshotStore(path: derived + "/snapshots.sqlite")
+        } catch {
+            throw EngineError(.snapshots, "cannot open the snapshot store in \(derived)", underlying: error)
+        }
+        let engine = Engine(
+            configuration: configuration, log: log, keys: keys, store: store,
+            deadLetters: try AppendFile(path: data + "/dead-letter/dead-letter.ndjson"),
+            outbox: try Outbox(directory: derived + "/outbox"), salt: salt)
+        if let r = log.recovery { engine.recoveryNotes.append("event log: \(r)") }
+        let stats = try engine.replay(progress: progress)
+        if stats.orphans > 0 {
+            engine.recoveryNotes.append(
+                "event log: ignored \(stats.orphans) records of a batch that never committed (a crash mid-batch); "
+                    + "their input is read again")
+        }
+        engine.lastReplay = stats
+        engine.counters = IngestCounters()
+        return engine
+    }
+
+    static func loadSalt(_ path: String) throws(EngineError) -> UInt64 {
+        if let bytes = Files.read(path), bytes.count == 8 {
+            return bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        }
+        let salt = UInt64.random(in: 1...UInt64.max)
+        try Files.writeAtomically(path, (0..<8).map { UInt8(truncatingIfNeeded: salt >> (8 * UInt64($0))) })
+        return salt
+    }
+
+    /// Replays every committed batch of the log into the state.
+    func replay(progress: ((ReplayStats) -> Void)?) throws(EngineError) -> ReplayStats {
+        let clock = ContinuousClock.now
+        replayingUpTo = outbox.position
+        var stats = ReplayStats()
+        var buffered: [(lsn: UInt64, step: Step)] = []
+        var erasure: (marker: EngineRecord.Erasure, userID: String?, remaining: UInt64, survivors: [Event])? = nil
+        var failure: EngineError? = nil
+
+        func finishErasure() {
+            guard let e = erasure else { return }
+            if let user = e.userID {
+                buffered.append(
+                    (
+                        buffered.last?.lsn ?? 0,
+                        .erasure(
+                            userID: user, cut: e.marker.cut, oldSubject: e.marker.oldSubject,
+                            newSubject: e.marker.newSubject, survivors: e.survivors)
+                    ))
+            } else {
+                buffered.append((buffered.last?.lsn ?? 0, .unreadableErasure(oldSubject: e.marker.oldSubject)))
+            }
+            erasure = nil
+        }
+
+        do {
+            let reader = try EventLogReader(
+                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark)
+            try reader.forEach(from: 0) { lsn, payload in
+                if failure != nil { return }
+                stats.records += 1
+                do {
+                    let record = try EngineRecord.decode(payload)
+                    switch record {
+                    case .event(let h, let sealed):
+                        if h.isCopy, erasure != nil {
+                            if erasure!.userID != nil, let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
+                                erasure!.survivors.append(e)
+                            }
+                            buffered.append((lsn, .tombstone(h)))  // indexes only; the erasure step applies it
+                            erasure!.remaining -= 1
+                            if erasure!.remaining == 0 { finishErasure() }
+                            return
+                        }
+                        if let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
+                            buffered.append((lsn, .event(h, e)))
+                        } else {
+                            buffered.append((lsn, .tombstone(h)))
+                        }
+                    case .tombstone(let h):
+                        buffered.append((lsn, .tombstone(h)))
+                    case .erasure(let m):
+                        let user = unsealUserID(m.sealedUserID, subject: m.newSubject, lsn: lsn)
+                        erasure = (m, user, m.copies, [])
+                        if subjectFirstLSN[m.newSubject] == nil { subjectFirstLSN[m.newSubject] = lsn }
+                        if m.copies == 0 { finishErasure() }
+                    case .monthClose(let m, let v):
+                        buffered.append((lsn, .close(m, v)))
+                    case .restatement(let m, let v):
+                        buffered.append((lsn, .restate(m, v)))
+                    case .source(let id, let name):
+                        buffered.append((lsn, .source(id: id, name: name)))
+                    case .commit(let first):
+                        for (l, step) in buffered {
+                            guard l >= first else {
+                                stats.orphans += 1
+                                continue
+                            }
+                            index(step, lsn: l, stats: &stats)
+                            try apply(step, lsn: l)
+                        }
+                        buffered.removeAll(keepingCapacity: true)
+                        if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
+                    }
+                } catch let e as EngineError {
+                    failure = e
+                } catch {
+                    failure = EngineError(
+                        .corruptLog, "record \(lsn) of the event log is not an engine record (\(error)); "
+                            + "run `credence log verify` and restore the data directory from a backup")
+                }
+            }
+        } catch {
+            throw EngineError(.io, "cannot read the event log", underlying: error)
+        }
+        if let failure { throw failure }
+        stats.orphans += buffered.count
+        if !pendingDestroy.isEmpty {
+            do { try keys.destroy(pendingDestroy.map { SubjectID($0) }) } catch {
+                throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
+            }
+            pendingDestroy.removeAll()
+        }
+        outbox.nextPosition = log.nextLSN
+        try flushSideFiles()
+        replayingUpTo = 0
+        stats.monthsClosed = counters.monthsClosed
+        stats.seconds = (ContinuousClock.now - clock).seconds
+        progress?(stats)
+        return stats
+    }
+
+    /// Rebuilds the intake indexes from a committed step.
+    private func index(_ step: Step, lsn: UInt64, stats: inout ReplayStats) {
+        switch step {
+        case .event(let h, let e):
+            stats.events += 1
+            indexHeader(h, lsn: lsn)
+            subjects[e.userID] = h.subject
+        case .tombstone(let h):
+            stats.events += 1
+            if !h.isCopy { stats.unreadable += 1 }
+            indexHeader(h, lsn: lsn)
+        case .erasure(let user, _, _, let newSubject, _):
+            subjects[user] = newSubject
+        default:
+            break
+        }
+    }
+
+    private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
+        if dedup[h.eventIDHash] == nil { dedup[h.eventIDHash] = DedupEntry(digest: h.digest, at: h.occurredAt) }
+        if let k = h.obligationKey { obligationKeys.insert(k) }
+        if h.subject != 0, subjectFirstLSN[h.subject] == nil { subjectFirstLSN[h.subject] = lsn }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, a) = components
+        return Double(s) + Double(a) / 1e18
+    }
+}

@@ -1,0 +1,71 @@
+public import CredenceCore
+public import EventLog
+
+/// Everything an engine needs to know, with defaults that run on a laptop.
+public struct EngineConfiguration: Sendable {
+    /// Where the log, keys, snapshots, dead letters and outbox live. Default: `./credence-data`.
+    public var dataDirectory: String = "./credence-data"
+    /// Where derived state (snapshot database, outbox) goes. Default: `nil`, the data directory.
+    /// `replay` points it at a fresh directory.
+    public var derivedDirectory: String? = nil
+    /// Scoring zone and allowed lateness. Default: `+08:00`, 48 hours.
+    public var scoring = ScoringConfiguration()
+    /// Decoder limits and the deployment currency. Default: `CNY`, 1 MiB per event.
+    public var decoder = EventDecoder.Configuration()
+    /// The scorecard model. Default: the spec's `default-1`.
+    public var model: Scorecard = .default
+    /// Log segment size, durability and buffers. Default: fsync before a batch counts as done.
+    public var log = EventLogConfiguration()
+    /// Events per batch before the engine commits on its own. Default: 8192.
+    public var batchSize: Int = 8192
+    /// How long an event id stays known to the duplicate check, in event time behind the
+    /// newest event. The spec asks for at least 7 days. Default: 35 days.
+    public var dedupWindowMilliseconds: Int64 = 35 * 86_400_000
+
+    public init() {}
+
+    /// Checks the configuration; the message says what to change.
+    public func validate() throws(EngineError) {
+        guard !dataDirectory.isEmpty else { throw EngineError(.configuration, "the data directory must not be empty") }
+        guard batchSize >= 1 else { throw EngineError(.configuration, "batch size must be at least 1, got \(batchSize)") }
+        guard dedupWindowMilliseconds >= 7 * 86_400_000 else {
+            throw EngineError(.configuration, "the duplicate window must cover at least 7 days of event time")
+        }
+        guard scoring.allowedLatenessMilliseconds >= 0 else {
+            throw EngineError(.configuration, "allowed lateness must not be negative")
+        }
+        do { try decoder.validate() } catch { throw EngineError(.configuration, error.message) }
+        do { try log.validate() } catch { throw EngineError(.configuration, "\(error)") }
+    }
+
+    var derived: String { derivedDirectory ?? dataDirectory }
+}
+
+/// An engine failure, with a message that says what to do.
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let name: String
+        public var description: String { name }
+        public static let configuration = Code(name: "configuration")
+        public static let io = Code(name: "io")
+        public static let corruptLog = Code(name: "corrupt_log")
+        public static let keys = Code(name: "keys")
+        public static let snapshots = Code(name: "snapshots")
+        public static let input = Code(name: "input")
+    }
+
+    public var code: Code
+    public var message: String
+    public var underlying: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+
+    public var description: String {
+        if let underlying { return "\(message) (\(underlying))" }
+        return message
+    }
+}

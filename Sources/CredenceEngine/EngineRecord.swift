@@ -1,0 +1,243 @@
+import CredenceCore
+
+/// The payload of one event-log record: what the engine writes and replays.
+///
+/// Every record starts with a type byte. Fields that identify a person (the user id and every
+/// event field) are only ever stored encrypted with the subject's key (crypto-shredding);
+/// the clear part holds what must outlive an erasure: a hash of the event id (duplicates stay
+/// duplicates), the event type and time (months stay where they were), the content digest,
+/// and the source position (offsets already taken).
+enum EngineRecord {
+    /// An accepted event; `sealed` is `EventCodec` bytes under the subject's key, nonce = LSN.
+    case event(EventHeader, sealed: [UInt8])
+    /// An accepted event dropped as erased on arrival (at or before its user's cut): no personal data.
+    case tombstone(EventHeader)
+    /// A withdrawal moved `oldSubject`'s user to a new cut; `copies` re-keyed events (under
+    /// `newSubject`) follow. `sealedUserID` is the user id under `newSubject`'s key.
+    case erasure(Erasure)
+    /// The month closed here, with this model.
+    case monthClose(month: Month, modelVersion: String)
+    /// An operator asked for a restatement of a closed month here.
+    case restatement(month: Month, modelVersion: String)
+    /// The records from `firstLSN` up to this one form a batch that is done; records of a batch
+    /// without its commit record (a crash mid-batch) are ignored by replay.
+    case commit(firstLSN: UInt64)
+    /// Names a source (`file:PATH` or `kafka:TOPIC/PARTITION`) for the events that follow.
+    case source(id: UInt64, name: String)
+
+    struct EventHeader: Equatable {
+        var kind: EventKind
+        var isCopy: Bool
+        var eventIDHash: StableHash
+        var occurredAt: Instant
+        var digest: ContentDigest
+        var subject: UInt64
+        var sourceID: UInt64
+        var position: UInt64
+        /// For `obligation.opened`: the keyed hash of (user, obligation id), for the conflict check.
+        var obligationKey: StableHash?
+    }
+
+    struct Erasure: Equatable {
+        var newSubject: UInt64
+        var oldSubject: UInt64
+        var cut: Instant
+        var copies: UInt64
+        var sealedUserID: [UInt8]
+    }
+
+    enum Tag: UInt8 {
+        case event = 1, tombstone, erasure, monthClose, restatement, commit, source
+    }
+
+    func encode(into w: inout RecordWriter) {
+        switch self {
+        case .event(let h, let sealed):
+            w.byte(Tag.event.rawValue)
+            h.encode(into: &w)
+            w.bytes(sealed)
+        case .tombstone(let h):
+            w.byte(Tag.tombstone.rawValue)
+            h.encode(into: &w)
+        case .erasure(let e):
+            w.byte(Tag.erasure.rawValue)
+            w.varint(e.newSubject)
+            w.varint(e.oldSubject)
+            w.signed(e.cut.millisecondsSinceEpoch)
+            w.varint(e.copies)
+            w.bytes(e.sealedUserID)
+        case .monthClose(let m, let v):
+            w.byte(Tag.monthClose.rawValue)
+            w.signed(Int64(m.index))
+            w.bytes(Array(v.utf8))
+        case .restatement(let m, let v):
+            w.byte(Tag.restatement.rawValue)
+            w.signed(Int64(m.index))
+            w.bytes(Array(v.utf8))
+        case .commit(let first):
+            w.byte(Tag.commit.rawValue)
+            w.varint(first)
+        case .source(let id, let name):
+            w.byte(Tag.source.rawValue)
+            w.varint(id)
+            w.bytes(Array(name.utf8))
+        }
+    }
+
+    static func decode(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError) -> EngineRecord {
+        var r = RecordReader(buffer)
+        guard let tag = Tag(rawValue: try r.byte()) else { throw RecordFormatError(reason: "unknown record type") }
+        let record: EngineRecord
+        switch tag {
+        case .event:
+            let h = try EventHeader.decode(&r)
+            record = .event(h, sealed: try r.bytes())
+        case .tombstone:
+            record = .tombstone(try EventHeader.decode(&r))
+        case .erasure:
+            record = .erasure(
+                Erasure(
+                    newSubject: try r.varint(), oldSubject: try r.varint(),
+                    cut: Instant(millisecondsSinceEpoch: try r.signed()), copies: try r.varint(),
+                    sealedUserID: try r.bytes()))
+        case .monthClose:
+            record = .monthClose(month: try r.month(), modelVersion: try r.string())
+        case .restatement:
+            record = .restatement(month: try r.month(), modelVersion: try r.string())
+        case .commit:
+            record = .commit(firstLSN: try r.varint())
+        case .source:
+            record = .source(id: try r.varint(), name: try r.string())
+        }
+        guard r.isAtEnd else { throw RecordFormatError(reason: "trailing bytes after a \(tag) record") }
+        return record
+    }
+}
+
+extension EngineRecord.EventHeader {
+    func encode(into w: inout RecordWriter) {
+        w.byte(kind.rawValue)
+        w.byte((isCopy ? 1 : 0) | (obligationKey != nil ? 2 : 0))
+        w.u64(eventIDHash.high)
+        w.u64(eventIDHash.low)
+        w.signed(occurredAt.millisecondsSinceEpoch)
+        w.u64(digest.high)
+        w.u64(digest.low)
+        w.varint(subject)
+        w.varint(sourceID)
+        w.varint(position)
+        if let k = obligationKey {
+            w.u64(k.high)
+            w.u64(k.low)
+        }
+    }
+
+    static func decode(_ r: inout RecordReader) throws(RecordFormatError) -> Self {
+        guard let kind = EventKind(rawValue: try r.byte()) else { throw RecordFormatError(reason: "unknown event kind") }
+        let flags = try r.byte()
+        let idHash = StableHash(high: try r.u64(), low: try r.u64())
+        let at = Instant(millisecondsSinceEpoch: try r.signed())
+        let digest = ContentDigest(high: try r.u64(), low: try r.u64())
+        let subject = try r.varint()
+        let sourceID = try r.varint()
+        let position = try r.varint()
+        var key: StableHash? = nil
+        if flags & 2 != 0 { key = StableHash(high: try r.u64(), low: try r.u64()) }
+        return Self(
+            kind: kind, isCopy: flags & 1 != 0, eventIDHash: idHash, occurredAt: at, digest: digest, subject: subject,
+            sourceID: sourceID, position: position, obligationKey: key)
+    }
+}
+
+struct RecordFormatError: Error, Sendable, CustomStringConvertible {
+    var reason: String
+    var description: String { "malformed engine record: \(reason)" }
+}
+
+/// Appends little-endian integers, LEB128 varints and length-prefixed bytes.
+struct RecordWriter {
+    var buffer: [UInt8] = []
+
+    mutating func byte(_ b: UInt8) { buffer.append(b) }
+
+    mutating func u64(_ v: UInt64) {
+        withUnsafeBytes(of: v.littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    mutating func varint(_ v0: UInt64) {
+        var v = v0
+        while v >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        buffer.append(UInt8(v))
+    }
+
+    mutating func signed(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+
+    mutating func bytes(_ b: [UInt8]) {
+        varint(UInt64(b.count))
+        buffer.append(contentsOf: b)
+    }
+}
+
+/// Reads what `RecordWriter` wrote, refusing truncated or oversized fields.
+struct RecordReader {
+    let base: UnsafeRawBufferPointer
+    var offset = 0
+
+    init(_ base: UnsafeRawBufferPointer) { self.base = base }
+
+    var isAtEnd: Bool { offset == base.count }
+
+    mutating func byte() throws(RecordFormatError) -> UInt8 {
+        guard offset < base.count else { throw RecordFormatError(reason: "truncated") }
+        defer { offset += 1 }
+        return base[offset]
+    }
+
+    mutating func u64() throws(RecordFormatError) -> UInt64 {
+        guard base.count - offset >= 8 else { throw RecordFormatError(reason: "truncated") }
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(base[offset + i]) << (8 * UInt64(i)) }
+        offset += 8
+        return v
+    }
+
+    mutating func varint() throws(RecordFormatError) -> UInt64 {
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            if shift == 63 && b > 1 { throw RecordFormatError(reason: "varint overflow") }
+            v |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { return v }
+            shift += 7
+            if shift > 63 { throw RecordFormatError(reason: "varint overflow") }
+        }
+    }
+
+    mutating func signed() throws(RecordFormatError) -> Int64 {
+        let u = try varint()
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    mutating func bytes() throws(RecordFormatError) -> [UInt8] {
+        let n = try varint()
+        guard n <= UInt64(base.count - offset) else { throw RecordFormatError(reason: "truncated") }
+        defer { offset += Int(n) }
+        return Array(UnsafeRawBufferPointer(rebasing: base[offset..<offset + Int(n)]))
+    }
+
+    mutating func string() throws(RecordFormatError) -> String {
+        let b = try bytes()
+        guard let s = String(validating: b, as: UTF8.self) else { throw RecordFormatError(reason: "invalid UTF-8") }
+        return s
+    }
+
+    mutating func month() throws(RecordFormatError) -> Month {
+        let v = try signed()
+        guard let i = Int32(exactly: v) else { throw RecordFormatError(reason: "month out of range") }
+        return Month(index: i)
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import CredenceCore
+import CredenceEngine
+import Foundation
+
+/// Options every command that opens a data directory shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory (log, keys, snapshots, dead letters, outbox).")
+    var dataDir: String = "./credence-data"
+
+    @Option(name: .long, help: "A scorecard model (JSON); default: the embedded default-1.")
+    var model: String?
+
+    @Option(name: .long, help: "The deployment currency; payments in others are rejected.")
+    var currency: String = "CNY"
+
+    @Option(name: .long, help: "Allowed lateness in hours before a month closes.")
+    var latenessHours: Int = 48
+
+    @Flag(name: .long, help: "Skip fsync (benchmarks and throwaway runs only: a crash can lose the last batches).")
+    var noFsync = false
+
+    func engineConfiguration() throws -> EngineConfiguration {
+        var c = EngineConfiguration()
+        c.dataDirectory = dataDir
+        c.decoder.currency = currency
+        guard latenessHours >= 0 else { throw ValidationError("--lateness-hours must not be negative") }
+        c.scoring.allowedLatenessMilliseconds = Int64(latenessHours) * 3_600_000
+        if noFsync { c.log.durability = .none }
+        if let model {
+            guard let data = FileManager.default.contents(atPath: model) else {
+                throw ValidationError("cannot read the model file \(model)")
+            }
+            do {
+                c.model = try Scorecard.load(json: Array(data))
+            } catch {
+                throw ValidationError("\(model): \(error)")
+            }
+        }
+        return c
+    }
+
+    func openEngine(quiet: Bool = false) throws -> Engine {
+        let configuration = try engineConfiguration()
+        let terminal = isatty(2) != 0 && !quiet
+        let engine = try Engine.open(configuration) { stats in
+            if terminal {
+                Terminal.status("replaying the log: \(Format.count(stats.records)) records")
+            }
+        }
+        if terminal { Terminal.clearStatus() }
+        for note in engine.recoveryNotes { Terminal.warn(note) }
+        return engine
+    }
+}
+
+enum Terminal {
+    static func status(_ text: String) {
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
+    }
+
+    static func clearStatus() {
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+
+    static func warn(_ text: String) {
+        FileHandle.standardError.write(Data(("credence: " + text + "\n").utf8))
+    }
+
+    static var isTerminal: Bool { isatty(2) != 0 }
+}
+
+enum Format {
+    /// 1234567 → "1,234,567".
+    static func count(_ n: Int) -> String {
+        let s = String(n.magnitude)
+        var out = ""
+        for (i, c) in s.enumerated() {
+            if i > 0 && (s.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// 1234567.0 → "1.23M".
+    static func rate(_ v: Double) -> String {
+        if v >= 1e6 { return String(format: "%.2fM", v / 1e6) }
+        if v >= 1e3 { return String(format: "%.1fk", v / 1e3) }
+        return String(format: "%.0f", v)
+    }
+
+    static func seconds(_ s: Double) -> String { String(format: "%.2f s", s) }
+}
