@@ -25,6 +25,9 @@
 /// directory keeps other appenders (in this or another process) out. Readers run in other
 /// tasks with their own `EventLogReader`, which reads up to the `CommitWatermark` this
 /// object advances atomically after each commit.
+///
+/// Its calls block on `pwrite` and `fdatasync`: run the appender on a dedicated thread, not
+/// on the cooperative pool.
 public final class EventLog {
     /// The directory holding the segment and index files.
     public let directory: String
@@ -103,11 +106,18 @@ public final class EventLog {
     }
 
     /// Appends a record and returns its LSN. It is committed by the next `commit()`.
+    @inlinable
     @discardableResult
     public func append(_ payload: some Collection<UInt8>) throws -> UInt64 {
         if let lsn = try payload.withContiguousStorageIfAvailable({ try append(UnsafeRawBufferPointer($0)) }) {
             return lsn
         }
+        return try appendCopying(payload)
+    }
+
+    /// The slow path of `append` for collections without contiguous storage.
+    @usableFromInline
+    func appendCopying(_ payload: some Collection<UInt8>) throws -> UInt64 {
         let count = payload.count
         let frame = try reserveFrame(count: count)
         var p = frame.advanced(by: RecordFrame.headerSize)
