@@ -60,6 +60,8 @@ public final class EventLog {
     /// Encoded index entries not yet written.
     private var pendingIndex: [UInt8] = []
     private var unsynced = false
+    /// The write or sync error that stopped the log, if any.
+    private var failure: EventLogError?
     private var lastSync = ContinuousClock.now
 
     /// Opens the log in `directory` (created if missing) for appending, recovering its tail.
@@ -130,6 +132,9 @@ public final class EventLog {
 
     /// Writes the appended records and makes them durable per `configuration.durability`;
     /// then readers see them. Does nothing when nothing was appended since the last commit.
+    ///
+    /// When a write or sync fails, the error is thrown and the log stops: later calls throw
+    /// `.closed`. Open the log again; recovery keeps exactly what reached the disk intact.
     public func commit() throws {
         try flush()
         if unsynced {
@@ -143,7 +148,8 @@ public final class EventLog {
     }
 
     /// Commits pending records, syncs (unless durability is `.none`) and releases the files
-    /// and the directory lock. Later calls do nothing; appends throw `.closed`.
+    /// and the directory lock. Later calls do nothing; appends throw `.closed`. A log released
+    /// without `close()` drops its uncommitted records.
     public func close() throws {
         guard files != nil else { return }
         try commit()
@@ -198,9 +204,29 @@ public final class EventLog {
         return lsn
     }
 
+    /// Runs the I/O of `body`; on an error the log stops taking appends for good. After a
+    /// failed write or `fsync` the kernel may have dropped the dirty pages, so what is on the
+    /// disk is unknown until recovery reads it back (the "fsyncgate" lesson).
+    private func stoppingOnFailure<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            let wrapped =
+                error as? EventLogError
+                ?? EventLogError(code: .io, message: "\(error)", path: directory)
+            failure = wrapped
+            files = nil
+            throw wrapped
+        }
+    }
+
     /// Writes buffered frames, then their index entries (derived data, never synced).
     private func flush() throws {
         guard let files else { throw closedError() }
+        try stoppingOnFailure { try flushFiles(files) }
+    }
+
+    private func flushFiles(_ files: OpenFiles) throws {
         if pending > 0 {
             try files.segment.write(UnsafeRawBufferPointer(start: buffer.baseAddress, count: pending), at: segmentEnd)
             segmentEnd += Int64(pending)
@@ -216,7 +242,7 @@ public final class EventLog {
 
     private func sync() throws {
         guard let files else { throw closedError() }
-        try files.segment.sync()
+        try stoppingOnFailure { try files.segment.sync() }
         unsynced = false
         lastSync = .now
     }
@@ -225,7 +251,9 @@ public final class EventLog {
     private func roll() throws {
         try flush()
         if configuration.durability.syncs && unsynced { try sync() }
-        let created = try Recovery.createSegment(directory: directory, base: nextLSN, configuration: configuration)
+        let created = try stoppingOnFailure {
+            try Recovery.createSegment(directory: directory, base: nextLSN, configuration: configuration)
+        }
         files!.segment = created.segment
         files!.index = created.index
         segmentEnd = Int64(FileHeader.size)
@@ -235,6 +263,14 @@ public final class EventLog {
     }
 
     private func closedError() -> EventLogError {
-        EventLogError(code: .closed, message: "The log in \(directory) was closed; open a new EventLog to append.")
+        if let failure {
+            return EventLogError(
+                code: .closed,
+                message: "The log in \(directory) stopped after a failed write or sync (\(failure.message)) "
+                    + "Records not committed before it are lost; open a new EventLog to recover and go on.",
+                path: directory, errno: failure.errno)
+        }
+        return EventLogError(
+            code: .closed, message: "The log in \(directory) was closed; open a new EventLog to append.")
     }
 }
