@@ -1,0 +1,108 @@
+/// Reads what `ByteWriter` writes, from a raw buffer, checking every bound.
+///
+/// Never traps on bad input: every read throws `BinaryDecodingError` instead. Varints must be
+/// in their shortest form, so a successful decode re-encodes to the same bytes.
+///
+/// ```swift
+/// try bytes.withUnsafeBytes { raw in
+///     var reader = ByteReader(raw)
+///     let count = try reader.readVarint()
+///     let name = try reader.readString()
+///     try reader.expectEnd()
+/// }
+/// ```
+public struct ByteReader {
+    public let bytes: UnsafeRawBufferPointer
+    /// Offset of the next byte to read.
+    public private(set) var offset = 0
+
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    public var remaining: Int { bytes.count - offset }
+    public var isAtEnd: Bool { offset == bytes.count }
+
+    public mutating func readByte() throws -> UInt8 {
+        guard offset < bytes.count else { throw truncated("a byte") }
+        let byte = bytes[offset]
+        offset += 1
+        return byte
+    }
+
+    /// A byte that must be 0 or 1.
+    public mutating func readBool() throws -> Bool {
+        let start = offset
+        switch try readByte() {
+        case 0: return false
+        case 1: return true
+        case let other:
+            throw BinaryDecodingError(
+                code: .invalidValue, offset: start, message: "a boolean must be 0 or 1, found \(other)")
+        }
+    }
+
+    public mutating func readVarint() throws -> UInt64 {
+        let start = offset
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < bytes.count else { throw truncated("a varint") }
+            let byte = bytes[offset]
+            offset += 1
+            if shift == 63 && byte > 1 {
+                throw BinaryDecodingError(
+                    code: .malformedVarint, offset: start, message: "the varint does not fit in 64 bits")
+            }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 {
+                if byte == 0 && shift > 0 {
+                    throw BinaryDecodingError(
+                        code: .malformedVarint, offset: start, message: "the varint is not in its shortest form")
+                }
+                return value
+            }
+            shift += 7
+        }
+    }
+
+    public mutating func readZigZag() throws -> Int64 {
+        ByteWriter.unZigZag(try readVarint())
+    }
+
+    /// `count` bytes, as a view into the input (valid as long as the input is).
+    public mutating func readBytes(count: Int) throws -> UnsafeRawBufferPointer {
+        guard count <= remaining else { throw truncated("\(count) bytes") }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+        offset += count
+        return slice
+    }
+
+    /// A varint length, then that many bytes of UTF-8.
+    public mutating func readString() throws -> String {
+        let start = offset
+        let length = try readVarint()
+        guard length <= UInt64(remaining) else {
+            throw BinaryDecodingError(
+                code: .truncated, offset: start,
+                message: "a string of \(length) bytes does not fit in the \(remaining) bytes left")
+        }
+        let utf8 = try readBytes(count: Int(length))
+        guard let string = String(validating: utf8, as: UTF8.self) else {
+            throw BinaryDecodingError(code: .invalidUTF8, offset: start, message: "a string is not valid UTF-8")
+        }
+        return string
+    }
+
+    /// Throws `.trailingBytes` unless everything was read.
+    public func expectEnd() throws {
+        guard isAtEnd else {
+            throw BinaryDecodingError(
+                code: .trailingBytes, offset: offset, message: "\(remaining) bytes follow the end of the record")
+        }
+    }
+
+    private func truncated(_ what: String) -> BinaryDecodingError {
+        BinaryDecodingError(code: .truncated, offset: offset, message: "the input ends where \(what) should be")
+    }
+}

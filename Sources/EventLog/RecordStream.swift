@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Walks the records of a log in LSN order across segments: the engine of `EventLogReader`.
+///
+/// It seeks with the sparse index, follows segment rolls, and stops at the commit watermark
+/// when it has one. Without one it stops at the end of the last segment, treating a torn
+/// final record there as not yet written.
+final class RecordStream {
+    let directory: String
+    let configuration: EventLogConfiguration
+    let watermark: CommitWatermark?
+    /// The LSN of the next record the cursor yields.
+    private(set) var nextLSN: UInt64
+    /// Records below this LSN are read but not handed out.
+    private let skipUntil: UInt64
+    private var cursor: FrameCursor?
+    private var segmentPath = ""
+
+    init(directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark?, from lsn: UInt64) throws
+    {
+        self.directory = directory
+        self.configuration = configuration
+        self.watermark = watermark
+        self.nextLSN = lsn
+        self.skipUntil = lsn
+        try position(at: lsn)
+    }
+
+    /// The LSN after the last record handed out (or the starting LSN).
+    var position: UInt64 { max(nextLSN, skipUntil) }
+
+    /// The next record; its payload is valid until the next call. `nil` at the end of the
+    /// committed (or, without a watermark, written) records; a later call may find more.
+    func next() throws -> (lsn: UInt64, payload: UnsafeRawBufferPointer)? {
+        let limit = watermark?.end ?? .max
+        while true {
+            guard nextLSN < limit else { return nil }
+            guard let cursor else {
+                try position(at: skipUntil)
+                if self.cursor == nil { return nil }
+                continue
+            }
+            switch try cursor.next() {
+            case .record(_, let payload):
+                let lsn = nextLSN
+                nextLSN += 1
+                if lsn < skipUntil { continue }
+                return (lsn, payload)
+            case .end:
+                if try openSegment(base: nextLSN) { continue }
+                if watermark != nil { throw missingCommitted(limit: limit) }
+                try checkNoGap()
+                return nil
+            case .problem(let offset, let problem):
+                let torn = problem == .tornHeader || problem == .tornPayload
+                if torn && watermark == nil && !FileSystem.exists(SegmentFile.path(directory, base: nextLSN)) {
+                    return nil
+                }
+                throw EventLogError(
+                    code: .corruptRecord,
+                    message: "Record \(nextLSN) at offset \(offset) of \(segmentPath) is damaged (\(problem)). "
+                        + "Run `credence log verify` to see the extent; restore the segment from a backup.",
+                    path: segmentPath)
+            }
+        }
+    }
+
+    /// Opens the segment holding `lsn` and seeks to the last indexed record at or before it.
+    private func position(at lsn: UInt64) throws {
+        let bases = try SegmentFile.list(directory)
+        guard !bases.isEmpty else { return }
+        guard let i = bases.lastIndex(where: { $0 <= lsn }) else {
+            throw EventLogError(
+                code: .lsnNotFound,
+                message: "LSN \(lsn) is before the oldest segment of \(directory), which starts at \(bases[0]); "
+                    + "read from \(bases[0]) or later.", path: directory)
+        }
+        let base = bases[i]
+        guard let file = try openChecked(base: base, sealed: i < bases.count - 1) else { return }
+        let start = try startPoint(file: file, base: base, sealed: i < bases.count - 1, lsn: lsn)
+        cursor = FrameCursor(
+            file: file, at: start.offset, maxRecordSize: configuration.maxRecordSize,
+            chunkSize: configuration.readChunkSize)
+        nextLSN = start.lsn
+    }
+
+    /// Moves to segment `base` if it exists.
+    private func openSegment(base: UInt64) throws -> Bool {
+        guard let file = try openChecked(base: base, sealed: false) else { return false }
+        cursor = FrameCursor(
+            file: file, at: Int64(FileHeader.size), maxRecordSize: configuration.maxRecordSize,
+            chunkSize: configuration.readChunkSize)
+        return true
+    }
+
+    /// Opens a segment and checks its header. A torn header is accepted on the last segment
+    /// (a roll in progress): it holds no readable record yet.
+    private func openChecked(base: UInt64, sealed: Bool) throws -> SystemFile? {
+        let path = SegmentFile.path(directory, base: base)
+        guard let file = try SystemFile.open(path, flags: O_RDONLY, missingOK: true) else { return nil }
+        segmentPath = path
+        let header = FileHeader.decode(try file.read(count: FileHeader.size, at: 0), magic: FileHeader.segmentMagic)
+        switch header {
+        case .valid(let h) where h.baseLSN == base: return file
+        case .torn where !sealed: return file
+        default:
+            throw EventLogError(
+                code: .corruptSegment,
+                message: "Segment \(path) has a damaged header. Run `credence log verify`; restore it from a backup.",
+                path: path)
+        }
+    }
+
+    /// Where to start reading for `lsn`: the last index entry at or before it that points at
+    /// a good record. A sealed segment's missing or inconsistent index is rebuilt and saved;
+    /// the last segment's index belongs to the appender, so it is only read.
+    private func startPoint(file: SystemFile, base: UInt64, sealed: Bool, lsn: UInt64) throws -> SparseIndex.Entry {
+        let first = SparseIndex.Entry(lsn: base, offset: Int64(FileHeader.size))
+        let indexPath = SegmentFile.path(directory, base: base, extension: SegmentFile.indexExtension)
+        let loaded = try SparseIndex.load(path: indexPath, base: base, segmentSize: try file.size())
+        var index = loaded.index
+        var trusted = loaded.isConsistent
+        if let entry = index.entry(atOrBefore: lsn) {
+            if try SparseIndex.isRecord(at: entry.offset, in: file, maxRecordSize: configuration.maxRecordSize) {
+                if trusted || !sealed { return entry }
+            }
+            trusted = false
+        }
+        guard sealed else { return first }
+        if !trusted {
+            index = try SparseIndex.rebuild(file: file, base: base, configuration: configuration)
+            try index.write(path: indexPath, base: base)
+        }
+        return index.entry(atOrBefore: lsn) ?? first
+    }
+
+    private func missingCommitted(limit: UInt64) -> EventLogError {
+        EventLogError(
+            code: .lsnNotFound,
+            message: "Records \(nextLSN)..<\(limit) are committed but \(segmentPath) ends before them and no "
+                + "segment starts at \(nextLSN). Run `credence log verify`.", path: directory)
+    }
+
+    /// At the end of the data: a later segment means records are missing in between.
+    private func checkNoGap() throws {
+        if let later = try SegmentFile.list(directory).first(where: { $0 > nextLSN }) {
+            throw EventLogError(
+                code: .lsnNotFound,
+                message: "\(segmentPath) ends at LSN \(nextLSN) but the next segment starts at \(later): records are "
+                    + "missing. Run `credence log verify` and restore the missing segment from a backup.",
+                path: directory)
+        }
+    }
+}

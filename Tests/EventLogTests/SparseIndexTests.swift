@@ -1,0 +1,92 @@
+import Testing
+
+@testable import EventLog
+
+@Suite struct SparseIndexTests {
+    static let configuration = EventLogConfiguration.small(segmentSize: 8192, indexInterval: 200)
+
+    /// A closed log of 600 records over several segments; returns the payloads.
+    func makeLog(_ dir: String) throws -> [[UInt8]] {
+        var rng = SeededGenerator(seed: 3)
+        let payloads = makePayloads((0..<600).map { _ in Int.random(in: 0...80, using: &rng) }, rng: &rng)
+        try writeLog(payloads, directory: dir, configuration: Self.configuration)
+        return payloads
+    }
+
+    func expectSeeksWork(_ dir: String, _ payloads: [[UInt8]]) throws {
+        for from in stride(from: 0, through: payloads.count, by: 37) {
+            let records = try readAll(dir, configuration: Self.configuration, from: UInt64(from))
+            #expect(records.first?.lsn == (from < payloads.count ? UInt64(from) : nil))
+            #expect(records.map(\.payload) == Array(payloads[from...]))
+        }
+    }
+
+    @Test func writerIndexMatchesARebuild() throws {
+        try withTemporaryDirectory { dir in
+            _ = try makeLog(dir)
+            for base in try SegmentFile.list(dir) {
+                let file = try SystemFile.open(segmentPath(dir, base: base), flags: 0)
+                let rebuilt = try SparseIndex.rebuild(file: file, base: base, configuration: Self.configuration)
+                #expect(rebuilt.entries.count > 10)
+                #expect(try readFile(segmentPath(dir, base: base, extension: ".idx")) == rebuilt.encoded(base: base))
+            }
+        }
+    }
+
+    @Test(arguments: ["deleted", "garbage", "truncated mid-entry", "lying offset"])
+    func damagedIndexOfASealedSegmentIsRebuilt(damage: String) throws {
+        try withTemporaryDirectory { dir in
+            let payloads = try makeLog(dir)
+            let base = try SegmentFile.list(dir)[1]
+            let path = segmentPath(dir, base: base, extension: ".idx")
+            let original = try readFile(path)
+            switch damage {
+            case "deleted":
+                try FileManagerShim.remove(path)
+            case "garbage":
+                var bytes = original
+                for i in 60..<90 { bytes[i] = UInt8(truncatingIfNeeded: i * 31) }
+                try writeFile(path, bytes)
+            case "truncated mid-entry":
+                try writeFile(path, Array(original[..<(original.count - 5)]))
+            default:
+                // A well-formed entry (good checksum) that points into the middle of a record.
+                var index = SparseIndex()
+                let good = try SparseIndex.load(path: path, base: base, segmentSize: 1 << 20).index
+                index.entries = good.entries.map { SparseIndex.Entry(lsn: $0.lsn, offset: $0.offset + 3) }
+                try writeFile(path, index.encoded(base: base))
+            }
+            #expect(try EventLog.verify(directory: dir, configuration: Self.configuration).indexProblems.count == 1)
+            try expectSeeksWork(dir, payloads)
+            #expect(try readFile(path) == original)
+            #expect(try EventLog.verify(directory: dir, configuration: Self.configuration).indexProblems.isEmpty)
+        }
+    }
+
+    @Test func damagedIndexOfTheLastSegmentIsRebuiltOnOpen() throws {
+        try withTemporaryDirectory { dir in
+            let payloads = try makeLog(dir)
+            let base = try SegmentFile.list(dir).last!
+            let path = segmentPath(dir, base: base, extension: ".idx")
+            let original = try readFile(path)
+            #expect(original.count > FileHeader.size)
+            for damaged in [nil, Array(original[..<40]), original.map { $0 ^ 0x55 }] {
+                if let damaged { try writeFile(path, damaged) } else { try FileManagerShim.remove(path) }
+                // A reader of the live tail does not rewrite the appender's index but still seeks right.
+                try expectSeeksWork(dir, payloads)
+                let log = try EventLog(directory: dir, configuration: Self.configuration)
+                #expect(log.recovery == nil)
+                try log.close()
+                #expect(try readFile(path) == original)
+            }
+        }
+    }
+
+    @Test func entryLookupFindsTheLastEntryAtOrBefore() {
+        let index = SparseIndex(entries: [.init(lsn: 10, offset: 100), .init(lsn: 20, offset: 200)])
+        #expect(index.entry(atOrBefore: 9) == nil)
+        #expect(index.entry(atOrBefore: 10)?.offset == 100)
+        #expect(index.entry(atOrBefore: 19)?.offset == 100)
+        #expect(index.entry(atOrBefore: 1000)?.offset == 200)
+    }
+}
