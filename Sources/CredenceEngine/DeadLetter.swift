@@ -1,5 +1,5 @@
 import CredenceCore
-import Foundation
+public import Foundation
 
 /// A rejected input with its raw bytes and the reason: one line of
 /// `<data-dir>/dead-letter/dead-letter.ndjson`.

@@ -1,4 +1,4 @@
-import EventLog
+public import EventLog
 
 /// What `credence log verify` found: the log's framing and checksums, and whether every record
 /// is an engine record.

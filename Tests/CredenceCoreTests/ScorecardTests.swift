@@ -1,0 +1,80 @@
+import CredenceCore
+import Foundation
+import Testing
+
+@Suite struct ScorecardTests {
+    @Test func embeddedDefaultIsTheSpecFile() throws {
+        #expect(try SpecFiles.text("default-scorecard.json") == Scorecard.defaultModelJSON)
+        let m = Scorecard.default
+        #expect(m.modelVersion == "default-1")
+        #expect(m.characteristics.count == 13)
+        #expect(m.services.map(\.name) == ["ride_first_pay_later", "deposit_free_rental", "deposit_free_accommodation", "pay_later"])
+        #expect(m.services.map(\.threshold) == [550, 600, 600, 650])
+    }
+
+    @Test func binsNullAndBooleans() throws {
+        let m = Scorecard.default
+        let util = try #require(m.characteristics.first { $0.feature.description == "utilization_bp" })
+        #expect(util.points(for: nil) == 15)
+        #expect(util.points(for: 0) == 50)
+        #expect(util.points(for: 999) == 50)
+        #expect(util.points(for: 1000) == 45)
+        #expect(util.points(for: 1_000_000) == 5)
+        var f = Features()
+        f.identityVerified = true
+        let r = m.score(f)
+        let idx = try #require(m.characteristics.firstIndex { $0.feature.description == "identity_verified" })
+        #expect(r.points[idx] == 30)
+    }
+
+    @Test func reasonsLargestShortfallFirstTiesInModelOrder() {
+        // A new user: R05 (70), R08 (50), R09 (50), R06 (35), then R10 (30) and R13 (30) tie.
+        var f = Features()
+        f.identityVerified = false
+        let r = Scorecard.default.score(f)
+        #expect(r.reasons == ["R05", "R08", "R09", "R06"])
+        #expect(r.score == 300 + 90 + 60 + 40 + 30 + 0 + 15 + 20 + 0 + 0 + 0 + 0 + 10 + 0)
+    }
+
+    @Test func scoreIsClamped() throws {
+        var json = Scorecard.defaultModelJSON
+        json = json.replacingOccurrences(of: "\"base_points\": 300", with: "\"base_points\": 1000")
+        let m = try Scorecard.load(json: Array(json.utf8))
+        #expect(m.score(Features()).score == 850)
+    }
+
+    static let broken: [(String, String, String)] = [
+        ("\"feature\": \"tenure_days\"", "\"feature\": \"tenure\"", "unknown feature \"tenure\""),
+        ("\"max\": 89,\n          \"points\": 0", "\"max\": 1000,\n          \"points\": 0", "bins must ascend"),
+        ("\"reason\": \"R02\"", "\"reason\": \"R01\"", "reason code R01 is used twice"),
+        ("\"base_points\": 300", "\"base_points\": 300.5", "base_points: must be an integer"),
+        ("\"null\": true,", "", "add a bin with \"null\": true"),
+        ("\"min\": 300", "\"min\": 900", "min 900 is above max 850"),
+        ("\"model_version\": \"default-1\",", "", "model_version: missing"),
+    ]
+
+    @Test(arguments: broken)
+    func badModelsAreRefusedWithTheirPath(_ find: String, _ replace: String, _ message: String) throws {
+        let json = Scorecard.defaultModelJSON.replacingOccurrences(of: find, with: replace)
+        #expect(json != Scorecard.defaultModelJSON)
+        do {
+            _ = try Scorecard.load(json: Array(json.utf8))
+            Issue.record("accepted a broken model")
+        } catch {
+            #expect(error.description.contains(message), "\(error.description)")
+        }
+    }
+
+    @Test func missingCatchAllBinIsRefused() throws {
+        let json = """
+            {"model_version":"m","range":{"min":0,"max":10},"base_points":0,
+             "characteristics":[{"feature":"tenure_days","reason":"R1","text":"t","bins":[{"max":5,"points":1}]}],
+             "services":{"s":5}}
+            """
+        #expect(throws: ScorecardError.self) { try Scorecard.load(json: Array(json.utf8)) }
+    }
+
+    @Test func notJSONIsRefused() {
+        #expect(throws: ScorecardError.self) { try Scorecard.load(json: Array("{".utf8)) }
+    }
+}
