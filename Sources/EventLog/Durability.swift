@@ -32,7 +32,7 @@ public struct Durability: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether rolls and `close()` sync at all.
-    var syncs: Bool { mode != .never }
+    public var syncs: Bool { mode != .never }
 
     public var description: String {
         switch mode {

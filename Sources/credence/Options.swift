@@ -17,6 +17,9 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Allowed lateness in hours before a month closes.")
     var latenessHours: Int = 48
 
+    @Option(name: .long, help: "Events per durable batch.")
+    var batchSize: Int = 8192
+
     @Flag(name: .long, help: "Skip fsync (benchmarks and throwaway runs only: a crash can lose the last batches).")
     var noFsync = false
 
@@ -27,6 +30,7 @@ struct DataOptions: ParsableArguments {
         guard latenessHours >= 0 else { throw ValidationError("--lateness-hours must not be negative") }
         c.scoring.allowedLatenessMilliseconds = Int64(latenessHours) * 3_600_000
         if noFsync { c.log.durability = .none }
+        c.batchSize = batchSize
         if let model {
             guard let data = FileManager.default.contents(atPath: model) else {
                 throw ValidationError("cannot read the model file \(model)")

@@ -1,0 +1,47 @@
+import CredenceCore
+import Testing
+
+/// SCORING.md section 2, "Order": every result is defined on the set of accepted events, so any
+/// arrival order within the allowed lateness gives the same exports.
+@Suite struct ArrivalOrderPropertyTests {
+    @Test(arguments: [1 as UInt64, 2, 3])
+    func shufflingWithinTheLatenessLeavesEveryExportUnchanged(seed: UInt64) throws {
+        let decoder = EventDecoder()
+        let events = lines(generated(users: 150, months: 8, seed: seed, clean: true)).compactMap {
+            decoder.decode($0).event
+        }
+        #expect(events.count > 5000)
+        func run(_ order: [Event]) -> [Month: String] {
+            var scorer = InMemoryScorer()
+            for e in order { scorer.feed(e) }
+            scorer.finish()
+            return Dictionary(uniqueKeysWithValues: scorer.state.closedMonths.map { ($0, scorer.export($0)) })
+        }
+        let reference = run(events)
+        #expect(reference.count == 8)
+        var rng = SplitMix(seed: seed)
+        let lateness = ScoringConfiguration().allowedLatenessMilliseconds
+        for _ in 0..<3 {
+            // Arrival = event time + a delay in [0, lateness): no event is ever later than allowed.
+            let shuffled = events.map { ($0, $0.occurredAt.millisecondsSinceEpoch + Int64(rng.next() % UInt64(lateness))) }
+                .sorted { $0.1 < $1.1 }.map(\.0)
+            #expect(shuffled.map(\.eventID) != events.map(\.eventID))
+            let result = run(shuffled)
+            for (month, export) in reference {
+                #expect(result[month] == export, "export of \(month) changed with the arrival order")
+            }
+        }
+    }
+}
+
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,119 @@
+import CredenceCore
+@testable import CredenceEngine
+import Foundation
+import Testing
+
+/// The spec's worked example through the whole engine: intake, the durable log, keys, month
+/// close and the snapshot store.
+@Suite struct WorkedExampleEngineTests {
+    @Test func ingestGivesTheExpectedExportsAndCounts() throws {
+        let dir = TempDir()
+        let engine = try Engine.open(configuration(dir))
+        _ = try engine.ingest(files: [Paths.exampleEvents])
+        let c = engine.counters
+        #expect(c.accepted == 31)
+        #expect(c.duplicates == 1)
+        #expect(c.conflicts == 1)
+        #expect(c.rejected == ["conflict": 1, "invalid_value": 2, "not_json": 1, "wrong_currency": 1])
+        #expect(c.late == 1)
+        #expect(engine.scoring.closedMonths.map(\.description) == ["2025-12", "2026-01", "2026-02", "2026-03"])
+        let out = try exports(engine)
+        #expect(out.count == 4)
+        for (month, bytes) in out {
+            #expect(bytes == (try Paths.expectedExport(month)), "export of \(month)")
+        }
+        try engine.close()
+    }
+
+    @Test func deadLettersKeepTheRawBytesAndTheReason() throws {
+        let dir = TempDir()
+        let engine = try Engine.open(configuration(dir))
+        _ = try engine.ingest(files: [Paths.exampleEvents])
+        try engine.close()
+        let text = try String(contentsOfFile: dir.path + "/data/dead-letter/dead-letter.ndjson", encoding: .utf8)
+        let letters = text.split(separator: "\n").compactMap { DeadLetter.parse(String($0)) }
+        let input = try String(contentsOfFile: Paths.exampleEvents, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        #expect(letters.map(\.position) == [13, 18, 20, 24, 30])
+        for letter in letters {
+            #expect(letter.raw == Array(input[Int(letter.position) - 1].utf8))
+        }
+        #expect(letters.map(\.reason) == ["invalid_value", "invalid_value", "conflict", "not_json", "wrong_currency"])
+        #expect(letters.last?.message == "currency USD is not the deployment currency CNY")
+    }
+
+    @Test func theDedupIndexSurvivesARestart() throws {
+        let dir = TempDir()
+        do {
+            let engine = try Engine.open(configuration(dir))
+            _ = try engine.ingest(files: [Paths.exampleEvents])
+            try engine.close()
+        }
+        let engine = try Engine.open(configuration(dir))
+        let before = try exports(engine)
+        _ = try engine.ingest(files: [Paths.exampleEvents])
+        #expect(engine.counters.accepted == 0)
+        #expect(engine.counters.duplicates == 32)
+        #expect(engine.counters.conflicts == 1)
+        #expect(try exports(engine) == before)
+        try engine.close()
+    }
+
+    @Test func replayReproducesTheLiveExportsByteForByte() throws {
+        let dir = TempDir()
+        let live: [Month: [UInt8]]
+        do {
+            let engine = try Engine.open(configuration(dir))
+            _ = try engine.ingest(files: [Paths.exampleEvents])
+            live = try exports(engine)
+            try engine.close()
+        }
+        let replayed = try Engine.open(configuration(dir, derived: dir.path + "/replay"))
+        #expect(try exports(replayed) == live)
+        #expect(replayed.lastReplay.unreadable > 0)  // u3's and u4's erased events
+        try replayed.close()
+    }
+
+    @Test func erasureShredsTheLogAndEmitsScoreDeleted() throws {
+        let dir = TempDir()
+        let engine = try Engine.open(configuration(dir))
+        _ = try engine.ingest(files: [Paths.exampleEvents])
+        try engine.close()
+        // u4 withdrew: gone from every snapshot, a score.deleted went out, and its records no
+        // longer decrypt; no user id is ever in the log in clear.
+        let outbox = try String(contentsOfFile: dir.path + "/data/outbox/score-changes.ndjson", encoding: .utf8)
+        #expect(
+            outbox.contains(
+                #"{"event_id":"u4/erased/2026-03-20T10:00:00+08:00","type":"score.deleted","user_id":"u4","occurred_at":"2026-03-20T10:00:00+08:00"}"#
+            ))
+        #expect(outbox.contains(#""type":"score.changed","user_id":"u1","month":"2025-12""#) == false)
+        #expect(outbox.contains(#"{"event_id":"u2/2025-12/default-1","type":"score.changed","user_id":"u2","month":"2025-12","score":565,"previous_score":null,"previous_month":null,"model_version":"default-1","reasons":["R05","R08","R09","R06"],"occurred_at":"2026-01-01T00:00:00+08:00"}"#))
+        let logFiles = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/data/log")
+        for name in logFiles {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/data/log/" + name)))
+            for needle in ["user.5:a-x_5", "grocery", "retail", "\"u4\""] {
+                #expect(!contains(bytes, Array(needle.utf8)), "\(needle) in clear in \(name)")
+            }
+        }
+        let reopened = try Engine.open(configuration(dir))
+        #expect(try reopened.store.history(userID: "u4", modelVersion: "default-1").isEmpty)
+        #expect(reopened.scoring.provisional(userID: "u4", asOf: E.t("2026-04-01T00:00:00+08:00"), model: .default) == nil)
+        try reopened.close()
+    }
+}
+
+func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard needle.count <= haystack.count else { return false }
+    outer: for i in 0...(haystack.count - needle.count) {
+        for j in 0..<needle.count where haystack[i + j] != needle[j] { continue outer }
+        return true
+    }
+    return false
+}
+
+enum E {
+    static func t(_ s: String) -> Instant {
+        guard case .success(let i) = RFC3339.parse(s) else { fatalError(s) }
+        return i
+    }
+}
