@@ -4,7 +4,7 @@ import CredenceCore
 extension GenerationRun {
     /// Appends the user id of user `u`: `u<n>` for most, `m.<n>:cn-x_<n>` for one in fifty,
     /// so ids use every character class the spec allows.
-    func appendUserID(_ u: UInt32) {
+    mutating func appendUserID(_ u: UInt32) {
         let n = Int64(u) + 1
         if u % 50 == 17 {
             out.append("m.")
@@ -23,7 +23,7 @@ extension GenerationRun {
     }
 
     /// Appends an obligation id: the service's prefix and the per-user number (`pl12`, `r3`).
-    func appendObligationID(_ obligation: UInt32) {
+    mutating func appendObligationID(_ obligation: UInt32) {
         switch Service(rawValue: UInt8(obligation & 7))! {
         case .rental: out.append("r")
         case .travel: out.append("t")
@@ -35,7 +35,7 @@ extension GenerationRun {
         out.appendDecimal(Int64(obligation >> 3))
     }
 
-    func appendOccurredAt(_ t: Int64, style: UInt8) {
+    mutating func appendOccurredAt(_ t: Int64, style: UInt8) {
         if style == 0 {
             out.appendTimestamp(t, offsetMinutes: offsetMinutes, zulu: false)
         } else {
@@ -44,7 +44,7 @@ extension GenerationRun {
         }
     }
 
-    func appendType(_ kind: EventKind) {
+    mutating func appendType(_ kind: EventKind) {
         switch kind {
         case .userEnrolled: out.append("user.enrolled")
         case .userWithdrawn: out.append("user.withdrawn")
@@ -92,7 +92,8 @@ extension GenerationRun {
             out.append("\",\"merchant_category\":\"")
             out.append(Self.merchantCategories[Int(e.detail & 0x7F)])
             out.append(
-                e.detail & PlannedEvent.declinedBit != 0 ? "\",\"outcome\":\"declined\"}\n" : "\",\"outcome\":\"approved\"}\n")
+                e.detail & PlannedEvent.declinedBit != 0
+                    ? "\",\"outcome\":\"declined\"}\n" : "\",\"outcome\":\"approved\"}\n")
         case .obligationOpened:
             out.append("\",\"obligation_id\":\"")
             appendObligationID(e.obligation)

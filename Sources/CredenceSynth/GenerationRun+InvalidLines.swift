@@ -127,7 +127,8 @@ extension GenerationRun {
                 (envelope(id, "obligation.opened", user, at)
                     + ",\"obligation_id\":\"q\(id)\",\"service\":\"shopping\",\"amount_minor\":3000,\"due_at\":\"\(dueAt)\"}")
                     .utf8)
-        case .badTimestamp:
+        default:
+            precondition(kind == .badTimestamp, "no line template for \(kind)")
             let date = String(at.prefix(10))
             let time = String(at.dropFirst(11).prefix(8))
             let year = String(at.prefix(4))

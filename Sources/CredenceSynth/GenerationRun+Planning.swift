@@ -48,7 +48,8 @@ extension GenerationRun {
     mutating func planWindow(user u: Int, from lo: Int64, to hi: Int64) {
         let state = users[u]
         if state.enrolAt >= lo && state.enrolAt < hi {
-            planEnrolment(user: u, at: state.enrolAt, verified: state.identityVerified, again: false,
+            planEnrolment(
+                user: u, at: state.enrolAt, verified: state.identityVerified, again: false,
                 limit: state.withdrawAt)
         }
         if state.verifiedAt >= lo && state.verifiedAt < hi {
@@ -63,7 +64,8 @@ extension GenerationRun {
             schedule(&event, limit: .max)
         }
         if state.reEnrolAt >= lo && state.reEnrolAt < hi {
-            planEnrolment(user: u, at: state.reEnrolAt, verified: state.reEnrolIdentityVerified, again: true,
+            planEnrolment(
+                user: u, at: state.reEnrolAt, verified: state.reEnrolIdentityVerified, again: true,
                 limit: .max)
         }
         // Activity before a withdrawal, and after a re-enrolment; none before the stream's start.

@@ -4,11 +4,12 @@ import CredenceCore
 ///
 /// Time is cut into 7-day windows. For each window, every user's activity in it is
 /// planned (an obligation's whole lifecycle is planned when it opens, its later events
-/// wait in `calendar`), each planned line gets an arrival time, and the arrival heap
-/// releases every line that arrives before the next window starts: nothing planned
+/// wait in `calendar`), each planned line gets an arrival time, and every line that
+/// arrives before the next window starts is written, in arrival order (the window's
+/// lines sorted, merged with the few held over in the arrival heap). Nothing planned
 /// later can arrive earlier, so the output is in arrival order while memory holds
 /// about one window of lines plus the lifecycles still running.
-struct GenerationRun {
+struct GenerationRun: ~Copyable {
     static let second: Int64 = 1_000
     static let minute: Int64 = 60_000
     static let hour: Int64 = 3_600_000
@@ -31,7 +32,7 @@ struct GenerationRun {
     var users: [UserState] = []
     var calendar: [[PlannedEvent]]
     var heap = ArrivalHeap()
-    let out = OutputBuffer()
+    var out = OutputBuffer()
 
     var nextEventNumber: UInt64 = 1
     var nextInvalidNumber: UInt64 = 1
@@ -51,7 +52,8 @@ struct GenerationRun {
         maxDelayMs = min(40 * Self.hour, latenessMs * 85 / 100)
         let offset = configuration.scoringOffset
         streamStart = configuration.start.start(offset: offset).millisecondsSinceEpoch
-        streamEnd = configuration.start.advanced(by: Int32(configuration.months)).start(offset: offset)
+        streamEnd =
+            configuration.start.advanced(by: Int32(configuration.months)).start(offset: offset)
             .millisecondsSinceEpoch
         let population = configuration.population
         let hasEarlyUsers = population.enrolledBeforeStartRate > 0 && population.monthsBeforeStart > 0
@@ -75,16 +77,11 @@ struct GenerationRun {
             for user in users.indices {
                 planWindow(user: user, from: lo, to: hi)
             }
-            let due = calendar[window]
+            let batch = calendar[window]
             calendar[window] = []
-            for var event in due {
-                event.sequence = nextSequence
-                nextSequence += 1
-                heap.push(event)
-            }
-            try emit(before: hi, sink)
+            try emit(batch, order: arrivalOrder(batch, from: lo), before: hi, sink)
         }
-        try emit(before: .max, sink)
+        try emit([], order: [], before: .max, sink)
         try out.flush(sink)
         return finishedSummary()
     }
@@ -188,11 +185,51 @@ struct GenerationRun {
 
     // MARK: Emission
 
-    /// Writes every queued line arriving before `limit`, adding duplicates and invalid lines on the way.
-    mutating func emit(before limit: Int64, _ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    /// The positions of `batch` in arrival order, ties in batch order, each packed with its arrival
+    /// as `(arrival - from) << 27 | index` so that sorting is a plain integer sort. Also numbers the
+    /// batch's `sequence` in batch order.
+    mutating func arrivalOrder(_ batch: [PlannedEvent], from: Int64) -> [UInt64] {
+        precondition(batch.count < 1 << 27, "a window holds more than 134 million events; use fewer users")
+        var keys = [UInt64]()
+        keys.reserveCapacity(batch.count)
+        for i in batch.indices {
+            // Arrivals are at most ~35 days after the window starts (late events), far below 2^36 ms.
+            keys.append(UInt64(batch[i].arrival - from) << 27 | UInt64(i))
+        }
+        keys.sort()
+        return keys
+    }
+
+    /// Writes every line arriving before `limit`, from `batch` (taken in `order`) merged with the
+    /// lines held over from earlier windows, adding duplicates and invalid lines on the way; the rest
+    /// of `batch` is held over. Sorting a window's batch is much cheaper than a heap push and pop
+    /// per line; the heap only holds the few lines that cross a window boundary.
+    mutating func emit(
+        _ batch: [PlannedEvent], order: [UInt64], before limit: Int64,
+        _ sink: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
         let noise = configuration.noise
-        while let next = heap.first, next.arrival < limit {
-            let event = heap.pop()!
+        let sequenceBase = nextSequence
+        nextSequence += UInt64(batch.count)
+        var i = 0
+        @inline(__always) func batchEvent(_ i: Int) -> PlannedEvent {
+            let index = Int(order[i] & (1 << 27 - 1))
+            var event = batch[index]
+            event.sequence = sequenceBase + UInt64(index)
+            return event
+        }
+        while true {
+            let event: PlannedEvent
+            if i < order.count, heap.first.map({ !Self.precedes($0, batchEvent(i)) }) ?? true {
+                let next = batchEvent(i)
+                guard next.arrival < limit else { break }
+                event = next
+                i += 1
+            } else if let held = heap.first, held.arrival < limit {
+                event = heap.pop()!
+            } else {
+                break
+            }
             account(event)
             writeEvent(event)
             if event.role == .original && !event.isLate {
@@ -210,6 +247,15 @@ struct GenerationRun {
                 try out.flush(sink)
             }
         }
+        while i < order.count {
+            heap.push(batchEvent(i))
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    static func precedes(_ a: PlannedEvent, _ b: PlannedEvent) -> Bool {
+        a.arrival < b.arrival || (a.arrival == b.arrival && a.sequence < b.sequence)
     }
 
     private mutating func requeue(_ event: PlannedEvent, as role: PlannedEvent.Role) {

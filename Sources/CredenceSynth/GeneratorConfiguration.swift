@@ -92,7 +92,9 @@ public struct GeneratorConfiguration: Sendable, Hashable {
     /// Checks every option; the error says which one is wrong and what would be accepted.
     public func validate() throws(GeneratorError) {
         func fail(_ message: String) -> GeneratorError { GeneratorError(code: .invalidConfiguration, message: message) }
-        guard users >= 0, users <= 50_000_000 else { throw fail("users must be between 0 and 50,000,000, got \(users)") }
+        guard users >= 0, users <= 50_000_000 else {
+            throw fail("users must be between 0 and 50,000,000, got \(users)")
+        }
         guard months >= 1, months <= 600 else { throw fail("months must be between 1 and 600, got \(months)") }
         guard start.year >= 1971, start.year <= 9000 else { throw fail("start must be a month between 1971 and 9000") }
         guard abs(scoringOffset.minutes) < 24 * 60 else { throw fail("scoringOffset must be within ±23:59") }

@@ -56,7 +56,7 @@ public struct GeneratorSummary: Sendable, Hashable {
         lines.append("conflicting openings: \(conflictingOpens)")
         lines.append("invalid lines: \(invalidLineCount)")
         for kind in InvalidLineKind.allCases where invalidLines[kind, default: 0] > 0 {
-            lines.append("  \(kind.rawValue): \(invalidLines[kind]!)")
+            lines.append("  \(kind.name): \(invalidLines[kind]!)")
         }
         lines.append("late events: \(lateEvents)")
         lines.append("withdrawals: \(withdrawals), re-enrolments: \(reEnrolments)")

@@ -3,13 +3,17 @@ import CredenceCore
 /// A growable byte buffer that lines are serialized into before they go to the sink.
 ///
 /// Hand-rolled rather than `[UInt8]` so that appending a key, a digit or a timestamp is a
-/// store or a `memcpy` with no uniqueness checks; this is the generator's hot path.
-final class OutputBuffer {
+/// store or a `memcpy` with no uniqueness checks; this is the generator's hot path. It is
+/// a noncopyable struct, not a class, so that its accesses need no dynamic exclusivity checks.
+struct OutputBuffer: ~Copyable {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var capacity: Int
     var count = 0
     /// Bytes handed to sinks so far.
     private(set) var flushedBytes = 0
+    /// The last local day formatted and its `YYYY-MM-DD`: consecutive lines are mostly on the same day.
+    private var cachedDay: Int64 = .min
+    private var cachedDate: (UInt64, UInt16) = (0, 0)
 
     init(capacity: Int = 1 << 20) {
         self.capacity = capacity
@@ -19,7 +23,7 @@ final class OutputBuffer {
     deinit { base.deallocate() }
 
     /// Hands the buffered bytes to `sink` and empties the buffer.
-    func flush(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    mutating func flush(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         guard count > 0 else { return }
         let n = count
         count = 0
@@ -29,11 +33,11 @@ final class OutputBuffer {
 
     /// Makes room for `n` more bytes (lines are short; this almost never grows).
     @inline(__always)
-    func reserve(_ n: Int) {
+    mutating func reserve(_ n: Int) {
         if count + n > capacity { grow(count + n) }
     }
 
-    private func grow(_ needed: Int) {
+    private mutating func grow(_ needed: Int) {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
@@ -44,33 +48,29 @@ final class OutputBuffer {
     }
 
     @inline(__always)
-    func append(_ byte: UInt8) {
+    mutating func append(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
         count += 1
     }
 
     @inline(__always)
-    func append(_ text: StaticString) {
+    mutating func append(_ text: StaticString) {
         let n = text.utf8CodeUnitCount
         reserve(n)
         (base + count).update(from: text.utf8Start, count: n)
         count += n
     }
 
-    func append(_ bytes: [UInt8]) {
+    mutating func append(_ bytes: [UInt8]) {
         reserve(bytes.count)
         bytes.withUnsafeBufferPointer { (base + count).update(from: $0.baseAddress!, count: $0.count) }
         count += bytes.count
     }
 
-    func append(_ text: String) {
-        append(Array(text.utf8))
-    }
-
     /// Appends `value` in decimal, with a `-` if negative.
     @inline(__always)
-    func appendDecimal(_ value: Int64) {
+    mutating func appendDecimal(_ value: Int64) {
         reserve(20)
         var v = value.magnitude
         if value < 0 {
@@ -100,7 +100,7 @@ final class OutputBuffer {
 
     /// Appends an RFC 3339 timestamp of `millis` at `offsetMinutes`: milliseconds only when not
     /// zero, and offset zero as `Z` when `zulu`. Years 0-9999 only (the configuration checks it).
-    func appendTimestamp(_ millis: Int64, offsetMinutes: Int, zulu: Bool) {
+    mutating func appendTimestamp(_ millis: Int64, offsetMinutes: Int, zulu: Bool) {
         reserve(29)
         let local = millis + Int64(offsetMinutes) * 60_000
         var days = local / 86_400_000
@@ -109,14 +109,24 @@ final class OutputBuffer {
             days -= 1
             msOfDay += 86_400_000
         }
-        let date = CivilDate.civilFromDays(days)
         let i = count
-        put2(date.year / 100, at: i)
-        put2(date.year % 100, at: i + 2)
-        base[i + 4] = UInt8(ascii: "-")
-        put2(date.month, at: i + 5)
-        base[i + 7] = UInt8(ascii: "-")
-        put2(date.day, at: i + 8)
+        if days != cachedDay {
+            let date = CivilDate.civilFromDays(days)
+            put2(date.year / 100, at: i)
+            put2(date.year % 100, at: i + 2)
+            base[i + 4] = UInt8(ascii: "-")
+            put2(date.month, at: i + 5)
+            base[i + 7] = UInt8(ascii: "-")
+            put2(date.day, at: i + 8)
+            cachedDay = days
+            cachedDate = (
+                UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self),
+                UnsafeRawPointer(base + i + 8).loadUnaligned(as: UInt16.self)
+            )
+        } else {
+            UnsafeMutableRawPointer(base + i).storeBytes(of: cachedDate.0, as: UInt64.self)
+            UnsafeMutableRawPointer(base + i + 8).storeBytes(of: cachedDate.1, as: UInt16.self)
+        }
         base[i + 10] = UInt8(ascii: "T")
         let seconds = msOfDay / 1000
         put2(seconds / 3600, at: i + 11)

@@ -79,7 +79,9 @@ struct StreamAnalysis: Sendable {
                     let watermark = max.adding(milliseconds: -lateness)
                     if watermark > Month(containing: event.occurredAt, offset: offset).end(offset: offset) {
                         late += 1
-                    } else if event.occurredAt < max && max.millisecondsSinceEpoch - event.occurredAt.millisecondsSinceEpoch <= lateness {
+                    } else if event.occurredAt < max
+                        && max.millisecondsSinceEpoch - event.occurredAt.millisecondsSinceEpoch <= lateness
+                    {
                         disorderWithinLateness += 1
                     }
                 }
@@ -108,7 +110,9 @@ struct StreamAnalysis: Sendable {
         for (user, unsorted) in byUser {
             // Events at one instant apply together; an enrolment opens consent for its own instant.
             func rank(_ e: LineClassifier.Event) -> Int { e.type == .userEnrolled ? 0 : 1 }
-            let history = unsorted.sorted { ($0.occurredAt, rank($0), $0.eventID) < ($1.occurredAt, rank($1), $1.eventID) }
+            let history = unsorted.sorted {
+                ($0.occurredAt, rank($0), $0.eventID) < ($1.occurredAt, rank($1), $1.eventID)
+            }
             // Consent: nothing before the first enrolment or between a withdrawal and the next enrolment.
             var enrolled = false
             var obligations: [String: (amount: Int64, due: Int64, repaid: Int64, refunded: Int64)] = [:]
