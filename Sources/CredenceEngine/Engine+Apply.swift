@@ -1,4 +1,5 @@
 import CredenceCore
+import Shredding
 
 extension Engine {
     /// A durable record in the form the state needs: what live intake keeps in memory for its
@@ -17,10 +18,18 @@ extension Engine {
         case source(id: UInt64, name: String)
     }
 
-    /// Applies one durable step to the state and, unless replaying what an earlier run already
-    /// wrote, to the snapshot store and the outbox.
+    /// What a step does outside the state, done once its batch is durable.
+    enum Effect {
+        case snapshot(Snapshot, revision: Int)
+        case erase(userID: String, oldSubject: UInt64, change: ScoreChange, lsn: UInt64)
+        case changes([ScoreChanged], lsn: UInt64)
+    }
+
+    /// Applies one step to the state and queues its effects on the store, keys and outbox.
+    ///
+    /// - Parameter lsn: the record's position when replaying; the outbox skips what an earlier
+    ///   run already wrote. Live steps pass `.max`.
     func apply(_ step: Step, lsn: UInt64 = .max) throws(EngineError) {
-        let sideEffects = lsn == .max || lsn >= replayingUpTo
         switch step {
         case .event(_, let event):
             if scoring.isClosed(Month(containing: event.occurredAt, offset: configuration.scoring.offset)) {
@@ -33,36 +42,54 @@ extension Engine {
         case .erasure(let userID, let cut, let oldSubject, _, let survivors):
             let change = scoring.rebuild(userID: userID, erasureCut: cut, survivors: survivors)
             counters.erasures += 1
-            if !pendingDestroy.contains(oldSubject), keys.key(for: oldSubject) != nil {
-                pendingDestroy.append(oldSubject)
-            }
-            // The store is idempotent, so it is brought up to date even while replaying.
-            do {
-                _ = try store.deleteUser(userID)
-            } catch {
-                throw EngineError(.snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
-            }
-            if sideEffects { outbox.append(change, offset: configuration.scoring.offset) }
+            effects.append(.erase(userID: userID, oldSubject: oldSubject, change: change, lsn: lsn))
         case .unreadableErasure(let oldSubject):
-            if !pendingDestroy.contains(oldSubject), keys.key(for: oldSubject) != nil {
-                pendingDestroy.append(oldSubject)
-            }
+            if keys.key(for: SubjectID(oldSubject)) != nil { pendingDestroy.append(oldSubject) }
         case .close(let month, _):
             let (snapshot, changes) = scoring.close(month, model: model)
             counters.monthsClosed += 1
-            try writeSnapshot(snapshot, revision: 0)
-            if sideEffects {
-                for c in changes { outbox.append(.changed(c), offset: configuration.scoring.offset) }
-            }
+            effects.append(.snapshot(snapshot, revision: 0))
+            effects.append(.changes(changes, lsn: lsn))
             scoring.compact()
         case .restate(let month, _):
             let (snapshot, _) = scoring.close(month, model: model)
             let revision = (restatements[month] ?? 0) + 1
             restatements[month] = revision
-            try writeSnapshot(snapshot, revision: revision)
+            effects.append(.snapshot(snapshot, revision: revision))
         case .source(let id, let name):
             sourceIDs[name] = id
             sourceNames[id] = name
+        }
+    }
+
+    /// Does the queued effects, in order: the store is idempotent, so it is brought up to date
+    /// even while replaying; the outbox skips what an earlier run wrote; erased subjects' keys go last.
+    func performEffects() throws(EngineError) {
+        let offset = configuration.scoring.offset
+        for effect in effects {
+            switch effect {
+            case .snapshot(let snapshot, let revision):
+                try writeSnapshot(snapshot, revision: revision)
+            case .erase(let userID, let oldSubject, let change, let lsn):
+                do {
+                    _ = try store.deleteUser(userID)
+                } catch {
+                    throw EngineError(.snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
+                }
+                if lsn >= replayingUpTo { outbox.append(change, offset: offset) }
+                if keys.key(for: SubjectID(oldSubject)) != nil { pendingDestroy.append(oldSubject) }
+            case .changes(let changes, let lsn):
+                if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }
+            }
+        }
+        effects.removeAll(keepingCapacity: true)
+        if !pendingDestroy.isEmpty {
+            do {
+                try keys.destroy(pendingDestroy.map { SubjectID($0) })
+            } catch {
+                throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
+            }
+            pendingDestroy.removeAll()
         }
     }
 
@@ -70,7 +97,7 @@ extension Engine {
     func writeSnapshot(_ snapshot: Snapshot, revision: Int) throws(EngineError) {
         do {
             if try store.exists(month: snapshot.month, modelVersion: snapshot.modelVersion, revision: revision) { return }
-            try store.write(snapshot, revision: revision)
+            try store.write(snapshot, revision: revision, closedAt: nil)
         } catch {
             throw EngineError(.snapshots, "cannot store the snapshot of \(snapshot.month)", underlying: error)
         }

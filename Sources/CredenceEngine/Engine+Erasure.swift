@@ -80,7 +80,7 @@ extension Engine {
                     guard case .event(let h, let sealed) = record, h.subject == oldSubject, h.occurredAt > cut else {
                         return
                     }
-                    do {
+                    do throws(EngineError) {
                         if let e = try unseal(sealed, subject: oldSubject, lsn: lsn) { survivors.append((h, e)) }
                     } catch { failure = error }
                 }
@@ -110,11 +110,10 @@ extension Engine {
             let sealed = try seal(event, subject: newSubject, lsn: log.nextLSN)
             try append(.event(h, sealed: sealed))
         }
-        pending.append(
+        try stage(
             .erasure(
                 userID: userID, cut: cut, oldSubject: oldSubject, newSubject: newSubject,
                 survivors: survivors.map(\.1)))
         subjects[userID] = newSubject
-        pendingCuts[userID] = cut
     }
 }

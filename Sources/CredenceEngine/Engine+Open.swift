@@ -145,6 +145,7 @@ extension Engine {
                             try apply(step, lsn: l)
                         }
                         buffered.removeAll(keepingCapacity: true)
+                        try performEffects()
                         if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
                     }
                 } catch let e as EngineError {
@@ -160,12 +161,6 @@ extension Engine {
         }
         if let failure { throw failure }
         stats.orphans += buffered.count
-        if !pendingDestroy.isEmpty {
-            do { try keys.destroy(pendingDestroy.map { SubjectID($0) }) } catch {
-                throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
-            }
-            pendingDestroy.removeAll()
-        }
         outbox.nextPosition = log.nextLSN
         try flushSideFiles()
         replayingUpTo = 0

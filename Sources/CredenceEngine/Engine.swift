@@ -50,8 +50,10 @@ public final class Engine {
 
     // The open batch.
     var batchFirstLSN: UInt64? = nil
+    /// The open batch's steps, already applied to the state.
     var pending: [Step] = []
-    var pendingCuts: [String: Instant] = [:]
+    /// What the applied steps still have to do outside the state, once their batch is durable.
+    var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
     var writer = RecordWriter()
 
@@ -145,10 +147,10 @@ public final class Engine {
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
 
-        let cut = pendingCuts[event.userID] ?? scoring.erasureCut(of: event.userID)
+        let cut = scoring.erasureCut(of: event.userID)
         if let cut, event.occurredAt <= cut {
             try append(.tombstone(header))
-            pending.append(.tombstone(header))
+            try stage(.tombstone(header))
             counters.accepted += 1
             counters.erasedOnArrival += 1
             return .erased
@@ -158,11 +160,14 @@ public final class Engine {
         let lsn = log.nextLSN
         let sealed = try seal(event, subject: subject, lsn: lsn)
         try append(.event(header, sealed: sealed))
-        pending.append(.event(header, event))
         counters.accepted += 1
-        if case .userWithdrawn = event.payload {
+        if case .userWithdrawn = event.payload, event.occurredAt > (cut ?? Instant(millisecondsSinceEpoch: .min)) {
+            try stage(.event(header, event))
             try beginErasure(userID: event.userID, cut: event.occurredAt, oldSubject: subject)
+        } else {
+            try stage(.event(header, event))
         }
+        try closeReadyMonths()
         if pending.count >= configuration.batchSize { try commit() }
         return .accepted
     }
@@ -175,7 +180,7 @@ public final class Engine {
         var outcome = SubmitOutcome.accepted
         var failure: EngineError? = nil
         raw.withUnsafeBytes { buffer in
-            do { outcome = try submit(buffer, at: position, key: key) } catch { failure = error }
+            do throws(EngineError) { outcome = try submit(buffer, at: position, key: key) } catch { failure = error }
         }
         if let failure { throw failure }
         return outcome
@@ -218,30 +223,31 @@ public final class Engine {
         sourceIDs[name] = id
         sourceNames[id] = name
         try append(.source(id: id, name: name))
-        pending.append(.source(id: id, name: name))
+        try stage(.source(id: id, name: name))
         return id
     }
 
-    /// Makes the open batch durable (keys, then log), applies it to the state, destroys the keys
-    /// of erased subjects, writes dead letters, then closes the months the watermark has passed.
+    /// Makes the open batch durable (keys, then log); then does what its steps left to do:
+    /// snapshots to the store, the outbox, destroying the keys of erased subjects, dead letters.
     public func commit() throws(EngineError) {
         try commitBatch()
-        let ready = scoring.monthsReadyToClose(watermark: scoring.watermark)
-        if !ready.isEmpty {
-            for m in ready { try appendControl(.monthClose(month: m, modelVersion: model.modelVersion)) }
-            try commitBatch()
+    }
+
+    /// Appends and applies a month close for every month the watermark has passed, right after
+    /// the event that moved it, as a replay will see it.
+    func closeReadyMonths() throws(EngineError) {
+        for m in scoring.monthsReadyToClose(watermark: scoring.watermark) {
+            try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
         }
     }
 
     /// The end of a batch input (a file, a replay): closes every month whose end is at or before
     /// the largest event time seen (SCORING.md section 5).
     public func endOfInput() throws(EngineError) {
-        try commit()
-        let months = scoring.monthsToCloseAtEndOfInput()
-        if !months.isEmpty {
-            for m in months { try appendControl(.monthClose(month: m, modelVersion: model.modelVersion)) }
-            try commitBatch()
+        for m in scoring.monthsToCloseAtEndOfInput() {
+            try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
         }
+        try commitBatch()
     }
 
     /// Recomputes a closed month from the current state as a new revision (an operator's
@@ -259,10 +265,16 @@ public final class Engine {
         try beginBatchIfNeeded()
         try append(record)
         switch record {
-        case .monthClose(let m, let v): pending.append(.close(m, v))
-        case .restatement(let m, let v): pending.append(.restate(m, v))
+        case .monthClose(let m, let v): try stage(.close(m, v))
+        case .restatement(let m, let v): try stage(.restate(m, v))
         default: break
         }
+    }
+
+    /// Adds a step to the open batch and applies it to the state at once.
+    func stage(_ step: Step) throws(EngineError) {
+        pending.append(step)
+        try apply(step)
     }
 
     func commitBatch() throws(EngineError) {
@@ -281,19 +293,9 @@ public final class Engine {
         } catch {
             throw EngineError(.io, "cannot commit the event log", underlying: error)
         }
-        let steps = pending
         pending.removeAll(keepingCapacity: true)
         batchFirstLSN = nil
-        pendingCuts.removeAll()
-        for step in steps { try apply(step) }
-        if !pendingDestroy.isEmpty {
-            do {
-                try keys.destroy(pendingDestroy.map { SubjectID($0) })
-            } catch {
-                throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
-            }
-            pendingDestroy.removeAll()
-        }
+        try performEffects()
         outbox.nextPosition = log.nextLSN
         try flushSideFiles()
         pruneDedup()
@@ -309,7 +311,9 @@ public final class Engine {
         guard let max = scoring.maxSeen else { return }
         let horizon = max.adding(milliseconds: -configuration.dedupWindowMilliseconds)
         // Sweep once a day of event time, not per batch.
-        guard horizon.millisecondsSinceEpoch - dedupHorizon.millisecondsSinceEpoch >= Instant.millisecondsPerDay else {
+        guard horizon.millisecondsSinceEpoch &- dedupHorizon.millisecondsSinceEpoch >= Instant.millisecondsPerDay
+            || dedupHorizon.millisecondsSinceEpoch == .min
+        else {
             return
         }
         dedupHorizon = horizon

@@ -54,7 +54,7 @@ public final class LineReader {
             // Look for a newline in what is buffered.
             let window = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
             if let nl = window.firstIndex(of: 10) {
-                let lineEnd = nl
+                let lineEnd = start + nl
                 if skipping {
                     skipping = false
                 } else {

@@ -1,4 +1,4 @@
-import SnapshotStore
+public import SnapshotStore
 
 /// Read-only access to a data directory's snapshots, without replaying the log.
 public enum SnapshotAccess {

@@ -1,18 +1,17 @@
 public import CredenceCore
+public import SnapshotStore
 
 /// Everything Credence can say about one user: the latest closed snapshot and a provisional
 /// score as of an instant, with eligibility per service.
 public struct UserReport: Sendable {
     public var userID: String
-    public var latest: (month: Month, entry: SnapshotEntry, line: String)?
+    public var latest: StoredScore?
     public var provisional: (asOf: Instant, entry: SnapshotEntry)?
 
     /// `nil` when the user is unknown or erased (the two look alike on purpose).
     public static func make(engine: Engine, userID: String, asOf: Instant) throws -> UserReport? {
         var report = UserReport(userID: userID)
-        if let h = try engine.store.history(userID: userID, modelVersion: engine.model.modelVersion).last {
-            report.latest = (h.month, h.entry, h.line)
-        }
+        report.latest = try engine.store.history(userID: userID, modelVersion: engine.model.modelVersion).last
         if let p = engine.scoring.provisional(userID: userID, asOf: asOf, model: engine.model) {
             report.provisional = (asOf, p.0)
         }
@@ -22,21 +21,21 @@ public struct UserReport: Sendable {
 
     public func text(model: Scorecard) -> String {
         var lines = ["user \(userID)"]
-        func describe(_ title: String, _ e: SnapshotEntry) {
-            lines.append("\(title): \(e.score)")
-            for code in e.reasons {
+        func describe(_ title: String, _ score: Int64, _ reasons: [String]) {
+            lines.append("\(title): \(score)")
+            for code in reasons {
                 lines.append("    \(code)  \(model.text(forReason: code) ?? "")")
             }
-            let services = model.services.map { s in "\(s.name) \(e.score >= s.threshold ? "yes" : "no") (\(s.threshold))" }
+            let services = model.services.map { s in "\(s.name) \(score >= s.threshold ? "yes" : "no") (\(s.threshold))" }
             lines.append("    eligible: " + services.joined(separator: ", "))
         }
         if let l = latest {
-            describe("score for \(l.month) (model \(model.modelVersion))", l.entry)
+            describe("score for \(l.month) (model \(model.modelVersion))", l.score, l.reasons)
         } else {
             lines.append("no closed snapshot yet")
         }
         if let p = provisional {
-            describe("provisional as of \(RFC3339.format(p.asOf, offsetMinutes: 480))", p.entry)
+            describe("provisional as of \(RFC3339.format(p.asOf, offsetMinutes: 480))", p.entry.score, p.entry.reasons)
         }
         return lines.joined(separator: "\n")
     }
@@ -56,7 +55,7 @@ public struct UserReport: Sendable {
             out += "null"
         }
         out += ",\"eligibility\":{"
-        let score = latest?.entry.score
+        let score = latest?.score
         for (i, s) in model.services.enumerated() {
             if i > 0 { out += "," }
             out += JSONText.string(s.name) + ":{\"threshold\":\(s.threshold),\"eligible\":"

@@ -34,7 +34,7 @@ struct BenchCommand: ParsableCommand {
         c.noise = GeneratorConfiguration.Noise()
         let (bytes, summary) = try EventStreamGenerator(configuration: c).bytes()
         let input = work + "/events.ndjson"
-        FileManager.default.createFile(atPath: input, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: input, contents: Data(bytes))
         let lines = bytes.split(separator: 10).map { Array($0) }
         print("stream: \(Format.count(summary.lines)) lines, \(Format.count(bytes.count / 1_000_000)) MB, \(users) users x \(months) months")
 

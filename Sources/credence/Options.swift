@@ -95,3 +95,9 @@ enum Format {
 
     static func seconds(_ s: Double) -> String { String(format: "%.2f s", s) }
 }
+
+/// A failure to report as one clear line, without the usage text.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

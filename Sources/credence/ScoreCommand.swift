@@ -26,7 +26,7 @@ struct ScoreCommand: ParsableCommand {
         let report = try UserReport.make(engine: engine, userID: userID, asOf: now)
         guard let report else {
             // Unknown and erased users look the same.
-            throw ValidationError("no score for user \(userID)")
+            throw CLIError("no score for user \(userID)")
         }
         print(json ? report.json(model: model) : report.text(model: model))
     }

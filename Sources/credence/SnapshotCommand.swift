@@ -23,7 +23,7 @@ struct SnapshotCommand: ParsableCommand {
             let store = try SnapshotAccess.open(configuration)
             let version = configuration.model.modelVersion
             guard try store.exists(month: m, modelVersion: version, revision: revision) else {
-                throw ValidationError(
+                throw CLIError(
                     "month \(m) is not closed for model \(version) (see `credence snapshot list`)")
             }
             let sink = try OutputSink(path: output)
@@ -50,7 +50,7 @@ struct SnapshotCommand: ParsableCommand {
             }
             print("month    revision  users")
             for m in months {
-                print("\(m.month)  \(String(m.revision).padding(toLength: 8, withPad: " ", startingAt: 0))  \(m.userCount)")
+                print("\(m.month)  \(String(m.latestRevision).padding(toLength: 8, withPad: " ", startingAt: 0))  \(m.userCount)")
             }
         }
     }
@@ -70,7 +70,7 @@ struct SnapshotCommand: ParsableCommand {
             try engine.close()
             let months = try engine.store.months(modelVersion: engine.model.modelVersion)
             if let s = months.first(where: { $0.month == m }) {
-                print("restated \(m): revision \(s.revision), \(s.userCount) users")
+                print("restated \(m): revision \(s.latestRevision), \(s.userCount) users")
             }
         }
     }

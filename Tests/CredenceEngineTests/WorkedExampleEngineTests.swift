@@ -14,7 +14,7 @@ import Testing
         #expect(c.accepted == 31)
         #expect(c.duplicates == 1)
         #expect(c.conflicts == 1)
-        #expect(c.rejected == ["conflict": 1, "invalid_value": 2, "not_json": 1, "wrong_currency": 1])
+        #expect(c.rejected == ["conflict": 1, "invalid_value": 1, "not_json": 1, "wrong_currency": 1, "wrong_type": 1])
         #expect(c.late == 1)
         #expect(engine.scoring.closedMonths.map(\.description) == ["2025-12", "2026-01", "2026-02", "2026-03"])
         let out = try exports(engine)
@@ -38,7 +38,7 @@ import Testing
         for letter in letters {
             #expect(letter.raw == Array(input[Int(letter.position) - 1].utf8))
         }
-        #expect(letters.map(\.reason) == ["invalid_value", "invalid_value", "conflict", "not_json", "wrong_currency"])
+        #expect(letters.map(\.reason) == ["wrong_type", "invalid_value", "conflict", "not_json", "wrong_currency"])
         #expect(letters.last?.message == "currency USD is not the deployment currency CNY")
     }
 
