@@ -40,7 +40,8 @@ public struct EventDecoder: Sendable {
         public func validate() throws(ConfigurationError) {
             let c = Array(currency.utf8)
             guard c.count == 3, c.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
-                throw ConfigurationError(message: "currency \"\(currency)\" must be 3 uppercase ASCII letters (ISO 4217)")
+                throw ConfigurationError(
+                    message: "currency \"\(currency)\" must be 3 uppercase ASCII letters (ISO 4217)")
             }
             guard maxEventBytes > 0 else {
                 throw ConfigurationError(message: "maxEventBytes must be positive, got \(maxEventBytes)")
@@ -104,7 +105,8 @@ public struct EventDecoder: Sendable {
             }
             let fields = EventFields(base: base, slots: UnsafeBufferPointer(slots))
             do throws(Rejection) {
-                let event = try fields.event(currency: currencyBytes, deploymentCurrency: configuration.currency, key: key)
+                let event = try fields.event(
+                    currency: currencyBytes, deploymentCurrency: configuration.currency, key: key)
                 return .accepted(event, document.digest)
             } catch {
                 return .rejected(error)
