@@ -74,7 +74,8 @@ public struct EventDecoder: Sendable {
     ///
     /// - Parameters:
     ///   - bytes: the whole message or NDJSON line, without its line terminator.
-    ///   - key: the Kafka message key, if the message has one; it must equal `user_id`.
+    ///   - key: the Kafka message key, or nil if the message has none; when present (even
+    ///     empty) it must equal the unescaped bytes of `user_id`.
     public func decode(_ bytes: UnsafeRawBufferPointer, key: [UInt8]? = nil) -> DecodeResult {
         guard bytes.count <= configuration.maxEventBytes else {
             return .rejected(

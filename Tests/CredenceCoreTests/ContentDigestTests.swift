@@ -113,6 +113,22 @@ import Testing
         #expect(seen.count == count)
     }
 
+    /// Escaped characters are fed to the hash byte by byte and plain runs a word at a time: every
+    /// split of a string between the two, at every alignment, must give the digest of its content.
+    @Test func escapesAtEveryPositionGiveTheSameDigest() throws {
+        let text = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        for padding in 0..<8 {
+            let key = "k" + String(repeating: "p", count: padding)
+            let plain = try #require(TestSupport.digest(TestSupport.event(Self.base + [(key, "\"\(String(text))\"")])))
+            for k in text.indices {
+                var escaped = text.map(String.init)
+                escaped[k] = "\\u00" + String(text[k].asciiValue!, radix: 16)
+                let json = TestSupport.event(Self.base + [(key, "\"" + escaped.joined() + "\"")])
+                #expect(TestSupport.digest(json) == plain, "\(json)")
+            }
+        }
+    }
+
     @Test func descriptionIsHex() {
         #expect(ContentDigest(high: 1, low: 0xABC).description == "0000000000000001" + "0000000000000abc")
     }

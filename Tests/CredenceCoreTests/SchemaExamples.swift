@@ -1,4 +1,5 @@
 // swift-format-ignore-file: a table of fixtures, one example per line.
+
 import CredenceCore
 import Testing
 
