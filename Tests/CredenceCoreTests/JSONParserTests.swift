@@ -146,6 +146,9 @@ import Testing
         let tooDeep = TestSupport.event(
             base + [("n", String(repeating: "[", count: 64) + String(repeating: "]", count: 64))])
         #expect(TestSupport.decode(tooDeep).rejection?.reason == .tooDeep)
+        let deep = EventDecoder(configuration: .init(maxNestingDepth: 256))
+        let nested = String(repeating: "[", count: 255) + String(repeating: "]", count: 255)
+        #expect(TestSupport.decode(TestSupport.event(base + [("n", nested)]), decoder: deep).event != nil)
         let shallow = EventDecoder(configuration: .init(maxNestingDepth: 1))
         #expect(TestSupport.decode(TestSupport.event(base), decoder: shallow).event != nil)
         #expect(
