@@ -24,7 +24,6 @@ struct ContentHasher {
         case null = 0x5A  // Z
         case object = 0x4F  // O
         case array = 0x41  // A
-        case member = 0x4D  // M
     }
 
     init() {}
@@ -66,14 +65,22 @@ struct ContentHasher {
         total &+= 8
     }
 
+    /// Feeds one word holding `tag` in its last byte and `value` (< 2^56) below it, so
+    /// that a variable-length item ends with its length and type.
+    @inline(__always)
+    mutating func add(_ tag: Tag, _ value: UInt64) {
+        add(word: UInt64(tag.rawValue) &<< 56 | value)
+    }
+
     mutating func add(_ digest: ContentDigest) {
         add(word: digest.high)
         add(word: digest.low)
     }
 
-    /// Feeds `count` bytes at `p`.
+    /// Feeds `count` bytes at `p`; `readable` (at least `count`) bytes there may be
+    /// read, which lets a short tail be loaded as one word instead of byte by byte.
     @inline(__always)
-    mutating func add(_ p: UnsafePointer<UInt8>, count: Int) {
+    mutating func add(_ p: UnsafePointer<UInt8>, count: Int, readable: Int) {
         var j = 0
         let raw = UnsafeRawPointer(p)
         if pendingCount == 0 {
@@ -91,9 +98,36 @@ struct ContentHasher {
             }
         }
         total &+= UInt64(j)
-        while j < count {
-            add(byte: p[j])
-            j &+= 1
+        let n = count &- j
+        guard n > 0 else { return }
+        if readable &- j >= 8 {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            add(partialWord: w & (UInt64.max &>> UInt64(64 &- n &* 8)), count: n)
+        } else {
+            while j < count {
+                add(byte: p[j])
+                j &+= 1
+            }
+        }
+    }
+
+    /// Feeds `count` bytes at `p`.
+    @inline(__always)
+    mutating func add(_ p: UnsafePointer<UInt8>, count: Int) {
+        add(p, count: count, readable: count)
+    }
+
+    /// Feeds the low `n` (1...7) bytes of `w`, whose other bytes are zero.
+    @inline(__always)
+    private mutating func add(partialWord w: UInt64, count n: Int) {
+        let shift = UInt64(pendingCount &* 8)
+        pending |= w &<< shift
+        pendingCount &+= n
+        total &+= UInt64(n)
+        if pendingCount >= 8 {
+            round(pending)
+            pending = w &>> (64 &- shift)
+            pendingCount &-= 8
         }
     }
 

@@ -40,7 +40,8 @@ public struct EventDecoder: Sendable {
         public func validate() throws(ConfigurationError) {
             let c = Array(currency.utf8)
             guard c.count == 3, c.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
-                throw ConfigurationError(message: "currency \"\(currency)\" must be 3 uppercase ASCII letters (ISO 4217)")
+                throw ConfigurationError(
+                    message: "currency \"\(currency)\" must be 3 uppercase ASCII letters (ISO 4217)")
             }
             guard maxEventBytes > 0 else {
                 throw ConfigurationError(message: "maxEventBytes must be positive, got \(maxEventBytes)")
@@ -73,7 +74,8 @@ public struct EventDecoder: Sendable {
     ///
     /// - Parameters:
     ///   - bytes: the whole message or NDJSON line, without its line terminator.
-    ///   - key: the Kafka message key, if the message has one; it must equal `user_id`.
+    ///   - key: the Kafka message key, or nil if the message has none; when present (even
+    ///     empty) it must equal the unescaped bytes of `user_id`.
     public func decode(_ bytes: UnsafeRawBufferPointer, key: [UInt8]? = nil) -> DecodeResult {
         guard bytes.count <= configuration.maxEventBytes else {
             return .rejected(
@@ -104,7 +106,8 @@ public struct EventDecoder: Sendable {
             }
             let fields = EventFields(base: base, slots: UnsafeBufferPointer(slots))
             do throws(Rejection) {
-                let event = try fields.event(currency: currencyBytes, deploymentCurrency: configuration.currency, key: key)
+                let event = try fields.event(
+                    currency: currencyBytes, deploymentCurrency: configuration.currency, key: key)
                 return .accepted(event, document.digest)
             } catch {
                 return .rejected(error)

@@ -34,13 +34,15 @@ enum EventField: Int, CaseIterable, JSONFieldTable {
         case 6: field = equal(p, count, "due_at") ? .dueAt : equal(p, count, "reason") ? .reason : nil
         case 7:
             field =
-                equal(p, count, "user_id") ? .userID
+                equal(p, count, "user_id")
+                ? .userID
                 : equal(p, count, "outcome") ? .outcome : equal(p, count, "service") ? .service : nil
         case 8: field = equal(p, count, "event_id") ? .eventID : equal(p, count, "currency") ? .currency : nil
         case 10: field = equal(p, count, "payment_id") ? .paymentID : nil
         case 11:
             field =
-                equal(p, count, "occurred_at") ? .occurredAt
+                equal(p, count, "occurred_at")
+                ? .occurredAt
                 : equal(p, count, "delta_minor") ? .deltaMinor : equal(p, count, "limit_minor") ? .limitMinor : nil
         case 12: field = equal(p, count, "amount_minor") ? .amountMinor : nil
         case 13: field = equal(p, count, "obligation_id") ? .obligationID : nil

@@ -69,7 +69,8 @@ struct EventFields {
             let dueAt = try instant(.dueAt)
             guard dueAt > occurredAt else {
                 throw Rejection(
-                    .invalidValue, "due_at \(quotedText(self[.dueAt])) is not after occurred_at \(quotedText(self[.occurredAt]))")
+                    .invalidValue,
+                    "due_at \(quotedText(self[.dueAt])) is not after occurred_at \(quotedText(self[.occurredAt]))")
             }
             payload = .obligationOpened(
                 Event.ObligationOpened(obligationID: obligationID, service: service, amountMinor: amount, dueAt: dueAt))
@@ -82,7 +83,8 @@ struct EventFields {
                     .invalidValue, "delta_minor must be greater than 0 for reason \(reason.wireName), got \(delta)")
             }
             if !reason.raisesAmountDue, delta >= 0 {
-                throw Rejection(.invalidValue, "delta_minor must be less than 0 for reason \(reason.wireName), got \(delta)")
+                throw Rejection(
+                    .invalidValue, "delta_minor must be less than 0 for reason \(reason.wireName), got \(delta)")
             }
             payload = .obligationAdjusted(
                 Event.ObligationAdjusted(obligationID: obligationID, deltaMinor: delta, reason: reason))

@@ -85,25 +85,25 @@ extension JSONParser {
             h.add(base + fraction.lowerBound, count: last &+ 1 &- fraction.lowerBound)
             digitCount = int.upperBound &- first &+ last &+ 1 &- fraction.lowerBound
         } else {
-            h.add(base + first, count: last &+ 1 &- first)
+            h.add(base + first, count: last &+ 1 &- first, readable: end &- first)
             digitCount = last &+ 1 &- first
         }
-        h.add(word: UInt64(digitCount))
+        // The last word: tag, mantissa sign, digit count; decodable from the right.
+        let trailer = UInt64(digitCount) | (negative ? 1 &<< 48 : 0)
 
         var expFirst = exponent.lowerBound
         while expFirst < exponent.upperBound, base[expFirst] == Byte.zero { expFirst &+= 1 }
+        let big: [UInt8]
         if exponent.upperBound &- expFirst <= 18 {
             var e: Int64 = 0
             for k in expFirst..<exponent.upperBound { e = e &* 10 &+ Int64(base[k] &- Byte.zero) }
             let scaled = (exponentNegative ? -e : e) &+ Int64(shift)
             if scaled.magnitude < 1_000_000_000_000_000_000 {
                 h.add(word: UInt64(bitPattern: scaled))
-                h.add(byte: negative ? 1 : 0)
-                h.add(.number)
-            } else {
-                Self.addBigExponent(
-                    Array(String(scaled.magnitude).utf8), negative: scaled < 0, mantissaNegative: negative, into: &h)
+                h.add(.number, trailer)
+                return
             }
+            big = Array(String(scaled).utf8)
         } else {
             let written = Array(UnsafeBufferPointer(start: base + expFirst, count: exponent.upperBound &- expFirst))
             let magnitude = Self.decimalAdd(written, exponentNegative ? -shift : shift)
@@ -111,23 +111,15 @@ extension JSONParser {
                 var e: Int64 = 0
                 for d in magnitude { e = e &* 10 &+ Int64(d &- Byte.zero) }
                 h.add(word: UInt64(bitPattern: exponentNegative ? -e : e))
-                h.add(byte: negative ? 1 : 0)
-                h.add(.number)
-            } else {
-                Self.addBigExponent(magnitude, negative: exponentNegative, mantissaNegative: negative, into: &h)
+                h.add(.number, trailer)
+                return
             }
+            big = (exponentNegative ? [Byte.minus] : []) + magnitude
         }
-    }
-
-    /// An exponent of 10^18 or more, as decimal digits: rare, but exact.
-    private static func addBigExponent(
-        _ digits: [UInt8], negative: Bool, mantissaNegative: Bool, into h: inout ContentHasher
-    ) {
-        h.add(digits)
-        h.add(word: UInt64(digits.count))
-        h.add(byte: negative ? 1 : 0)
-        h.add(byte: mantissaNegative ? 1 : 0)
-        h.add(.bigExponentNumber)
+        // An exponent of 10^18 or more, as signed decimal digits: rare, but exact.
+        h.add(big)
+        h.add(word: UInt64(big.count))
+        h.add(.bigExponentNumber, trailer)
     }
 
     /// `digits + delta` in ASCII decimal, for `digits` (no leading zeros) larger than `|delta|`.

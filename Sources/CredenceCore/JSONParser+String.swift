@@ -11,19 +11,22 @@ extension JSONParser {
         var escaped = false
         let raw = UnsafeRawPointer(base)
         while true {
-            // Skip 8 plain ASCII bytes at a time.
+            // Skip plain ASCII 8 bytes at a time, stopping exactly at the first byte that needs a look.
             while j &+ 8 <= end {
                 let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
-                if Self.needsAttention(w) { break }
+                let special = Self.specialBytes(w)
+                if special != 0 {
+                    j &+= special.trailingZeroBitCount &>> 3
+                    break
+                }
                 j &+= 8
             }
             guard j < end else { throw JSONError(.unterminatedString, at: open) }
             let c = base[j]
             if c == Byte.quote {
-                h.add(base + run, count: j &- run)
+                h.add(base + run, count: j &- run, readable: end &- run)
                 length &+= j &- run
-                h.add(word: UInt64(length))
-                h.add(.string)
+                h.add(.string, UInt64(length))
                 i = j &+ 1
                 return JSONValueInfo(kind: .string, flag: escaped, start: start, end: j)
             }
@@ -46,9 +49,11 @@ extension JSONParser {
         }
     }
 
-    /// Whether a word holds a quote, a backslash, a control character or a non-ASCII byte.
+    /// The high bit of each byte of `w` that is a quote, a backslash, a control
+    /// character or non-ASCII. Bytes above the lowest flagged one may be flagged
+    /// wrongly (borrows propagate upwards), but the lowest flag is always exact.
     @inline(__always)
-    static func needsAttention(_ w: UInt64) -> Bool {
+    static func specialBytes(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let q = w ^ (ones &* 0x22)
@@ -56,7 +61,7 @@ extension JSONParser {
         let hasQuote = (q &- ones) & ~q
         let hasBackslash = (b &- ones) & ~b
         let hasControl = (w &- ones &* 0x20) & ~w
-        return ((hasQuote | hasBackslash | hasControl | w) & highs) != 0
+        return (hasQuote | hasBackslash | hasControl | w) & highs
     }
 
     /// Decodes the escape whose backslash is at `j`, emitting its UTF-8 bytes, and

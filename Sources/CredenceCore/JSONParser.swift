@@ -176,7 +176,6 @@ struct JSONParser<Fields: JSONFieldTable> {
                         duplicate = key
                     }
                 }
-                member.add(.member)
                 let d = member.finalize()
                 sumHigh &+= d.high
                 sumLow &+= d.low
@@ -201,8 +200,7 @@ struct JSONParser<Fields: JSONFieldTable> {
         var h = ContentHasher()
         h.add(word: sumHigh)
         h.add(word: sumLow)
-        h.add(word: count)
-        h.add(.object)
+        h.add(.object, count)
         return h.finalize()
     }
 
@@ -269,8 +267,7 @@ struct JSONParser<Fields: JSONFieldTable> {
                 break
             }
         }
-        h.add(word: count)
-        h.add(.array)
+        h.add(.array, count)
         return h.finalize()
     }
 }

@@ -66,7 +66,8 @@ extension Rejection {
         let plain =
             !bytes.isEmpty && bytes.count <= 40
             && bytes.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x2E || b == 0x2D
+                (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x2E
+                    || b == 0x2D
                     || b == 0x3A
             }
         return plain ? String(decoding: bytes, as: UTF8.self) : quoted(bytes)
@@ -80,7 +81,8 @@ extension Rejection {
     /// `bytes` made printable: controls, format characters and the like are
     /// escaped as `\u{...}`, invalid UTF-8 becomes U+FFFD, and anything past
     /// `limit` characters becomes `…`.
-    static func printable(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int = 40, escapingQuotes: Bool = false) -> String {
+    static func printable(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int = 40, escapingQuotes: Bool = false) -> String
+    {
         let text = String(decoding: bytes, as: UTF8.self)
         var out = ""
         var n = 0

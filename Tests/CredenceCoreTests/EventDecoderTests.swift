@@ -67,7 +67,11 @@ enum DecoderFixtures {
     func decodesEveryType(kind: EventKind) throws {
         let json = TestSupport.event(DecoderFixtures.valid[kind.wireName]!)
         let event = try #require(TestSupport.decode(json).event)
-        #expect(event == Event(eventID: "x-1", userID: "u1", occurredAt: DecoderFixtures.occurredAt, payload: DecoderFixtures.expected[kind.wireName]!))
+        #expect(
+            event
+                == Event(
+                    eventID: "x-1", userID: "u1", occurredAt: DecoderFixtures.occurredAt,
+                    payload: DecoderFixtures.expected[kind.wireName]!))
     }
 
     static let brokenRules: [RuleCase] = [
@@ -89,7 +93,8 @@ enum DecoderFixtures {
         RuleCase("payment", "user_id", nil, .missingField, "missing field user_id"),
         RuleCase("payment", "user_id", "null", .wrongType, "user_id must be a string, got null"),
         RuleCase(
-            "payment", "user_id", #""bad id""#, .invalidValue, #"user_id "bad id" has characters outside [A-Za-z0-9_.:-]"#),
+            "payment", "user_id", #""bad id""#, .invalidValue,
+            #"user_id "bad id" has characters outside [A-Za-z0-9_.:-]"#),
         RuleCase(
             "payment", "user_id", #""ü""#, .invalidValue, #"user_id "ü" has characters outside [A-Za-z0-9_.:-]"#),
         RuleCase(
@@ -120,7 +125,8 @@ enum DecoderFixtures {
         RuleCase(
             "user.enrolled", "identity_verified", #""true""#, .wrongType,
             #"identity_verified must be true or false, got "true""#),
-        RuleCase("user.enrolled", "identity_verified", "1", .wrongType, "identity_verified must be true or false, got 1"),
+        RuleCase(
+            "user.enrolled", "identity_verified", "1", .wrongType, "identity_verified must be true or false, got 1"),
         // payment
         RuleCase("payment", "payment_id", nil, .missingField, "missing field payment_id"),
         RuleCase("payment", "payment_id", "7", .wrongType, "payment_id must be a string, got 7"),
@@ -198,7 +204,8 @@ enum DecoderFixtures {
         // repayment, obligation.cancelled, credit_limit.set
         RuleCase("repayment", "obligation_id", nil, .missingField, "missing field obligation_id"),
         RuleCase("repayment", "amount_minor", "-1", .invalidValue, "amount_minor must be greater than 0, got -1"),
-        RuleCase("obligation.cancelled", "obligation_id", "[]", .wrongType, "obligation_id must be a string, got an array"),
+        RuleCase(
+            "obligation.cancelled", "obligation_id", "[]", .wrongType, "obligation_id must be a string, got an array"),
         RuleCase("credit_limit.set", "limit_minor", nil, .missingField, "missing field limit_minor"),
         RuleCase("credit_limit.set", "limit_minor", "-1", .invalidValue, "limit_minor must be at least 0, got -1"),
         RuleCase("credit_limit.set", "limit_minor", #""5""#, .wrongType, #"limit_minor must be an integer, got "5""#),
@@ -240,7 +247,8 @@ enum DecoderFixtures {
     }
 
     @Test func escapedKeysAndValuesAreDecoded() throws {
-        let json = #"{"\u0065vent_id":"e\u002F1","type":"pay\u006dent","user_id":"u1","occurred_at":"2026-01-05T12:00:00+08:00","payment_id":"\ud83d\ude00","amount_minor":5,"currency":"\u0043NY","merchant_category":"caf\u00e9\n","outcome":"\u0061pproved"}"#
+        let json =
+            #"{"\u0065vent_id":"e\u002F1","type":"pay\u006dent","user_id":"u1","occurred_at":"2026-01-05T12:00:00+08:00","payment_id":"\ud83d\ude00","amount_minor":5,"currency":"\u0043NY","merchant_category":"caf\u00e9\n","outcome":"\u0061pproved"}"#
         let event = try #require(TestSupport.decode(json).event)
         #expect(event.eventID == "e/1")
         guard case .payment(let p) = event.payload else {
@@ -295,7 +303,9 @@ enum DecoderFixtures {
 
     @Test func configurationIsValidated() {
         #expect(throws: Never.self) { try EventDecoder.Configuration().validate() }
-        #expect(throws: EventDecoder.ConfigurationError.self) { try EventDecoder.Configuration(currency: "cny").validate() }
+        #expect(throws: EventDecoder.ConfigurationError.self) {
+            try EventDecoder.Configuration(currency: "cny").validate()
+        }
         #expect(throws: EventDecoder.ConfigurationError.self) {
             try EventDecoder.Configuration(maxEventBytes: 0).validate()
         }
@@ -345,7 +355,8 @@ enum DecoderFixtures {
                 #"{"event_id":"bad1","type":"pay"#: Rejection(.wrongType, "amount_minor must be an integer, got 12.0"),
                 #"{"event_id":"bad2","type":"pay"#: Rejection(
                     .invalidValue, #"user_id "bad id" has characters outside [A-Za-z0-9_.:-]"#),
-                "not json at all": Rejection(.notJSON, "not JSON: invalid literal at byte 0 (expected true, false or null)"),
+                "not json at all": Rejection(
+                    .notJSON, "not JSON: invalid literal at byte 0 (expected true, false or null)"),
                 #"{"event_id":"bad3","type":"pay"#: Rejection(
                     .wrongCurrency, "currency USD is not the deployment currency CNY"),
             ])

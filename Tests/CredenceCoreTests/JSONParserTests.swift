@@ -131,7 +131,8 @@ import Testing
         let bomb = String(repeating: "[", count: 100_000)
         #expect(TestSupport.decode(bomb).rejection == Rejection(.tooDeep, "nested deeper than 64 levels at byte 64"))
         let objects = String(repeating: #"{"a":"#, count: 100_000)
-        #expect(TestSupport.decode(objects).rejection == Rejection(.tooDeep, "nested deeper than 64 levels at byte 320"))
+        #expect(
+            TestSupport.decode(objects).rejection == Rejection(.tooDeep, "nested deeper than 64 levels at byte 320"))
         let closedBomb = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(TestSupport.decode(closedBomb).rejection?.reason == .tooDeep)
     }
@@ -139,13 +140,19 @@ import Testing
     @Test func nestingUpToTheLimitIsAccepted() {
         let base = DecoderFixtures.valid["user.withdrawn"]!
         // The event object is level 1, so 63 more levels fit.
-        let deepest = TestSupport.event(base + [("n", String(repeating: "[", count: 63) + String(repeating: "]", count: 63))])
+        let deepest = TestSupport.event(
+            base + [("n", String(repeating: "[", count: 63) + String(repeating: "]", count: 63))])
         #expect(TestSupport.decode(deepest).event != nil)
-        let tooDeep = TestSupport.event(base + [("n", String(repeating: "[", count: 64) + String(repeating: "]", count: 64))])
+        let tooDeep = TestSupport.event(
+            base + [("n", String(repeating: "[", count: 64) + String(repeating: "]", count: 64))])
         #expect(TestSupport.decode(tooDeep).rejection?.reason == .tooDeep)
+        let deep = EventDecoder(configuration: .init(maxNestingDepth: 256))
+        let nested = String(repeating: "[", count: 255) + String(repeating: "]", count: 255)
+        #expect(TestSupport.decode(TestSupport.event(base + [("n", nested)]), decoder: deep).event != nil)
         let shallow = EventDecoder(configuration: .init(maxNestingDepth: 1))
         #expect(TestSupport.decode(TestSupport.event(base), decoder: shallow).event != nil)
-        #expect(TestSupport.decode(TestSupport.event(base + [("n", "[]")]), decoder: shallow).rejection?.reason == .tooDeep)
+        #expect(
+            TestSupport.decode(TestSupport.event(base + [("n", "[]")]), decoder: shallow).rejection?.reason == .tooDeep)
     }
 
     @Test func largeInputsAreRefusedUnread() {
@@ -183,7 +190,8 @@ import Testing
         var rng = SplitMix64(state: 20_260_105)
         var seeds = try EventDecoderTests.specExampleLines().map { Array($0.utf8) }
         seeds.append(Array(#"{"a":[1,-2.5e+3,{"b":"\u00e9\ud83d\ude00"},null,true,false,"\\\"x"],"c":{}}"#.utf8))
-        let alphabet = Array(#"{}[]",:0123456789-+.eE\u tfnrl"#.utf8) + [0x00, 0x0A, 0x80, 0xBF, 0xC3, 0xED, 0xF4, 0xFF]
+        let alphabet =
+            Array(#"{}[]",:0123456789-+.eE\u tfnrl"#.utf8) + [0x00, 0x0A, 0x80, 0xBF, 0xC3, 0xED, 0xF4, 0xFF]
         var outcomes: [String: Int] = [:]
         for round in 0..<4000 {
             var input: [UInt8]
