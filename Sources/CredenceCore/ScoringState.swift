@@ -56,6 +56,7 @@ public struct ScoringState: Sendable {
     ///
     /// - Returns: the `score.deleted` record to publish.
     public mutating func rebuild(userID: String, erasureCut: Instant, survivors: [Event]) -> ScoreChange {
+        if users[userID] == nil { newUserIDs.append(userID) }
         var state = UserState(erasureCut: erasureCut)
         for e in survivors where e.userID == userID {
             if case .rebuildRequired = state.apply(e, offset: configuration.offset) {

@@ -71,12 +71,17 @@ extension Engine {
             case .snapshot(let snapshot, let revision):
                 try writeSnapshot(snapshot, revision: revision)
             case .erase(let userID, let oldSubject, let change, let lsn):
-                do {
-                    _ = try store.deleteUser(userID)
-                } catch {
-                    throw EngineError(.snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
+                // Already done by the run that wrote this record: the user may be back in
+                // later months by now (a re-enrolment), which a second delete would wrongly remove.
+                if lsn >= replayingUpTo {
+                    do {
+                        _ = try store.deleteUser(userID)
+                    } catch {
+                        throw EngineError(
+                            .snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
+                    }
+                    outbox.append(change, offset: offset)
                 }
-                if lsn >= replayingUpTo { outbox.append(change, offset: offset) }
                 if keys.key(for: SubjectID(oldSubject)) != nil { pendingDestroy.append(oldSubject) }
             case .changes(let changes, let lsn):
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }

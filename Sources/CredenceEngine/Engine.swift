@@ -328,5 +328,10 @@ public final class Engine {
         } catch {
             throw EngineError(.io, "cannot close the event log", underlying: error)
         }
+        do {
+            try keys.close()
+        } catch {
+            throw EngineError(.keys, "cannot close the key store", underlying: error)
+        }
     }
 }

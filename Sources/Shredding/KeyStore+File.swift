@@ -21,12 +21,12 @@ extension KeyStore {
         }
         let locked: Bool
         do { locked = try POSIXFile.tryLock(fd) } catch {
-            _ = close(fd)
+            _ = Glibc.close(fd)
             throw KeyStoreError(
                 code: .io, message: "cannot lock \(path); check the file system", path: path, underlying: error)
         }
         guard locked else {
-            _ = close(fd)
+            _ = Glibc.close(fd)
             throw KeyStoreError(
                 code: .locked,
                 message: "\(path) is in use by another process; stop the other credence process using this "

@@ -78,7 +78,7 @@ public final class KeyStore {
     /// What opening the store repaired.
     public let recovery: Recovery
 
-    let fd: Int32
+    private(set) var fd: Int32
     /// Keys of subjects 0...n, 32 bytes each; subject 0 does not exist and its bytes stay zero.
     private var keys: [UInt8]
     /// State of subjects 0...n: 0 for subject 0, else a ``KeyFileFormat/State`` raw value.
@@ -106,14 +106,24 @@ public final class KeyStore {
             slotsOnDisk = loaded.slotsOnDisk
             recovery = loaded.recovery
         } catch {
-            _ = close(opened)
+            _ = Glibc.close(opened)
             throw error
         }
     }
 
     deinit {
         // Unsynced keys are dropped on purpose: under the sync() protocol nothing durable used them.
-        _ = close(fd)
+        if fd >= 0 { _ = Glibc.close(fd) }
+    }
+
+    /// Syncs created keys, then releases the file and its lock; later writes throw `.failed`.
+    public func close() throws(KeyStoreError) {
+        guard fd >= 0 else { return }
+        try sync()
+        _ = Glibc.close(fd)
+        fd = -1
+        failure = KeyStoreError(
+            code: .failed, message: "the key store \(path) is closed; open it again to use it", path: path)
     }
 
     /// Subjects created so far, destroyed ones included; ids run from 1 through this count.

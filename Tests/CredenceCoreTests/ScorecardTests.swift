@@ -48,7 +48,7 @@ import Testing
         ("\"max\": 89,\n          \"points\": 0", "\"max\": 1000,\n          \"points\": 0", "bins must ascend"),
         ("\"reason\": \"R02\"", "\"reason\": \"R01\"", "reason code R01 is used twice"),
         ("\"base_points\": 300", "\"base_points\": 300.5", "base_points: must be an integer"),
-        ("\"null\": true,", "", "add a bin with \"null\": true"),
+        ("{\n          \"null\": true,\n          \"points\": 15\n        },", "", "add a bin with \"null\": true"),
         ("\"min\": 300", "\"min\": 900", "min 900 is above max 850"),
         ("\"model_version\": \"default-1\",", "", "model_version: missing"),
     ]

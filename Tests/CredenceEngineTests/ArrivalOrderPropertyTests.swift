@@ -18,7 +18,7 @@ import Testing
             return Dictionary(uniqueKeysWithValues: scorer.state.closedMonths.map { ($0, scorer.export($0)) })
         }
         let reference = run(events)
-        #expect(reference.count == 8)
+        #expect(reference.count >= 8)  // some users enrol before the first generated month
         var rng = SplitMix(seed: seed)
         let lateness = ScoringConfiguration().allowedLatenessMilliseconds
         for _ in 0..<3 {
