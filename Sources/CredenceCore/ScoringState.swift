@@ -84,6 +84,8 @@ public struct ScoringState: Sendable {
     /// "passes" read as `watermark >= end(M)`, as a window fires in Flink).
     public func monthsReadyToClose(watermark: Instant?) -> [Month] {
         guard let watermark, let first = firstMonth else { return [] }
+        // The common case, once per event: the earliest month not closed yet still runs.
+        if let open = firstOpenMonth(from: first), watermark < open.end(offset: configuration.offset) { return [] }
         var result = [Month]()
         var m = first
         var closedIndex = 0
@@ -93,6 +95,16 @@ public struct ScoringState: Sendable {
             m = m.advanced(by: 1)
         }
         return result
+    }
+
+    /// The earliest month from `first` on that is not closed (months close in order, so this is
+    /// usually the month after the last closed one).
+    private func firstOpenMonth(from first: Month) -> Month? {
+        guard let last = closedMonths.last, last >= first else { return first }
+        if closedMonths.count == Int(last.index - first.index) + 1, closedMonths.first == first {
+            return last.advanced(by: 1)
+        }
+        return nil  // a gap: let the full scan find it
     }
 
     /// At the end of a batch input, every month whose end is at or before the largest event time closes.

@@ -13,9 +13,7 @@ extension Engine {
 
     func newSubject() throws(EngineError) -> UInt64 {
         do {
-            let s = try keys.createKey().rawValue
-            subjectFirstLSN[s] = log.nextLSN
-            return s
+            return try keys.createKey().rawValue
         } catch {
             throw EngineError(.keys, "cannot create a subject key", underlying: error)
         }
@@ -45,11 +43,22 @@ extension Engine {
 
     /// Decrypts an event, or `nil` when its subject's key was destroyed (erased).
     func unseal(_ sealed: [UInt8], subject: UInt64, lsn: UInt64) throws(EngineError) -> Event? {
-        guard let key = keys.key(for: SubjectID(subject)) else { return nil }
-        var bytes = sealed
-        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &bytes)
         do {
-            return try bytes.withUnsafeBytes { try EventCodec.decode($0) }
+            return try sealed.withUnsafeBytes { try unseal($0, subject: subject, lsn: lsn) }
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.corruptLog, "record \(lsn) cannot be decrypted (\(error))")
+        }
+    }
+
+    /// Decrypts an event in a reused buffer, or `nil` when its subject's key was destroyed (erased).
+    func unseal(_ sealed: UnsafeRawBufferPointer, subject: UInt64, lsn: UInt64) throws(EngineError) -> Event? {
+        guard let key = keys.key(for: SubjectID(subject)) else { return nil }
+        scratch.removeAll(keepingCapacity: true)
+        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), sealed, appendingTo: &scratch)
+        do {
+            return try scratch.withUnsafeBytes { try EventCodec.decode($0) }
         } catch {
             throw EngineError(
                 .corruptLog, "record \(lsn) does not decode under its subject key (\(error)); run `credence log verify`")
@@ -69,22 +78,19 @@ extension Engine {
     /// user unreadable (crypto-shredding) without rewriting the log.
     func beginErasure(userID: String, cut: Instant, oldSubject: UInt64) throws(EngineError) {
         var survivors: [(EngineRecord.EventHeader, Event)] = []
-        // Durable records of the old subject.
-        if let from = subjectFirstLSN[oldSubject], from < log.committedEnd {
+        // Durable records of the old subject, read one by one from their LSNs.
+        let committed = (subjectRecords.removeValue(forKey: oldSubject) ?? []).filter { $0 < log.committedEnd }
+        if !committed.isEmpty {
             do {
-                let reader = try EventLogReader(
-                    directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark)
-                var failure: EngineError? = nil
-                try reader.forEach(from: from) { lsn, payload in
-                    guard failure == nil, let record = try? EngineRecord.decode(payload) else { return }
-                    guard case .event(let h, let sealed) = record, h.subject == oldSubject, h.occurredAt > cut else {
-                        return
-                    }
-                    do throws(EngineError) {
-                        if let e = try unseal(sealed, subject: oldSubject, lsn: lsn) { survivors.append((h, e)) }
-                    } catch { failure = error }
+                var small = log.configuration
+                small.readChunkSize = 16 << 10
+                let reader = try EventLogReader(directory: log.directory, configuration: small, watermark: log.commitWatermark)
+                for lsn in committed {
+                    guard let record = try reader.read(from: lsn, limit: 1).first else { continue }
+                    let decoded = try record.payload.withUnsafeBytes { try EngineRecord.decodeEvent($0).map { ($0.header, Array($0.sealed)) } }
+                    guard let (h, sealed) = decoded, h.subject == oldSubject, h.occurredAt > cut else { continue }
+                    if let e = try unseal(sealed, subject: oldSubject, lsn: lsn) { survivors.append((h, e)) }
                 }
-                if let failure { throw failure }
             } catch let e as EngineError {
                 throw e
             } catch {

@@ -105,6 +105,22 @@ extension Engine {
                 if failure != nil { return }
                 stats.records += 1
                 do {
+                    // Events, by far the most records, are read in place.
+                    if let (h, sealed) = try EngineRecord.decodeEvent(payload) {
+                        if h.isCopy, erasure != nil {
+                            if erasure!.userID != nil, let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
+                                erasure!.survivors.append(e)
+                            }
+                            buffered.append((lsn, .tombstone(h)))  // indexes only; the erasure step applies it
+                            erasure!.remaining -= 1
+                            if erasure!.remaining == 0 { finishErasure() }
+                        } else if let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
+                            buffered.append((lsn, .event(h, e)))
+                        } else {
+                            buffered.append((lsn, .tombstone(h)))
+                        }
+                        return
+                    }
                     let record = try EngineRecord.decode(payload)
                     switch record {
                     case .event(let h, let sealed):
@@ -127,7 +143,6 @@ extension Engine {
                     case .erasure(let m):
                         let user = unsealUserID(m.sealedUserID, subject: m.newSubject, lsn: lsn)
                         erasure = (m, user, m.copies, [])
-                        if subjectFirstLSN[m.newSubject] == nil { subjectFirstLSN[m.newSubject] = lsn }
                         if m.copies == 0 { finishErasure() }
                     case .monthClose(let m, let v):
                         buffered.append((lsn, .close(m, v)))
@@ -189,9 +204,9 @@ extension Engine {
     }
 
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
-        if dedup[h.eventIDHash] == nil { dedup[h.eventIDHash] = DedupEntry(digest: h.digest, at: h.occurredAt) }
+        if dedup[h.eventIDHash] == nil { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
         if let k = h.obligationKey { obligationKeys.insert(k) }
-        if h.subject != 0, subjectFirstLSN[h.subject] == nil { subjectFirstLSN[h.subject] = lsn }
+        if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil { subjectRecords[h.subject, default: []].append(lsn) }
     }
 }
 

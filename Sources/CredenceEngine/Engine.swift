@@ -44,7 +44,8 @@ public final class Engine {
     var obligationKeys: Set<StableHash> = []
     /// Each user's current subject (key); a withdrawal moves the user to a new one.
     var subjects: [String: UInt64] = [:]
-    var subjectFirstLSN: [UInt64: UInt64] = [:]
+    /// The LSNs of each live subject's event records, so an erasure reads just those.
+    var subjectRecords: [UInt64: [UInt64]] = [:]
     var sourceIDs: [String: UInt64] = [:]
     var sourceNames: [UInt64: String] = [:]
 
@@ -56,6 +57,13 @@ public final class Engine {
     var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
     var writer = RecordWriter()
+    /// When the watermark reaches this instant, a month may close; `nil` means look now.
+    var closeHorizon: Instant? = nil
+    var closeHorizonMinSeen: Instant? = nil
+    /// Dedup entries by the week of their event time, so a sweep removes whole weeks.
+    var dedupWeeks: [Int64: [StableHash]] = [:]
+    /// A reused buffer for decrypting records.
+    var scratch: [UInt8] = []
 
     /// Whether side effects of applied steps go to the store and outbox (`false` while replaying
     /// what an earlier run already wrote).
@@ -141,7 +149,7 @@ public final class Engine {
         }
         try beginBatchIfNeeded()
         let sourceID = try sourceID(for: position.source)
-        dedup[idHash] = DedupEntry(digest: digest, at: event.occurredAt)
+        remember(idHash, DedupEntry(digest: digest, at: event.occurredAt))
         if let k = obligationKey { obligationKeys.insert(k) }
         var header = EngineRecord.EventHeader(
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
@@ -160,6 +168,7 @@ public final class Engine {
         let lsn = log.nextLSN
         let sealed = try seal(event, subject: subject, lsn: lsn)
         try append(.event(header, sealed: sealed))
+        subjectRecords[subject, default: []].append(lsn)
         counters.accepted += 1
         if case .userWithdrawn = event.payload, event.occurredAt > (cut ?? Instant(millisecondsSinceEpoch: .min)) {
             try stage(.event(header, event))
@@ -236,8 +245,21 @@ public final class Engine {
     /// Appends and applies a month close for every month the watermark has passed, right after
     /// the event that moved it, as a replay will see it.
     func closeReadyMonths() throws(EngineError) {
-        for m in scoring.monthsReadyToClose(watermark: scoring.watermark) {
+        guard let watermark = scoring.watermark else { return }
+        // Once per event: skip the month arithmetic until the watermark can close something.
+        if let horizon = closeHorizon, watermark < horizon, closeHorizonMinSeen == scoring.minSeen { return }
+        for m in scoring.monthsReadyToClose(watermark: watermark) {
             try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
+        }
+        closeHorizonMinSeen = scoring.minSeen
+        closeHorizon = scoring.closedMonths.last.map { $0.advanced(by: 1).end(offset: configuration.scoring.offset) }
+        if let first = scoring.firstMonth, scoring.closedMonths.first != first { closeHorizon = nil }
+    }
+
+    /// Adds an event id to the duplicate check.
+    func remember(_ id: StableHash, _ entry: DedupEntry) {
+        if dedup.updateValue(entry, forKey: id) == nil {
+            dedupWeeks[entry.at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay), default: []].append(id)
         }
     }
 
@@ -310,14 +332,17 @@ public final class Engine {
     func pruneDedup() {
         guard let max = scoring.maxSeen else { return }
         let horizon = max.adding(milliseconds: -configuration.dedupWindowMilliseconds)
-        // Sweep once a day of event time, not per batch.
-        guard horizon.millisecondsSinceEpoch &- dedupHorizon.millisecondsSinceEpoch >= Instant.millisecondsPerDay
+        // Sweep once a week of event time, not per batch: entries live 7 days past the window at most.
+        guard horizon.millisecondsSinceEpoch &- dedupHorizon.millisecondsSinceEpoch >= 7 * Instant.millisecondsPerDay
             || dedupHorizon.millisecondsSinceEpoch == .min
         else {
             return
         }
         dedupHorizon = horizon
-        dedup = dedup.filter { $0.value.at >= horizon }
+        let week = horizon.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay)
+        for w in dedupWeeks.keys where w < week {
+            for id in dedupWeeks.removeValue(forKey: w)! { dedup.removeValue(forKey: id) }
+        }
     }
 
     /// Syncs and closes the log, keys and side files.

@@ -84,6 +84,20 @@ enum EngineRecord {
         }
     }
 
+    /// Reads an event record's header and where its sealed bytes are, without copying them;
+    /// `nil` for any other record type.
+    static func decodeEvent(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError)
+        -> (header: EventHeader, sealed: UnsafeRawBufferPointer)?
+    {
+        guard buffer.first == Tag.event.rawValue else { return nil }
+        var r = RecordReader(buffer)
+        r.offset = 1
+        let h = try EventHeader.decode(&r)
+        let n = try r.varint()
+        guard n == UInt64(buffer.count - r.offset) else { throw RecordFormatError(reason: "bad sealed length") }
+        return (h, UnsafeRawBufferPointer(rebasing: buffer[r.offset...]))
+    }
+
     static func decode(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError) -> EngineRecord {
         var r = RecordReader(buffer)
         guard let tag = Tag(rawValue: try r.byte()) else { throw RecordFormatError(reason: "unknown record type") }

@@ -37,7 +37,9 @@ final class Outbox {
         if had { try file.flush(durable: durable) }
         if nextPosition > position {
             position = nextPosition
-            if had || durable { try Files.writeAtomically(positionPath, Array("\(position)\n".utf8)) }
+            // Only a batch that wrote lines needs its position on disk: replaying a batch without
+            // outbox effects writes nothing.
+            if had { try Files.writeAtomically(positionPath, Array("\(position)\n".utf8)) }
         }
     }
 }

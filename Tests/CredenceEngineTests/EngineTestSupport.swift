@@ -27,7 +27,7 @@ final class TempDir {
 
     func file(_ name: String, _ contents: [UInt8]) -> String {
         let p = path + "/" + name
-        FileManager.default.createFile(atPath: p, contents: Data(contents))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(contents))
         return p
     }
 }
