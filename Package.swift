@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "CredenceSynth", dependencies: ["CredenceCore"], swiftSettings: strict),
         // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
         .target(
-            name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore"], swiftSettings: strict),
+            name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore"],
+            swiftSettings: strict),
         .executableTarget(
             name: "credence",
             dependencies: [
@@ -46,8 +47,10 @@ let package = Package(
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
         .testTarget(name: "ShreddingTests", dependencies: ["Shredding"], swiftSettings: strict),
-        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "CredenceCore"], swiftSettings: strict),
-        .testTarget(name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore"], swiftSettings: strict),
+        .testTarget(
+            name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "CredenceCore"], swiftSettings: strict),
+        .testTarget(
+            name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore"], swiftSettings: strict),
         .testTarget(
             name: "CredenceEngineTests",
             dependencies: ["CredenceEngine", "CredenceCore", "EventLog", "CredenceSynth"],

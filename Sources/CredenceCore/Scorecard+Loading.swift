@@ -83,7 +83,8 @@ extension Scorecard {
                 if let m = b["max"] {
                     let max = Int128(try integer(m, bp + ".max"))
                     if let prev = previousMax, max <= prev {
-                        throw ScorecardError(path: bp + ".max", problem: "bins must ascend: \(max) is not above \(prev)")
+                        throw ScorecardError(
+                            path: bp + ".max", problem: "bins must ascend: \(max) is not above \(prev)")
                     }
                     previousMax = max
                     bins.append(Bin(max: max, points: points))

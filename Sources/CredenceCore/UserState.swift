@@ -48,7 +48,8 @@ public struct UserState: Sendable {
         case .creditLimitSet(let limit):
             Mark.insert(Mark(at: at, eventID: event.eventID, value: limit), into: &limits)
         case .payment(let p):
-            addPayment(month: Month(containing: at, offset: offset), amount: p.amountMinor, approved: p.outcome == .approved)
+            addPayment(
+                month: Month(containing: at, offset: offset), amount: p.amountMinor, approved: p.outcome == .approved)
         case .obligationOpened(let o):
             let i = obligationIndex(o.obligationID)
             // A second opening of the same id is refused at intake; keep the first if one slips through.

@@ -16,7 +16,10 @@ final class AppendFile {
         self.path = path
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw EngineError(.io, "cannot open \(path) for appending: \(String(cString: strerror(errno))); check the data directory's permissions")
+            throw EngineError(
+                .io,
+                "cannot open \(path) for appending: \(String(cString: strerror(errno))); check the data directory's permissions"
+            )
         }
         self.fd = fd
     }

@@ -101,7 +101,9 @@ extension Engine {
     /// Writes a snapshot revision unless the store has it already (a restart replaying the log).
     func writeSnapshot(_ snapshot: Snapshot, revision: Int) throws(EngineError) {
         do {
-            if try store.exists(month: snapshot.month, modelVersion: snapshot.modelVersion, revision: revision) { return }
+            if try store.exists(month: snapshot.month, modelVersion: snapshot.modelVersion, revision: revision) {
+                return
+            }
             try store.write(snapshot, revision: revision, closedAt: nil)
         } catch {
             throw EngineError(.snapshots, "cannot store the snapshot of \(snapshot.month)", underlying: error)

@@ -61,7 +61,8 @@ extension Engine {
             return try scratch.withUnsafeBytes { try EventCodec.decode($0) }
         } catch {
             throw EngineError(
-                .corruptLog, "record \(lsn) does not decode under its subject key (\(error)); run `credence log verify`")
+                .corruptLog, "record \(lsn) does not decode under its subject key (\(error)); run `credence log verify`"
+            )
         }
     }
 
@@ -84,10 +85,13 @@ extension Engine {
             do {
                 var small = log.configuration
                 small.readChunkSize = 16 << 10
-                let reader = try EventLogReader(directory: log.directory, configuration: small, watermark: log.commitWatermark)
+                let reader = try EventLogReader(
+                    directory: log.directory, configuration: small, watermark: log.commitWatermark)
                 for lsn in committed {
                     guard let record = try reader.read(from: lsn, limit: 1).first else { continue }
-                    let decoded = try record.payload.withUnsafeBytes { try EngineRecord.decodeEvent($0).map { ($0.header, Array($0.sealed)) } }
+                    let decoded = try record.payload.withUnsafeBytes {
+                        try EngineRecord.decodeEvent($0).map { ($0.header, Array($0.sealed)) }
+                    }
                     guard let (h, sealed) = decoded, h.subject == oldSubject, h.occurredAt > cut else { continue }
                     if let e = try unseal(sealed, subject: oldSubject, lsn: lsn) { survivors.append((h, e)) }
                 }
@@ -99,7 +103,9 @@ extension Engine {
         }
         // Records of the old subject still in this batch.
         for step in pending {
-            if case .event(let h, let e) = step, h.subject == oldSubject, h.occurredAt > cut { survivors.append((h, e)) }
+            if case .event(let h, let e) = step, h.subject == oldSubject, h.occurredAt > cut {
+                survivors.append((h, e))
+            }
         }
         let newSubject = try newSubject()
         let markerLSN = log.nextLSN

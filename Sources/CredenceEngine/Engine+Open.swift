@@ -167,7 +167,8 @@ extension Engine {
                     failure = e
                 } catch {
                     failure = EngineError(
-                        .corruptLog, "record \(lsn) of the event log is not an engine record (\(error)); "
+                        .corruptLog,
+                        "record \(lsn) of the event log is not an engine record (\(error)); "
                             + "run `credence log verify` and restore the data directory from a backup")
                 }
             }
@@ -206,7 +207,9 @@ extension Engine {
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
         if dedup[h.eventIDHash] == nil { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
         if let k = h.obligationKey { obligationKeys.insert(k) }
-        if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil { subjectRecords[h.subject, default: []].append(lsn) }
+        if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil {
+            subjectRecords[h.subject, default: []].append(lsn)
+        }
     }
 }
 

@@ -115,7 +115,8 @@ public final class Engine {
     ///   - position: where it came from, kept in the log.
     ///   - key: the Kafka message key, if any (must equal `user_id`).
     @discardableResult
-    public func submit(_ raw: UnsafeRawBufferPointer, at position: SourcePosition, key: [UInt8]? = nil) throws(EngineError)
+    public func submit(_ raw: UnsafeRawBufferPointer, at position: SourcePosition, key: [UInt8]? = nil)
+        throws(EngineError)
         -> SubmitOutcome
     {
         counters.received += 1
@@ -333,8 +334,9 @@ public final class Engine {
         guard let max = scoring.maxSeen else { return }
         let horizon = max.adding(milliseconds: -configuration.dedupWindowMilliseconds)
         // Sweep once a week of event time, not per batch: entries live 7 days past the window at most.
-        guard horizon.millisecondsSinceEpoch &- dedupHorizon.millisecondsSinceEpoch >= 7 * Instant.millisecondsPerDay
-            || dedupHorizon.millisecondsSinceEpoch == .min
+        guard
+            horizon.millisecondsSinceEpoch &- dedupHorizon.millisecondsSinceEpoch >= 7 * Instant.millisecondsPerDay
+                || dedupHorizon.millisecondsSinceEpoch == .min
         else {
             return
         }

@@ -27,7 +27,9 @@ public struct EngineConfiguration: Sendable {
     /// Checks the configuration; the message says what to change.
     public func validate() throws(EngineError) {
         guard !dataDirectory.isEmpty else { throw EngineError(.configuration, "the data directory must not be empty") }
-        guard batchSize >= 1 else { throw EngineError(.configuration, "batch size must be at least 1, got \(batchSize)") }
+        guard batchSize >= 1 else {
+            throw EngineError(.configuration, "batch size must be at least 1, got \(batchSize)")
+        }
         guard dedupWindowMilliseconds >= 7 * 86_400_000 else {
             throw EngineError(.configuration, "the duplicate window must cover at least 7 days of event time")
         }

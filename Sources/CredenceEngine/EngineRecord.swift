@@ -147,7 +147,9 @@ extension EngineRecord.EventHeader {
     }
 
     static func decode(_ r: inout RecordReader) throws(RecordFormatError) -> Self {
-        guard let kind = EventKind(rawValue: try r.byte()) else { throw RecordFormatError(reason: "unknown event kind") }
+        guard let kind = EventKind(rawValue: try r.byte()) else {
+            throw RecordFormatError(reason: "unknown event kind")
+        }
         let flags = try r.byte()
         let idHash = StableHash(high: try r.u64(), low: try r.u64())
         let at = Instant(millisecondsSinceEpoch: try r.signed())

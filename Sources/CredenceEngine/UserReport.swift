@@ -26,7 +26,8 @@ public struct UserReport: Sendable {
             for code in reasons {
                 lines.append("    \(code)  \(model.text(forReason: code) ?? "")")
             }
-            let services = model.services.map { s in "\(s.name) \(score >= s.threshold ? "yes" : "no") (\(s.threshold))" }
+            let services = model.services.map { s in "\(s.name) \(score >= s.threshold ? "yes" : "no") (\(s.threshold))"
+            }
             lines.append("    eligible: " + services.joined(separator: ", "))
         }
         if let l = latest {
@@ -41,12 +42,15 @@ public struct UserReport: Sendable {
     }
 
     public func json(model: Scorecard) -> String {
-        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(model.modelVersion)
+        var out =
+            "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(model.modelVersion)
         out += ",\"latest\":"
         if let l = latest { out += l.line } else { out += "null" }
         out += ",\"provisional\":"
         if let p = provisional {
-            out += "{\"as_of\":\"" + RFC3339.format(p.asOf, offsetMinutes: 480) + "\",\"score\":\(p.entry.score),\"reasons\":"
+            out +=
+                "{\"as_of\":\"" + RFC3339.format(p.asOf, offsetMinutes: 480)
+                + "\",\"score\":\(p.entry.score),\"reasons\":"
             JSONText.appendStringArray(p.entry.reasons, to: &out)
             out += ",\"features\":"
             p.entry.features.appendJSON(to: &out)

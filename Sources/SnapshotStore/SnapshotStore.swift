@@ -147,7 +147,8 @@ extension SnapshotStore {
         public func validate() throws {
             guard busyTimeout >= 0, busyTimeout.isFinite else {
                 throw SnapshotStoreError(
-                    code: .cannotOpen, message: "busyTimeout must be a finite number of seconds >= 0, not \(busyTimeout)")
+                    code: .cannotOpen,
+                    message: "busyTimeout must be a finite number of seconds >= 0, not \(busyTimeout)")
             }
             guard maximumReaderCount >= 1 else {
                 throw SnapshotStoreError(

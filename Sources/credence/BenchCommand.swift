@@ -36,7 +36,9 @@ struct BenchCommand: ParsableCommand {
         let input = work + "/events.ndjson"
         _ = FileManager.default.createFile(atPath: input, contents: Data(bytes))
         let lines = bytes.split(separator: 10).map { Array($0) }
-        print("stream: \(Format.count(summary.lines)) lines, \(Format.count(bytes.count / 1_000_000)) MB, \(users) users x \(months) months")
+        print(
+            "stream: \(Format.count(summary.lines)) lines, \(Format.count(bytes.count / 1_000_000)) MB, \(users) users x \(months) months"
+        )
 
         if kind == .decode || kind == .all {
             let decoder = EventDecoder()
@@ -122,14 +124,22 @@ struct BenchCommand: ParsableCommand {
                 id += 1
                 return "e\(id)"
             }
-            _ = state.accept(Event(eventID: next(), userID: user, occurredAt: at(0, 0), payload: .userEnrolled(identityVerified: true)))
-            _ = state.accept(Event(eventID: next(), userID: user, occurredAt: at(0, 1), payload: .creditLimitSet(limitMinor: 500_000)))
+            _ = state.accept(
+                Event(
+                    eventID: next(), userID: user, occurredAt: at(0, 0), payload: .userEnrolled(identityVerified: true))
+            )
+            _ = state.accept(
+                Event(
+                    eventID: next(), userID: user, occurredAt: at(0, 1), payload: .creditLimitSet(limitMinor: 500_000)))
             for m in 0..<12 {
                 for k in 0..<2 {
                     _ = state.accept(
                         Event(
                             eventID: next(), userID: user, occurredAt: at(m, Int64(3 + k * 7)),
-                            payload: .payment(.init(paymentID: "p", amountMinor: 1000 + Int64(rng.next() % 9000), currency: "CNY", merchantCategory: "m", outcome: .approved))))
+                            payload: .payment(
+                                .init(
+                                    paymentID: "p", amountMinor: 1000 + Int64(rng.next() % 9000), currency: "CNY",
+                                    merchantCategory: "m", outcome: .approved))))
                 }
             }
             for k in 0..<2 {
@@ -137,9 +147,14 @@ struct BenchCommand: ParsableCommand {
                 _ = state.accept(
                     Event(
                         eventID: next(), userID: user, occurredAt: at(9 + k, 2),
-                        payload: .obligationOpened(.init(obligationID: ob, service: k == 0 ? .payLater : .rental, amountMinor: 20_000, dueAt: at(10 + k, 2)))))
+                        payload: .obligationOpened(
+                            .init(
+                                obligationID: ob, service: k == 0 ? .payLater : .rental, amountMinor: 20_000,
+                                dueAt: at(10 + k, 2)))))
                 _ = state.accept(
-                    Event(eventID: next(), userID: user, occurredAt: at(10 + k, 1), payload: .repayment(obligationID: ob, amountMinor: 20_000)))
+                    Event(
+                        eventID: next(), userID: user, occurredAt: at(10 + k, 1),
+                        payload: .repayment(obligationID: ob, amountMinor: 20_000)))
             }
         }
         let buildSeconds = (ContinuousClock.now - build).secondsDouble

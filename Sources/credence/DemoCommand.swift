@@ -42,8 +42,9 @@ struct DemoCommand: ParsableCommand {
         let engine = try Engine.open(configuration)
         let seconds = try engine.ingest(files: [input])
         try engine.close()
-        print(IngestSummary(counters: engine.counters, seconds: seconds, engine: engine).text
-            .split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        print(
+            IngestSummary(counters: engine.counters, seconds: seconds, engine: engine).text
+                .split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
 
         let model = engine.model
         guard let month = engine.scoring.closedMonths.last else {
@@ -60,13 +61,16 @@ struct DemoCommand: ParsableCommand {
         for s in model.services {
             let n = scores.filter { $0.1 >= s.threshold }.count
             let share = scores.isEmpty ? 0 : 100 * Double(n) / Double(scores.count)
-            print("     \(s.name.padding(toLength: 28, withPad: " ", startingAt: 0)) >= \(s.threshold): "
-                + String(format: "%5.1f%%", share))
+            print(
+                "     \(s.name.padding(toLength: 28, withPad: " ", startingAt: 0)) >= \(s.threshold): "
+                    + String(format: "%5.1f%%", share))
         }
         let sorted = scores.sorted { $0.1 < $1.1 }
         let now = month.end(offset: configuration.scoring.offset)
         for (title, pick) in [("a user near the top", sorted.last), ("a user near the bottom", sorted.first)] {
-            guard let pick, let report = try UserReport.make(engine: engine, userID: pick.0, asOf: now) else { continue }
+            guard let pick, let report = try UserReport.make(engine: engine, userID: pick.0, asOf: now) else {
+                continue
+            }
             print("4. \(title):")
             print(report.text(model: model).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         }

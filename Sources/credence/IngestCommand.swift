@@ -1,7 +1,7 @@
 import ArgumentParser
-import Foundation
 import CredenceCore
 import CredenceEngine
+import Foundation
 
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

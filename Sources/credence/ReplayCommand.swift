@@ -45,7 +45,9 @@ struct ReplayCommand: ParsableCommand {
             let a = try CredenceExport.bytes(store: engine.store, month: m.month, modelVersion: version)
             let b = try CredenceExport.bytes(store: liveStore, month: m.month, modelVersion: version)
             if a != b { differing += 1 }
-            print("  \(m.month): \(m.userCount) users, \(a == b ? "identical to the live export" : "DIFFERS from the live export")")
+            print(
+                "  \(m.month): \(m.userCount) users, \(a == b ? "identical to the live export" : "DIFFERS from the live export")"
+            )
         }
         if differing > 0 { throw ExitCode(3) }
     }

@@ -50,7 +50,9 @@ struct SnapshotCommand: ParsableCommand {
             }
             print("month    revision  users")
             for m in months {
-                print("\(m.month)  \(String(m.latestRevision).padding(toLength: 8, withPad: " ", startingAt: 0))  \(m.userCount)")
+                print(
+                    "\(m.month)  \(String(m.latestRevision).padding(toLength: 8, withPad: " ", startingAt: 0))  \(m.userCount)"
+                )
             }
         }
     }

@@ -19,24 +19,35 @@ enum E {
     static func withdraw(_ at: String, id: String? = nil, user: String = "u") -> Event {
         Event(eventID: E.id(id), userID: user, occurredAt: t(at), payload: .userWithdrawn)
     }
-    static func pay(_ at: String, _ amount: Int64, approved: Bool = true, id: String? = nil, user: String = "u") -> Event {
+    static func pay(_ at: String, _ amount: Int64, approved: Bool = true, id: String? = nil, user: String = "u")
+        -> Event
+    {
         Event(
             eventID: E.id(id), userID: user, occurredAt: t(at),
             payload: .payment(
-                .init(paymentID: "p", amountMinor: amount, currency: "CNY", merchantCategory: "m",
+                .init(
+                    paymentID: "p", amountMinor: amount, currency: "CNY", merchantCategory: "m",
                     outcome: approved ? .approved : .declined)))
     }
-    static func open(_ at: String, _ ob: String, _ amount: Int64, due: String, service: Service = .shopping,
-        id: String? = nil, user: String = "u") -> Event {
-        Event(eventID: E.id(id), userID: user, occurredAt: t(at),
+    static func open(
+        _ at: String, _ ob: String, _ amount: Int64, due: String, service: Service = .shopping,
+        id: String? = nil, user: String = "u"
+    ) -> Event {
+        Event(
+            eventID: E.id(id), userID: user, occurredAt: t(at),
             payload: .obligationOpened(.init(obligationID: ob, service: service, amountMinor: amount, dueAt: t(due))))
     }
     static func repay(_ at: String, _ ob: String, _ amount: Int64, id: String? = nil, user: String = "u") -> Event {
-        Event(eventID: E.id(id), userID: user, occurredAt: t(at), payload: .repayment(obligationID: ob, amountMinor: amount))
+        Event(
+            eventID: E.id(id), userID: user, occurredAt: t(at),
+            payload: .repayment(obligationID: ob, amountMinor: amount))
     }
-    static func adjust(_ at: String, _ ob: String, _ delta: Int64, _ reason: AdjustmentReason, id: String? = nil,
-        user: String = "u") -> Event {
-        Event(eventID: E.id(id), userID: user, occurredAt: t(at),
+    static func adjust(
+        _ at: String, _ ob: String, _ delta: Int64, _ reason: AdjustmentReason, id: String? = nil,
+        user: String = "u"
+    ) -> Event {
+        Event(
+            eventID: E.id(id), userID: user, occurredAt: t(at),
             payload: .obligationAdjusted(.init(obligationID: ob, deltaMinor: delta, reason: reason)))
     }
     static func cancel(_ at: String, _ ob: String, id: String? = nil, user: String = "u") -> Event {

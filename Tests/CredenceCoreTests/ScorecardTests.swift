@@ -8,7 +8,10 @@ import Testing
         let m = Scorecard.default
         #expect(m.modelVersion == "default-1")
         #expect(m.characteristics.count == 13)
-        #expect(m.services.map(\.name) == ["ride_first_pay_later", "deposit_free_rental", "deposit_free_accommodation", "pay_later"])
+        #expect(
+            m.services.map(\.name) == [
+                "ride_first_pay_later", "deposit_free_rental", "deposit_free_accommodation", "pay_later",
+            ])
         #expect(m.services.map(\.threshold) == [550, 600, 600, 650])
     }
 

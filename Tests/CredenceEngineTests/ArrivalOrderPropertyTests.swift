@@ -23,8 +23,10 @@ import Testing
         let lateness = ScoringConfiguration().allowedLatenessMilliseconds
         for _ in 0..<3 {
             // Arrival = event time + a delay in [0, lateness): no event is ever later than allowed.
-            let shuffled = events.map { ($0, $0.occurredAt.millisecondsSinceEpoch + Int64(rng.next() % UInt64(lateness))) }
-                .sorted { $0.1 < $1.1 }.map(\.0)
+            let shuffled = events.map {
+                ($0, $0.occurredAt.millisecondsSinceEpoch + Int64(rng.next() % UInt64(lateness)))
+            }
+            .sorted { $0.1 < $1.1 }.map(\.0)
             #expect(shuffled.map(\.eventID) != events.map(\.eventID))
             let result = run(shuffled)
             for (month, export) in reference {

@@ -1,7 +1,8 @@
 import CredenceCore
-@testable import CredenceEngine
 import Foundation
 import Testing
+
+@testable import CredenceEngine
 
 /// `kill -9` of a real `credence ingest` child, then the same command again: nothing lost,
 /// nothing counted twice.

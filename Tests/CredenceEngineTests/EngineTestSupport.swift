@@ -1,7 +1,8 @@
 import CredenceCore
-@testable import CredenceEngine
 import CredenceSynth
 import Foundation
+
+@testable import CredenceEngine
 
 enum Paths {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -43,7 +44,8 @@ func configuration(_ dir: TempDir, derived: String? = nil) -> EngineConfiguratio
 func exports(_ engine: Engine) throws -> [Month: [UInt8]] {
     var out: [Month: [UInt8]] = [:]
     for m in try engine.store.months(modelVersion: engine.model.modelVersion) {
-        out[m.month] = try CredenceExport.bytes(store: engine.store, month: m.month, modelVersion: engine.model.modelVersion)
+        out[m.month] = try CredenceExport.bytes(
+            store: engine.store, month: m.month, modelVersion: engine.model.modelVersion)
     }
     return out
 }

@@ -1,7 +1,8 @@
 import CredenceCore
-@testable import CredenceEngine
 import Foundation
 import Testing
+
+@testable import CredenceEngine
 
 /// A generated stream with every kind of noise, through the engine.
 @Suite struct GeneratedStreamTests {
@@ -47,7 +48,10 @@ import Testing
             noisy += line + [10]
             good += 1
             switch rng.next() % 6 {
-            case 0: noisy += (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }.filter { $0 != 10 } + [10]
+            case 0:
+                noisy +=
+                    (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }.filter { $0 != 10 }
+                    + [10]
             case 1: noisy += line.prefix(Int(rng.next() % UInt64(line.count))) + [10]
             case 2: noisy += Array(repeating: UInt8(ascii: "["), count: 100_000) + [10]
             default: break
@@ -64,7 +68,9 @@ import Testing
 
         let clean = TempDir()
         let reference = try Engine.open(configuration(clean))
-        _ = try reference.ingest(files: [clean.file("clean.ndjson", generated(users: 30, months: 3, seed: 3, clean: true))])
+        _ = try reference.ingest(files: [
+            clean.file("clean.ndjson", generated(users: 30, months: 3, seed: 3, clean: true))
+        ])
         let reopened = try Engine.open(configuration(dir))
         #expect(try exports(reopened) == (try exports(reference)))
     }

@@ -1,7 +1,8 @@
 import CredenceCore
-@testable import CredenceEngine
 import Foundation
 import Testing
+
+@testable import CredenceEngine
 
 /// The spec's worked example through the whole engine: intake, the durable log, keys, month
 /// close and the snapshot store.
@@ -87,7 +88,10 @@ import Testing
                 #"{"event_id":"u4/erased/2026-03-20T10:00:00+08:00","type":"score.deleted","user_id":"u4","occurred_at":"2026-03-20T10:00:00+08:00"}"#
             ))
         #expect(outbox.contains(#""type":"score.changed","user_id":"u1","month":"2025-12""#) == false)
-        #expect(outbox.contains(#"{"event_id":"u2/2025-12/default-1","type":"score.changed","user_id":"u2","month":"2025-12","score":565,"previous_score":null,"previous_month":null,"model_version":"default-1","reasons":["R05","R08","R09","R06"],"occurred_at":"2026-01-01T00:00:00+08:00"}"#))
+        #expect(
+            outbox.contains(
+                #"{"event_id":"u2/2025-12/default-1","type":"score.changed","user_id":"u2","month":"2025-12","score":565,"previous_score":null,"previous_month":null,"model_version":"default-1","reasons":["R05","R08","R09","R06"],"occurred_at":"2026-01-01T00:00:00+08:00"}"#
+            ))
         let logFiles = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/data/log")
         for name in logFiles {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/data/log/" + name)))
@@ -97,7 +101,8 @@ import Testing
         }
         let reopened = try Engine.open(configuration(dir))
         #expect(try reopened.store.history(userID: "u4", modelVersion: "default-1").isEmpty)
-        #expect(reopened.scoring.provisional(userID: "u4", asOf: E.t("2026-04-01T00:00:00+08:00"), model: .default) == nil)
+        #expect(
+            reopened.scoring.provisional(userID: "u4", asOf: E.t("2026-04-01T00:00:00+08:00"), model: .default) == nil)
         try reopened.close()
     }
 }
