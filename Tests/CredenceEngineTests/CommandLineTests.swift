@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// The CLI as a user runs it: whole commands, their output and exit codes.
+@Suite(.serialized) struct CommandLineTests {
+    struct Result {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    func credence(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+        p.arguments = args
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(
+            status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func ingestExportScoreReplayAndVerify() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary), "run `swift build` first")
+        let dir = TempDir()
+        let data = dir.path + "/data"
+        let ingest = try credence(["ingest", "--data-dir", data, Paths.exampleEvents])
+        #expect(ingest.status == 0)
+        #expect(ingest.out.contains("accepted           31"))
+        #expect(ingest.out.contains("months closed      4 in all, 2025-12 to 2026-03"))
+
+        let list = try credence(["snapshot", "list", "--data-dir", data])
+        #expect(list.out.contains("2026-03  0         4"))
+
+        let export = try credence(["snapshot", "export", "--data-dir", data, "--month", "2026-02"])
+        #expect(Array(export.out.utf8) == (try Paths.expectedExport(.init("2026-02")!)))
+
+        let notClosed = try credence(["snapshot", "export", "--data-dir", data, "--month", "2026-04"])
+        #expect(notClosed.status != 0)
+        #expect(notClosed.err.contains("month 2026-04 is not closed"))
+
+        let score = try credence(["score", "u1", "--data-dir", data, "--as-of", "2026-04-01T00:00:00+08:00"])
+        #expect(score.out.contains("score for 2026-03 (model default-1): 646"))
+        #expect(score.out.contains("R08  Short time since activation"))
+        let json = try credence(["score", "u1", "--json", "--data-dir", data])
+        let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        #expect((object?["latest"] as? [String: Any])?["score"] as? Int == 646)
+        let erased = try credence(["score", "u4", "--data-dir", data])
+        let unknown = try credence(["score", "nobody", "--data-dir", data])
+        #expect(erased.status != 0 && unknown.status != 0)
+        #expect(erased.err.replacingOccurrences(of: "u4", with: "X") == unknown.err.replacingOccurrences(of: "nobody", with: "X"))
+
+        let replay = try credence(["replay", "--data-dir", data])
+        #expect(replay.status == 0)
+        #expect(replay.out.components(separatedBy: "identical to the live export").count == 5)
+
+        let verify = try credence(["log", "verify", "--data-dir", data])
+        #expect(verify.status == 0)
+        #expect(verify.out.contains("ok: every record is framed, checksummed and readable"))
+        // A flipped bit in the log is found.
+        let segment = data + "/log/00000000000000000000.seg"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[bytes.count / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        let broken = try credence(["log", "verify", "--data-dir", data])
+        #expect(broken.status == 2)
+        #expect(broken.out.contains("problem:"))
+    }
+
+    @Test func generateIsDeterministicAndBadModelsAreRefused() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary), "run `swift build` first")
+        let a = try credence(["generate", "--users", "50", "--months", "3", "--seed", "5"])
+        let b = try credence(["generate", "--users", "50", "--months", "3", "--seed", "5"])
+        let c = try credence(["generate", "--users", "50", "--months", "3", "--seed", "6"])
+        #expect(a.status == 0 && !a.out.isEmpty)
+        #expect(a.out == b.out)
+        #expect(a.out != c.out)
+
+        let dir = TempDir()
+        let model = dir.file("model.json", Array(#"{"model_version":"x"}"#.utf8))
+        let refused = try credence(["ingest", "--data-dir", dir.path + "/d", "--model", model, Paths.exampleEvents])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("invalid scorecard model: range: missing"))
+    }
+}
