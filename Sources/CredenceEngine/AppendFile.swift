@@ -99,6 +99,13 @@ enum Files {
         }
     }
 
+    /// `dev:inode` of a file: a file replaced at the same path is another input.
+    static func identity(_ path: String) -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "?" }
+        return "\(st.st_dev):\(st.st_ino)"
+    }
+
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         var buf = [CChar](repeating: 0, count: 4096)

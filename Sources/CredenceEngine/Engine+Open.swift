@@ -207,6 +207,7 @@ extension Engine {
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
         if dedup[h.eventIDHash] == nil { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
         if let k = h.obligationKey { obligationKeys.insert(k) }
+        if h.position > sourcePositions[h.sourceID, default: 0] { sourcePositions[h.sourceID] = h.position }
         if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil {
             subjectRecords[h.subject, default: []].append(lsn)
         }

@@ -47,6 +47,8 @@ public final class Engine {
     /// The LSNs of each live subject's event records, so an erasure reads just those.
     var subjectRecords: [UInt64: [UInt64]] = [:]
     var sourceIDs: [String: UInt64] = [:]
+    /// The highest position (line or offset) of an accepted event, per source id.
+    var sourcePositions: [UInt64: UInt64] = [:]
     var sourceNames: [UInt64: String] = [:]
 
     // The open batch.
@@ -152,6 +154,7 @@ public final class Engine {
         let sourceID = try sourceID(for: position.source)
         remember(idHash, DedupEntry(digest: digest, at: event.occurredAt))
         if let k = obligationKey { obligationKeys.insert(k) }
+        if position.position > sourcePositions[sourceID, default: 0] { sourcePositions[sourceID] = position.position }
         var header = EngineRecord.EventHeader(
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
@@ -225,6 +228,12 @@ public final class Engine {
         } catch {
             throw EngineError(.io, "cannot append to the event log", underlying: error)
         }
+    }
+
+    /// The highest line or offset of `source` whose event is in the log, if any: where a
+    /// re-read of the same input resumes (Kafka offsets, NDJSON lines).
+    public func lastPosition(of source: String) -> UInt64? {
+        sourceIDs[source].flatMap { sourcePositions[$0] }
     }
 
     func sourceID(for name: String) throws(EngineError) -> UInt64 {

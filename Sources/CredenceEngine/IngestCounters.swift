@@ -16,6 +16,8 @@ public struct IngestCounters: Sendable, Hashable {
     public var monthsClosed = 0
     public var erasures = 0
     public var bytes = 0
+    /// Lines skipped because an earlier run already took them (a file read again resumes).
+    public var resumedPast = 0
 
     public init() {}
 

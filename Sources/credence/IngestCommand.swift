@@ -19,10 +19,13 @@ struct IngestCommand: ParsableCommand {
     @Argument(help: "NDJSON files; - reads standard input.")
     var files: [String]
 
+    @Flag(name: .long, help: "Read files from their first line even if an earlier run took some of it.")
+    var fromStart = false
+
     func run() throws {
         let engine = try data.openEngine()
         let terminal = Terminal.isTerminal
-        let seconds = try engine.ingest(files: files) { counters, elapsed in
+        let seconds = try engine.ingest(files: files, fromStart: fromStart) { counters, elapsed in
             if terminal {
                 Terminal.status(
                     "\(Format.count(counters.received)) lines, \(Format.count(counters.accepted)) accepted, "
@@ -48,6 +51,10 @@ struct IngestSummary {
         lines.append(
             "read \(Format.count(c.received)) events in \(Format.seconds(seconds)) "
                 + "(\(Format.rate(rate)) events/s, \(String(format: "%.1f", mb)) MB/s)")
+        if c.resumedPast > 0 {
+            lines.append(
+                "  skipped            \(Format.count(c.resumedPast)) lines an earlier run took (resumed after them)")
+        }
         lines.append("  accepted           \(Format.count(c.accepted))")
         lines.append("  duplicates         \(Format.count(c.duplicates))")
         lines.append("  rejected           \(Format.count(c.rejectedTotal))")

@@ -22,7 +22,8 @@ import Testing
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Result(
-            status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+            status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
+            err: String(decoding: e, as: UTF8.self))
     }
 
     @Test func ingestExportScoreReplayAndVerify() throws {
@@ -53,7 +54,9 @@ import Testing
         let erased = try credence(["score", "u4", "--data-dir", data])
         let unknown = try credence(["score", "nobody", "--data-dir", data])
         #expect(erased.status != 0 && unknown.status != 0)
-        #expect(erased.err.replacingOccurrences(of: "u4", with: "X") == unknown.err.replacingOccurrences(of: "nobody", with: "X"))
+        #expect(
+            erased.err.replacingOccurrences(of: "u4", with: "X")
+                == unknown.err.replacingOccurrences(of: "nobody", with: "X"))
 
         let replay = try credence(["replay", "--data-dir", data])
         #expect(replay.status == 0)

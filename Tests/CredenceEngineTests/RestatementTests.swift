@@ -1,7 +1,8 @@
 import CredenceCore
-@testable import CredenceEngine
 import Foundation
 import Testing
+
+@testable import CredenceEngine
 
 /// SCORING.md section 5: a late event counts from the next snapshot on; the closed one is not
 /// rewritten unless the operator asks for a restatement, which is a new revision.
@@ -16,7 +17,9 @@ import Testing
         try engine.restate(january)
         let restated = try CredenceExport.bytes(store: engine.store, month: january, modelVersion: "default-1")
         #expect(restated != original)
-        #expect(try CredenceExport.bytes(store: engine.store, month: january, modelVersion: "default-1", revision: 0) == original)
+        #expect(
+            try CredenceExport.bytes(store: engine.store, month: january, modelVersion: "default-1", revision: 0)
+                == original)
         let text = String(decoding: restated, as: UTF8.self)
         #expect(text.contains(#""user_id":"u2","month":"2026-01","score":505"#))
         #expect(text.contains(#""payments_12m":1,"spend_12m_minor":4000"#))

@@ -52,11 +52,41 @@ import Testing
         }
         let engine = try Engine.open(configuration(dir))
         let before = try exports(engine)
-        _ = try engine.ingest(files: [Paths.exampleEvents])
+        // The same input again, from its first line (a copy is another file, so it is read
+        // from the start too): everything is a duplicate, e004's second version a conflict.
+        _ = try engine.ingest(files: [Paths.exampleEvents], fromStart: true)
         #expect(engine.counters.accepted == 0)
         #expect(engine.counters.duplicates == 32)
         #expect(engine.counters.conflicts == 1)
         #expect(try exports(engine) == before)
+        try engine.close()
+    }
+
+    @Test func readingTheSameFileAgainResumesAfterItsLastLine() throws {
+        let dir = TempDir()
+        let lines = try String(contentsOfFile: Paths.exampleEvents, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        let path = dir.file("growing.ndjson", Array((lines[0..<20].joined(separator: "\n") + "\n").utf8))
+        do {
+            let engine = try Engine.open(configuration(dir))
+            _ = try engine.ingest(files: [path])
+            #expect(engine.counters.accepted == 16)
+            try engine.close()
+        }
+        // The file grows in place (same inode); a second run takes only the new lines.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((lines[20...].joined(separator: "\n")).utf8))
+        try handle.close()
+        let engine = try Engine.open(configuration(dir))
+        _ = try engine.ingest(files: [path])
+        #expect(engine.counters.resumedPast == 19)  // line 20 is e004's conflicting copy: not in the log
+        #expect(engine.counters.accepted == 15)
+        #expect(engine.counters.duplicates == 0)
+        #expect(engine.counters.conflicts == 1)
+        for (month, bytes) in try exports(engine) {
+            #expect(bytes == (try Paths.expectedExport(month)), "export of \(month)")
+        }
         try engine.close()
     }
 
