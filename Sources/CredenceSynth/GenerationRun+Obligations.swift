@@ -159,7 +159,9 @@ extension GenerationRun {
     private mutating func adjust(
         _ life: inout Lifecycle, _ reason: AdjustmentReason, _ delta: Int64, at t: Int64, boundary: Bool = false
     ) {
-        guard delta != 0 else { return }
+        // interest and fee raise the amount due, refund and waiver lower it (SCORING.md section 2);
+        // a balance already at or below zero needs no waiver.
+        guard reason.raisesAmountDue ? delta > 0 : delta < 0 else { return }
         var event = PlannedEvent(kind: .obligationAdjusted, user: life.user, occurred: t)
         event.obligation = life.obligation
         event.amount = delta

@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceSynth
 import Foundation
 import Testing
 
@@ -73,5 +74,28 @@ import Testing
         ])
         let reopened = try Engine.open(configuration(dir))
         #expect(try exports(reopened) == (try exports(reference)))
+    }
+}
+
+/// The generator and the decoder agree: every line the generator means as valid is accepted,
+/// and every line it means as invalid is rejected.
+@Suite struct GeneratorDecoderAgreementTests {
+    @Test func everyIntendedEventDecodesAndEveryIntendedInvalidLineIsRejected() throws {
+        var c = GeneratorConfiguration(users: 1500, months: 12, seed: 2024)
+        c.noise.conflictingDuplicateRate = 0
+        c.noise.duplicateRate = 0
+        c.noise.conflictingOpenRate = 0
+        let (bytes, summary) = try EventStreamGenerator(configuration: c).bytes()
+        let decoder = EventDecoder()
+        var accepted = 0
+        var rejected: [String] = []
+        for line in lines(bytes) {
+            switch decoder.decode(line) {
+            case .accepted: accepted += 1
+            case .rejected(let r): rejected.append(r.message)
+            }
+        }
+        #expect(accepted == summary.events, "valid lines rejected: \(rejected.prefix(5))")
+        #expect(rejected.count == summary.invalidLineCount)
     }
 }
