@@ -22,7 +22,11 @@ extension SnapshotStore {
                 }
                 var removed: [Key: (count: Int, digest: LineDigest)] = [:]
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT model_version, month, revision, line FROM score WHERE user_id = ?",
+                    db,
+                    sql: """
+                        SELECT model_version, month, revision, line FROM score INDEXED BY score_by_user
+                        WHERE user_id = ?
+                        """,
                     arguments: [userID])
                 while let row = try rows.next() {
                     let key = Key(modelVersion: row[0], month: row[1], revision: row[2])
@@ -30,7 +34,7 @@ extension SnapshotStore {
                     removed[key, default: (0, LineDigest())].digest.add(row[3])
                 }
                 guard !removed.isEmpty else { return 0 }
-                try db.execute(sql: "DELETE FROM score WHERE user_id = ?", arguments: [userID])
+                try db.execute(sql: "DELETE FROM score INDEXED BY score_by_user WHERE user_id = ?", arguments: [userID])
                 for (key, change) in removed {
                     let keyArguments: StatementArguments = [key.modelVersion, key.month, key.revision]
                     guard

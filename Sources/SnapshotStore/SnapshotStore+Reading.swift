@@ -107,11 +107,13 @@ extension SnapshotStore {
     public func history(userID: String, modelVersion: String) throws -> [StoredScore] {
         try run("reading a user's history") {
             try pool.read { db in
+                // Without statistics SQLite may prefer the primary key (every user of the model)
+                // to the per-user index; INDEXED BY keeps this a per-user lookup.
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
                         SELECT s.month, s.revision, s.score, s.reasons, s.line
-                        FROM score s
+                        FROM score s INDEXED BY score_by_user
                         JOIN (SELECT month, MAX(revision) AS revision FROM snapshot
                               WHERE model_version = ? GROUP BY month) latest
                           ON s.month = latest.month AND s.revision = latest.revision
@@ -132,7 +134,7 @@ extension SnapshotStore {
                 let index = try Int32.fetchOne(
                     db,
                     sql: """
-                        SELECT MAX(s.month) FROM score s
+                        SELECT MAX(s.month) FROM score s INDEXED BY score_by_user
                         JOIN (SELECT model_version, month, MAX(revision) AS revision FROM snapshot
                               GROUP BY model_version, month) latest
                           ON s.model_version = latest.model_version AND s.month = latest.month
@@ -158,7 +160,7 @@ extension SnapshotStore {
     ) throws -> ScoreDistribution {
         guard bucketWidth > 0 else {
             throw SnapshotStoreError(
-                code: .invalidSnapshot, message: "bucketWidth must be positive, not \(bucketWidth)")
+                code: .invalidArgument, message: "bucketWidth must be positive, not \(bucketWidth)")
         }
         let counts = try run("computing a score distribution") {
             try pool.read { db in

@@ -112,15 +112,24 @@ extension SnapshotStore {
             db,
             sql: "SELECT line FROM score WHERE model_version = ? AND month = ? AND revision = ? ORDER BY user_id",
             arguments: [snapshot.modelVersion, snapshot.month.index, revision])
-        var i = 0
-        while let line = try lines.next() {
-            guard i < snapshot.entries.count else { return "more users stored than written" }
-            if line != snapshot.entries[i].exportLine(month: snapshot.month, modelVersion: snapshot.modelVersion) {
-                return "line \(i + 1) differs"
+        var difference: String?
+        try LineRenderer(snapshot: snapshot).forEachChunk { rows, range in
+            guard difference == nil else { return }
+            for (i, row) in zip(range, rows) {
+                guard let line = try lines.next() else {
+                    difference = "fewer users stored than written"
+                    return
+                }
+                if line != row.line {
+                    difference = "line \(i + 1) differs"
+                    return
+                }
             }
-            i += 1
         }
-        return i == snapshot.entries.count ? nil : "fewer users stored than written"
+        if difference == nil, try lines.next() != nil {
+            difference = "more users stored than written"
+        }
+        return difference
     }
 
     private func insert(_ db: Database, _ snapshot: Snapshot, _ revision: Int, _ closedAt: Instant) throws {
@@ -133,12 +142,11 @@ extension SnapshotStore {
         let month = Int64(snapshot.month.index)
         let rev = Int64(revision)
         var digest = LineDigest()
-        for entry in snapshot.entries {
-            let line = entry.exportLine(month: snapshot.month, modelVersion: model)
-            var reasons = ""
-            JSONText.appendStringArray(entry.reasons, to: &reasons)
-            digest.add(line)
-            try statement.execute(arguments: [model, month, rev, entry.userID, entry.score, reasons, line])
+        try LineRenderer(snapshot: snapshot).forEachChunk { rows, range in
+            for (entry, row) in zip(snapshot.entries[range], rows) {
+                digest.add(hash: row.hash)
+                try statement.execute(arguments: [model, month, rev, entry.userID, entry.score, row.reasons, row.line])
+            }
         }
         try db.execute(
             sql: """

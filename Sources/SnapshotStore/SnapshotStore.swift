@@ -57,10 +57,13 @@ public final class SnapshotStore: Sendable {
         config.busyMode = .timeout(configuration.busyTimeout)
         config.maximumReaderCount = configuration.maximumReaderCount
         let cacheKiB = configuration.cacheSizeKiB
+        let pageSize = configuration.pageSize
         config.prepareDatabase { db in
             // Deleted rows (erased users) are overwritten with zeros, not left in free space.
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
+            // Only takes effect while the file is still empty, before the schema is created.
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
         }
         let pool: DatabasePool
         do {
@@ -106,6 +109,13 @@ public final class SnapshotStore: Sendable {
         }
     }
 
+    /// Checkpoints the write-ahead log and closes every connection. Later calls fail with
+    /// `.database`. Closing is optional: connections also close when the store goes away.
+    public func close() throws {
+        try? checkpoint()
+        try run("closing") { try pool.close() }
+    }
+
     /// Runs `body`, turning SQLite errors into `SnapshotStoreError` `.database`.
     func run<T>(_ operation: String, _ body: () throws -> T) throws -> T {
         do {
@@ -137,6 +147,11 @@ extension SnapshotStore {
         /// keep the per-user index hot while a month of a million users is written.
         public var cacheSizeKiB: Int = 32_768
 
+        /// SQLite page size in bytes, a power of two in 512...65536, used when the file is
+        /// created (an existing file keeps its own). Default: 16384: rows of about 600 bytes
+        /// pack with less overhead than in 4 KiB pages, and writes and exports run faster.
+        public var pageSize: Int = 16_384
+
         /// Whether `deleteUser(_:)` runs a truncating WAL checkpoint after the erasure
         /// commits, so the erased bytes leave the write-ahead log at once. Default: true.
         public var checkpointAfterErasure = true
@@ -147,16 +162,22 @@ extension SnapshotStore {
         public func validate() throws {
             guard busyTimeout >= 0, busyTimeout.isFinite else {
                 throw SnapshotStoreError(
-                    code: .cannotOpen,
+                    code: .invalidConfiguration,
                     message: "busyTimeout must be a finite number of seconds >= 0, not \(busyTimeout)")
             }
             guard maximumReaderCount >= 1 else {
                 throw SnapshotStoreError(
-                    code: .cannotOpen, message: "maximumReaderCount must be at least 1, not \(maximumReaderCount)")
+                    code: .invalidConfiguration,
+                    message: "maximumReaderCount must be at least 1, not \(maximumReaderCount)")
+            }
+            guard (512...65_536).contains(pageSize), pageSize & (pageSize - 1) == 0 else {
+                throw SnapshotStoreError(
+                    code: .invalidConfiguration,
+                    message: "pageSize must be a power of two from 512 to 65536, not \(pageSize)")
             }
             guard cacheSizeKiB >= 64 else {
                 throw SnapshotStoreError(
-                    code: .cannotOpen, message: "cacheSizeKiB must be at least 64, not \(cacheSizeKiB)")
+                    code: .invalidConfiguration, message: "cacheSizeKiB must be at least 64, not \(cacheSizeKiB)")
             }
         }
     }

@@ -19,6 +19,10 @@ public struct SnapshotStoreError: Error, CustomStringConvertible {
         public static let invalidSnapshot = Code("invalid-snapshot")
         /// The revision to write would leave a gap, or is negative.
         public static let invalidRevision = Code("invalid-revision")
+        /// A `SnapshotStore.Configuration` option is out of range.
+        public static let invalidConfiguration = Code("invalid-configuration")
+        /// An argument is out of range (a non-positive bucket width...).
+        public static let invalidArgument = Code("invalid-argument")
         /// The requested month, model version or revision is not stored.
         public static let notFound = Code("not-found")
         /// SQLite failed while reading or writing (disk full, I/O error, corruption...).
