@@ -21,7 +21,8 @@ extension Engine {
     /// What a step does outside the state, done once its batch is durable.
     enum Effect {
         case snapshot(Snapshot, revision: Int)
-        case erase(userID: String, oldSubject: UInt64, change: ScoreChange, lsn: UInt64)
+        /// `through`: the last month closed when the erasure happened; later ones are not touched.
+        case erase(userID: String, oldSubject: UInt64, change: ScoreChange, through: Month?, lsn: UInt64)
         case changes([ScoreChanged], lsn: UInt64)
     }
 
@@ -42,7 +43,10 @@ extension Engine {
         case .erasure(let userID, let cut, let oldSubject, _, let survivors):
             let change = scoring.rebuild(userID: userID, erasureCut: cut, survivors: survivors)
             counters.erasures += 1
-            effects.append(.erase(userID: userID, oldSubject: oldSubject, change: change, lsn: lsn))
+            effects.append(
+                .erase(
+                    userID: userID, oldSubject: oldSubject, change: change, through: scoring.closedMonths.last, lsn: lsn
+                ))
         case .unreadableErasure(let oldSubject):
             if keys.key(for: SubjectID(oldSubject)) != nil { pendingDestroy.append(oldSubject) }
         case .close(let month, _):
@@ -70,18 +74,18 @@ extension Engine {
             switch effect {
             case .snapshot(let snapshot, let revision):
                 try writeSnapshot(snapshot, revision: revision)
-            case .erase(let userID, let oldSubject, let change, let lsn):
-                // Already done by the run that wrote this record: the user may be back in
-                // later months by now (a re-enrolment), which a second delete would wrongly remove.
-                if lsn >= replayingUpTo {
+            case .erase(let userID, let oldSubject, let change, let through, let lsn):
+                // Only the months closed at the erasure: a replay that meets it again (a restart)
+                // leaves later months alone, where a re-enrolled user is scored again.
+                if let through {
                     do {
-                        _ = try store.deleteUser(userID)
+                        _ = try store.deleteUser(userID, through: through)
                     } catch {
                         throw EngineError(
                             .snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
                     }
-                    outbox.append(change, offset: offset)
                 }
+                if lsn >= replayingUpTo { outbox.append(change, offset: offset) }
                 if keys.key(for: SubjectID(oldSubject)) != nil { pendingDestroy.append(oldSubject) }
             case .changes(let changes, let lsn):
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }

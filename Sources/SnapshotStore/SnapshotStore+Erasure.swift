@@ -1,3 +1,4 @@
+public import CredenceCore
 import GRDB
 
 extension SnapshotStore {
@@ -10,9 +11,13 @@ extension SnapshotStore {
     /// checkpoint follows so the old pages leave the write-ahead log too; if readers keep
     /// the log busy the erasure still stands, and `checkpoint()` finishes the job later.
     ///
+    /// - Parameter through: when given, only months up to and including it are touched: the
+    ///   months that had closed when the erasure happened. A replay that meets the erasure again
+    ///   then leaves later months alone, where a re-enrolled user belongs.
     /// - Returns: how many stored scores were deleted (0 when the user was in none).
     @discardableResult
-    public func deleteUser(_ userID: String) throws -> Int {
+    public func deleteUser(_ userID: String, through: Month? = nil) throws -> Int {
+        let last = Int64(through?.index ?? Int32.max)
         let deleted = try run("erasing a user") {
             try pool.write { db in
                 struct Key: Hashable {
@@ -25,16 +30,18 @@ extension SnapshotStore {
                     db,
                     sql: """
                         SELECT model_version, month, revision, line FROM score INDEXED BY score_by_user
-                        WHERE user_id = ?
+                        WHERE user_id = ? AND month <= ?
                         """,
-                    arguments: [userID])
+                    arguments: [userID, last])
                 while let row = try rows.next() {
                     let key = Key(modelVersion: row[0], month: row[1], revision: row[2])
                     removed[key, default: (0, LineDigest())].count += 1
                     removed[key, default: (0, LineDigest())].digest.add(row[3])
                 }
                 guard !removed.isEmpty else { return 0 }
-                try db.execute(sql: "DELETE FROM score INDEXED BY score_by_user WHERE user_id = ?", arguments: [userID])
+                try db.execute(
+                    sql: "DELETE FROM score INDEXED BY score_by_user WHERE user_id = ? AND month <= ?",
+                    arguments: [userID, last])
                 for (key, change) in removed {
                     let keyArguments: StatementArguments = [key.modelVersion, key.month, key.revision]
                     guard

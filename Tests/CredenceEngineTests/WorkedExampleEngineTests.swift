@@ -90,6 +90,24 @@ import Testing
         try engine.close()
     }
 
+    @Test func restartsLeaveTheStoredSnapshotsAlone() throws {
+        // A restart replays the log, erasures included: u3 withdrew, then re-enrolled and is in
+        // March; meeting the erasure again must not take u3 out of March.
+        let dir = TempDir()
+        do {
+            let engine = try Engine.open(configuration(dir))
+            _ = try engine.ingest(files: [Paths.exampleEvents])
+            try engine.close()
+        }
+        for _ in 0..<2 {
+            let engine = try Engine.open(configuration(dir))
+            for (month, bytes) in try exports(engine) {
+                #expect(bytes == (try Paths.expectedExport(month)), "export of \(month) after a restart")
+            }
+            try engine.close()
+        }
+    }
+
     @Test func replayReproducesTheLiveExportsByteForByte() throws {
         let dir = TempDir()
         let live: [Month: [UInt8]]
