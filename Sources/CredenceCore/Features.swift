@@ -58,11 +58,16 @@ public struct Features: Sendable, Hashable {
     public func appendJSON(to out: inout String) {
         out += "{\"identity_verified\":"
         out += identityVerified ? "true" : "false"
-        func field(_ name: String, _ v: some BinaryInteger) {
+        // Concrete Int64 formatting: the generic `String(some BinaryInteger)` costs several times more,
+        // and this runs for every user of every closed month.
+        func field(_ name: String, _ v: Int64) {
             out += ",\""
             out += name
             out += "\":"
             out += String(v)
+        }
+        func field(_ name: String, _ v: Int128) {
+            if let small = Int64(exactly: v) { field(name, small) } else { out += ",\"\(name)\":\(v)" }
         }
         field("tenure_days", tenureDays)
         field("payments_12m", payments12m)
@@ -80,7 +85,11 @@ public struct Features: Sendable, Hashable {
         field("defaults_24m", defaults24m)
         field("credit_limit_minor", creditLimitMinor)
         out += ",\"utilization_bp\":"
-        if let u = utilizationBp { out += String(u) } else { out += "null" }
+        if let u = utilizationBp {
+            if let small = Int64(exactly: u) { out += String(small) } else { out += String(u) }
+        } else {
+            out += "null"
+        }
         out += "}"
     }
 }

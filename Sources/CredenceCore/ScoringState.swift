@@ -46,10 +46,10 @@ public struct ScoringState: Sendable {
         let at = event.occurredAt
         if maxSeen.map({ at > $0 }) ?? true { maxSeen = at }
         if minSeen.map({ at < $0 }) ?? true { minSeen = at }
-        if users[event.userID] == nil {
-            newUserIDs.append(event.userID)
-        }
-        return users[event.userID, default: UserState()].apply(event, offset: configuration.offset)
+        let count = users.count
+        let result = users[event.userID, default: UserState()].apply(event, offset: configuration.offset)
+        if users.count != count { newUserIDs.append(event.userID) }
+        return result
     }
 
     /// Resets a user to the history after `erasureCut` and forgets their closed scores.

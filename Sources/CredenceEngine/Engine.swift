@@ -49,6 +49,7 @@ public final class Engine {
     var sourceIDs: [String: UInt64] = [:]
     /// The highest position (line or offset) of an accepted event, per source id.
     var sourcePositions: [UInt64: UInt64] = [:]
+    var lastSource: (name: String, id: UInt64)? = nil
     var sourceNames: [UInt64: String] = [:]
 
     // The open batch.
@@ -237,7 +238,12 @@ public final class Engine {
     }
 
     func sourceID(for name: String) throws(EngineError) -> UInt64 {
-        if let id = sourceIDs[name] { return id }
+        // One input at a time is the rule: skip hashing the (long) name per event.
+        if let last = lastSource, last.name == name { return last.id }
+        if let id = sourceIDs[name] {
+            lastSource = (name, id)
+            return id
+        }
         let id = UInt64(sourceIDs.count + 1)
         sourceIDs[name] = id
         sourceNames[id] = name
