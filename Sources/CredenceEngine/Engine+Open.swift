@@ -123,21 +123,8 @@ extension Engine {
                     }
                     let record = try EngineRecord.decode(payload)
                     switch record {
-                    case .event(let h, let sealed):
-                        if h.isCopy, erasure != nil {
-                            if erasure!.userID != nil, let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
-                                erasure!.survivors.append(e)
-                            }
-                            buffered.append((lsn, .tombstone(h)))  // indexes only; the erasure step applies it
-                            erasure!.remaining -= 1
-                            if erasure!.remaining == 0 { finishErasure() }
-                            return
-                        }
-                        if let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
-                            buffered.append((lsn, .event(h, e)))
-                        } else {
-                            buffered.append((lsn, .tombstone(h)))
-                        }
+                    case .event:
+                        break  // read in place above
                     case .tombstone(let h):
                         buffered.append((lsn, .tombstone(h)))
                     case .erasure(let m):
