@@ -88,6 +88,16 @@ public struct ByteReader {
                 message: "a string of \(length) bytes does not fit in the \(remaining) bytes left")
         }
         let utf8 = try readBytes(count: Int(length))
+        // Ids are nearly always ASCII: that needs no validation, and the generic
+        // `String(validating:)` costs a metadata lookup per call on this hot path.
+        var ascii = true
+        for byte in utf8 where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii {
+            return String(decoding: utf8.bindMemory(to: UInt8.self), as: UTF8.self)
+        }
         guard let string = String(validating: utf8, as: UTF8.self) else {
             throw BinaryDecodingError(code: .invalidUTF8, offset: start, message: "a string is not valid UTF-8")
         }

@@ -80,7 +80,7 @@ extension Engine {
     func beginErasure(userID: String, cut: Instant, oldSubject: UInt64) throws(EngineError) {
         var survivors: [(EngineRecord.EventHeader, Event)] = []
         // Durable records of the old subject, read one by one from their LSNs.
-        let committed = (subjectRecords.removeValue(forKey: oldSubject) ?? []).filter { $0 < log.committedEnd }
+        let committed = takeRecords(of: oldSubject).filter { $0 < log.committedEnd }
         if !committed.isEmpty {
             do {
                 var small = log.configuration

@@ -78,6 +78,8 @@ extension Engine {
         let clock = ContinuousClock.now
         replayingUpTo = outbox.position
         var stats = ReplayStats()
+        // Nearly every record is an event: size the duplicate index once instead of growing it.
+        dedup.reserveCapacity(Int(min(log.nextLSN, 50_000_000)))
         var buffered: [(lsn: UInt64, step: Step)] = []
         var erasure: (marker: EngineRecord.Erasure, userID: String?, remaining: UInt64, survivors: [Event])? = nil
         var failure: EngineError? = nil
@@ -194,9 +196,9 @@ extension Engine {
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
         if dedup[h.eventIDHash] == nil { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
         if let k = h.obligationKey { obligationKeys.insert(k) }
-        if h.position > sourcePositions[h.sourceID, default: 0] { sourcePositions[h.sourceID] = h.position }
+        notePosition(h.position, of: h.sourceID)
         if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil {
-            subjectRecords[h.subject, default: []].append(lsn)
+            noteRecord(lsn, of: h.subject)
         }
     }
 }

@@ -45,10 +45,12 @@ public final class Engine {
     /// Each user's current subject (key); a withdrawal moves the user to a new one.
     var subjects: [String: UInt64] = [:]
     /// The LSNs of each live subject's event records, so an erasure reads just those.
-    var subjectRecords: [UInt64: [UInt64]] = [:]
+    /// Indexed by subject number (subjects are numbered 1, 2, ... by the key store).
+    var subjectRecords: [[UInt64]] = []
     var sourceIDs: [String: UInt64] = [:]
     /// The highest position (line or offset) of an accepted event, per source id.
-    var sourcePositions: [UInt64: UInt64] = [:]
+    /// Indexed by source id (numbered 1, 2, ... as sources appear).
+    var sourcePositions: [UInt64] = []
     var lastSource: (name: String, id: UInt64)? = nil
     var sourceNames: [UInt64: String] = [:]
 
@@ -155,7 +157,7 @@ public final class Engine {
         let sourceID = try sourceID(for: position.source)
         remember(idHash, DedupEntry(digest: digest, at: event.occurredAt))
         if let k = obligationKey { obligationKeys.insert(k) }
-        if position.position > sourcePositions[sourceID, default: 0] { sourcePositions[sourceID] = position.position }
+        notePosition(position.position, of: sourceID)
         var header = EngineRecord.EventHeader(
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
@@ -173,7 +175,7 @@ public final class Engine {
         let lsn = log.nextLSN
         let sealed = try seal(event, subject: subject, lsn: lsn)
         try append(.event(header, sealed: sealed))
-        subjectRecords[subject, default: []].append(lsn)
+        noteRecord(lsn, of: subject)
         counters.accepted += 1
         if case .userWithdrawn = event.payload, event.occurredAt > (cut ?? Instant(millisecondsSinceEpoch: .min)) {
             try stage(.event(header, event))
@@ -234,7 +236,35 @@ public final class Engine {
     /// The highest line or offset of `source` whose event is in the log, if any: where a
     /// re-read of the same input resumes (Kafka offsets, NDJSON lines).
     public func lastPosition(of source: String) -> UInt64? {
-        sourceIDs[source].flatMap { sourcePositions[$0] }
+        guard let id = sourceIDs[source], Int(id) < sourcePositions.count, sourcePositions[Int(id)] > 0 else {
+            return nil
+        }
+        return sourcePositions[Int(id)]
+    }
+
+    func notePosition(_ position: UInt64, of sourceID: UInt64) {
+        let i = Int(sourceID)
+        if i >= sourcePositions.count {
+            sourcePositions.append(contentsOf: repeatElement(0, count: i + 1 - sourcePositions.count))
+        }
+        if position > sourcePositions[i] { sourcePositions[i] = position }
+    }
+
+    func noteRecord(_ lsn: UInt64, of subject: UInt64) {
+        let i = Int(subject)
+        if i >= subjectRecords.count {
+            subjectRecords.append(
+                contentsOf: repeatElement([], count: max(i + 1 - subjectRecords.count, subjectRecords.count / 2)))
+        }
+        subjectRecords[i].append(lsn)
+    }
+
+    /// Hands over (and forgets) a subject's record LSNs.
+    func takeRecords(of subject: UInt64) -> [UInt64] {
+        let i = Int(subject)
+        guard i < subjectRecords.count else { return [] }
+        defer { subjectRecords[i] = [] }
+        return subjectRecords[i]
     }
 
     func sourceID(for name: String) throws(EngineError) -> UInt64 {
