@@ -79,21 +79,34 @@ extension Engine {
     /// user unreadable (crypto-shredding) without rewriting the log.
     func beginErasure(userID: String, cut: Instant, oldSubject: UInt64) throws(EngineError) {
         var survivors: [(EngineRecord.EventHeader, Event)] = []
-        // Durable records of the old subject, read one by one from their LSNs.
+        // Durable records of the old subject, from their LSNs: one cursor moves forward through
+        // them and seeks again only across a wide gap.
         let committed = takeRecords(of: oldSubject).filter { $0 < log.committedEnd }
         if !committed.isEmpty {
             do {
                 var small = log.configuration
-                small.readChunkSize = 16 << 10
+                small.readChunkSize = 64 << 10
                 let reader = try EventLogReader(
                     directory: log.directory, configuration: small, watermark: log.commitWatermark)
-                for lsn in committed {
-                    guard let record = try reader.read(from: lsn, limit: 1).first else { continue }
-                    let decoded = try record.payload.withUnsafeBytes {
-                        try EngineRecord.decodeEvent($0).map { ($0.header, Array($0.sealed)) }
+                var cursor: EventLogCursor? = nil
+                for lsn in committed.sorted() {
+                    if cursor == nil || cursor!.nextLSN > lsn || lsn - cursor!.nextLSN > 512 {
+                        cursor = try reader.records(from: lsn)
                     }
-                    guard let (h, sealed) = decoded, h.subject == oldSubject, h.occurredAt > cut else { continue }
-                    if let e = try unseal(sealed, subject: oldSubject, lsn: lsn) { survivors.append((h, e)) }
+                    while let found = try cursor!.next({ at, payload -> (EngineRecord.EventHeader, [UInt8])? in
+                        guard at == lsn, let (h, sealed) = try EngineRecord.decodeEvent(payload) else { return nil }
+                        return (h, Array(sealed))
+                    }) {
+                        if let (h, sealed) = found {
+                            if h.subject == oldSubject, h.occurredAt > cut,
+                                let e = try unseal(sealed, subject: oldSubject, lsn: lsn)
+                            {
+                                survivors.append((h, e))
+                            }
+                            break
+                        }
+                        if cursor!.nextLSN > lsn { break }
+                    }
                 }
             } catch let e as EngineError {
                 throw e
