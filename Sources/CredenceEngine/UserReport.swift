@@ -9,10 +9,11 @@ public struct UserReport: Sendable {
     public var provisional: (asOf: Instant, entry: SnapshotEntry)?
 
     /// `nil` when the user is unknown or erased (the two look alike on purpose).
-    public static func make(engine: Engine, userID: String, asOf: Instant) throws -> UserReport? {
+    /// - Parameter asOf: the instant of the provisional score; `nil` for none.
+    public static func make(engine: Engine, userID: String, asOf: Instant?) throws -> UserReport? {
         var report = UserReport(userID: userID)
         report.latest = try engine.store.history(userID: userID, modelVersion: engine.model.modelVersion).last
-        if let p = engine.scoring.provisional(userID: userID, asOf: asOf, model: engine.model) {
+        if let asOf, let p = engine.scoring.provisional(userID: userID, asOf: asOf, model: engine.model) {
             report.provisional = (asOf, p.0)
         }
         if report.latest == nil && report.provisional == nil { return nil }

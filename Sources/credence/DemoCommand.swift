@@ -66,9 +66,8 @@ struct DemoCommand: ParsableCommand {
                     + String(format: "%5.1f%%", share))
         }
         let sorted = scores.sorted { $0.1 < $1.1 }
-        let now = month.end(offset: configuration.scoring.offset)
         for (title, pick) in [("a user near the top", sorted.last), ("a user near the bottom", sorted.first)] {
-            guard let pick, let report = try UserReport.make(engine: engine, userID: pick.0, asOf: now) else {
+            guard let pick, let report = try UserReport.make(engine: engine, userID: pick.0, asOf: nil) else {
                 continue
             }
             print("4. \(title):")
