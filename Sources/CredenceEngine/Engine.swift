@@ -177,11 +177,10 @@ public final class Engine {
         try append(.event(header, sealed: sealed))
         noteRecord(lsn, of: subject)
         counters.accepted += 1
-        if case .userWithdrawn = event.payload, event.occurredAt > (cut ?? Instant(millisecondsSinceEpoch: .min)) {
-            try stage(.event(header, event))
+        try stage(.event(header, event))
+        if case .userWithdrawn = event.payload {
+            // After the cut (earlier ones were tombstoned above), so it moves the cut.
             try beginErasure(userID: event.userID, cut: event.occurredAt, oldSubject: subject)
-        } else {
-            try stage(.event(header, event))
         }
         try closeReadyMonths()
         if pending.count >= configuration.batchSize { try commit() }
