@@ -49,37 +49,53 @@ public func buildApplication(
     )
 }
 
-/// The routes `buildApplication` serves, in registration order (the OpenAPI agreement test reads them).
+/// A handler of the API, bound to its shared state when the router is built.
+typealias APIHandler = @Sendable (CredenceAPI) -> (Request, CredenceRequestContext) async throws -> Response
+
+/// Every route of the API, in the OpenAPI document's path syntax.
+let apiRoutes: [(route: APIRoute, handler: APIHandler)] = [
+    (APIRoute(method: "GET", path: "/healthz"), CredenceAPI.healthz),
+    (APIRoute(method: "GET", path: "/readyz"), CredenceAPI.readyz),
+    (APIRoute(method: "GET", path: "/metrics"), CredenceAPI.metricsText),
+    (APIRoute(method: "GET", path: "/v1/users/{user_id}/score"), CredenceAPI.score),
+    (APIRoute(method: "GET", path: "/v1/users/{user_id}/scores"), CredenceAPI.scores),
+    (APIRoute(method: "GET", path: "/v1/users/{user_id}/eligibility"), CredenceAPI.eligibility),
+    (APIRoute(method: "GET", path: "/v1/snapshots"), CredenceAPI.snapshots),
+    (APIRoute(method: "GET", path: "/v1/snapshots/{month}"), CredenceAPI.snapshot),
+    (APIRoute(method: "GET", path: "/v1/snapshots/{month}/export"), CredenceAPI.export),
+    (APIRoute(method: "POST", path: "/v1/events"), CredenceAPI.intake),
+]
+
+/// The router and the routes it was given (the OpenAPI agreement test reads them).
 func buildRouter(_ api: CredenceAPI) -> (Router<CredenceRequestContext>, [APIRoute]) {
     let router = Router(context: CredenceRequestContext.self)
+    let routes = apiRoutes.map(\.route)
     router.add(middleware: MetricsMiddleware(metrics: api.metrics))
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: BodyLimitMiddleware(maxBodyBytes: api.configuration.maxBodyBytes))
-    var routes: [APIRoute] = []
-    func on(
-        _ method: HTTPRequest.Method, _ path: String,
-        _ handler: @escaping @Sendable (CredenceAPI) -> (Request, CredenceRequestContext) async throws -> Response
-    ) {
-        routes.append(APIRoute(method: method.rawValue, path: path))
+    for (route, handler) in apiRoutes {
         // OpenAPI's `{name}` is Hummingbird's `:name`.
-        let routerPath = path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+        let routerPath = route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : String(part)
         }.joined(separator: "/")
-        router.on(RouterPath(routerPath), method: method) { request, context in
+        router.on(RouterPath(routerPath), method: HTTPRequest.Method(route.method)!) { request, context in
             try await handler(api)(request, context)
         }
     }
-    on(.get, "/healthz", CredenceAPI.healthz)
-    on(.get, "/readyz", CredenceAPI.readyz)
-    on(.get, "/metrics", CredenceAPI.metricsText)
-    on(.get, "/v1/users/{user_id}/score", CredenceAPI.score)
-    on(.get, "/v1/users/{user_id}/scores", CredenceAPI.scores)
-    on(.get, "/v1/users/{user_id}/eligibility", CredenceAPI.eligibility)
-    on(.get, "/v1/snapshots", CredenceAPI.snapshots)
-    on(.get, "/v1/snapshots/{month}", CredenceAPI.snapshot)
-    on(.get, "/v1/snapshots/{month}/export", CredenceAPI.export)
-    on(.post, "/v1/events", CredenceAPI.intake)
     return (router, routes)
+}
+
+extension APIRoute {
+    /// Whether `path` (a request path) matches this route's pattern, whatever the method.
+    func matches(path: Substring) -> Bool {
+        let pattern = self.path.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard pattern.count == parts.count else { return false }
+        for (p, s) in zip(pattern, parts) {
+            if p.hasPrefix("{") { if s.isEmpty { return false } } else if p != s { return false }
+        }
+        return true
+    }
 }
 
 /// Sets the context's body limit from the configuration.

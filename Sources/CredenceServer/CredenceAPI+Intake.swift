@@ -26,6 +26,9 @@ extension CredenceAPI {
                 .payloadTooLarge,
                 "the body is larger than the limit of \(configuration.maxBodyBytes) bytes: send smaller batches")
         }
+        guard body.readableBytes > 0 else {
+            throw ServerError(.badRequest, "the body is empty: send NDJSON events, one per line")
+        }
         let requestID = RequestID().description
         let source = "http:" + requestID
         let listed = configuration.maxListedRejections

@@ -25,6 +25,8 @@ struct MetricsMiddleware: RouterMiddleware {
 /// (unknown route, body too large) with their status, anything else as a 500 that is logged.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = CredenceRequestContext
+    /// The API's routes, to tell an unknown path (404) from a known one with another method (405).
+    let routes: [APIRoute]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -40,6 +42,14 @@ struct ErrorMiddleware: RouterMiddleware {
             let code: ServerError.Code
             let message: String
             switch error.status {
+            case .notFound where routes.contains(where: { $0.matches(path: request.uri.path[...]) }):
+                let allowed = routes.filter { $0.matches(path: request.uri.path[...]) }.map(\.method)
+                var response = JSONResponse.error(
+                    ServerError(
+                        .methodNotAllowed,
+                        "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))"))
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
             case .notFound:
                 code = .notFound
                 message = "no such route: \(request.method) \(request.uri.path); see Schemas/openapi.yaml"
