@@ -40,6 +40,7 @@ extension CredenceAPI {
             return (outcome, engine.counters, engine.scoring.watermark)
         }
         let elapsed = ContinuousClock.now - started
+        if !outcome.monthsClosed.isEmpty { closed.invalidate() }
         metrics.record(counters: counters, watermark: watermark)
         report(outcome, requestID: requestID, seconds: elapsed.seconds)
         return JSONResponse.ok(Self.json(outcome, listed: listed))

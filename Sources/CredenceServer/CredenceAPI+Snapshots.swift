@@ -9,7 +9,7 @@ extension CredenceAPI {
     /// `GET /v1/snapshots`
     func snapshots(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
-        let months = try store.months(modelVersion: modelVersion)
+        let months = try closed.refresh()
         var out = "{\"model_version\":" + JSONText.string(modelVersion) + ",\"months\":["
         for (i, m) in months.enumerated() {
             if i > 0 { out += "," }

@@ -10,13 +10,16 @@ extension CredenceAPI {
         let userID = try userID(context)
         if let monthText = request.uri.queryParameters["month"] {
             let month = try Self.parseMonth(monthText)
-            _ = try closedMonth(month)
-            guard let stored = try store.entry(userID: userID, month: month, modelVersion: modelVersion) else {
+            let summary = try closedMonth(month)
+            guard
+                let stored = try store.latestEntry(
+                    userID: userID, modelVersion: modelVersion, in: [(month, summary.latestRevision)])
+            else {
                 throw noScore(userID)
             }
             return JSONResponse.ok(scoreJSON(userID: userID, closed: stored, provisional: nil))
         }
-        let closed = try store.history(userID: userID, modelVersion: modelVersion).last
+        let closed = try latestClosed(userID: userID)
         let asOf = now
         let provisional = try await self.provisional.score(userID: userID, asOf: asOf)
         if closed == nil && provisional == nil { throw noScore(userID) }
@@ -28,7 +31,7 @@ extension CredenceAPI {
     func scores(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
         let userID = try userID(context)
-        let history = try store.history(userID: userID, modelVersion: modelVersion)
+        let history = try closedHistory(userID: userID)
         guard !history.isEmpty else { throw noScore(userID) }
         var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
         out += ",\"scores\":["
@@ -49,10 +52,11 @@ extension CredenceAPI {
         let stored: StoredScore?
         if let monthText = request.uri.queryParameters["month"] {
             let month = try Self.parseMonth(monthText)
-            _ = try closedMonth(month)
-            stored = try store.entry(userID: userID, month: month, modelVersion: modelVersion)
+            let summary = try closedMonth(month)
+            stored = try store.latestEntry(
+                userID: userID, modelVersion: modelVersion, in: [(month, summary.latestRevision)])
         } else {
-            stored = try store.history(userID: userID, modelVersion: modelVersion).last
+            stored = try latestClosed(userID: userID)
         }
         guard let s = stored else { throw noScore(userID) }
         var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
@@ -116,7 +120,26 @@ extension CredenceAPI {
 
     /// The `features` object of a stored export line (its last member, as SCORING.md section 7 fixes).
     static func features(ofLine line: String) -> String? {
-        guard let r = line.range(of: ",\"features\":", options: .backwards), line.hasSuffix("}") else { return nil }
-        return String(line[r.upperBound..<line.index(before: line.endIndex)])
+        let needle = Array(#","features":"#.utf8)
+        var line = line
+        return line.withUTF8 { bytes -> String? in
+            guard bytes.count > needle.count + 1, bytes[bytes.count - 1] == UInt8(ascii: "}") else { return nil }
+            var i = bytes.count - needle.count - 1
+            while i >= 0 {
+                if bytes[i] == needle[0] && bytes[i + 1] == needle[1] {
+                    var match = true
+                    for k in 2..<needle.count where bytes[i + k] != needle[k] {
+                        match = false
+                        break
+                    }
+                    if match {
+                        let start = i + needle.count
+                        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]), as: UTF8.self)
+                    }
+                }
+                i -= 1
+            }
+            return nil
+        }
     }
 }

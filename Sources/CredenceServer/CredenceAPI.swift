@@ -21,6 +21,7 @@ struct CredenceAPI: Sendable {
     let readiness: Readiness
     let logger: Logger
     let provisional: ProvisionalScores
+    let closed: ClosedMonths
 
     init(
         configuration: ServerConfiguration, service: EngineService, metrics: ServerMetrics, readiness: Readiness,
@@ -40,6 +41,7 @@ struct CredenceAPI: Sendable {
         self.readiness = readiness
         self.logger = logger
         provisional = ProvisionalScores(service: service, model: facts.1)
+        closed = ClosedMonths(store: facts.0, modelVersion: facts.1.modelVersion)
     }
 
     var modelVersion: String { model.modelVersion }
@@ -81,15 +83,27 @@ struct CredenceAPI: Sendable {
 
     /// The summary of a closed month, or a 404 that names the closed range.
     func closedMonth(_ month: Month) throws -> MonthSummary {
-        let months = try store.months(modelVersion: modelVersion)
-        if let summary = months.first(where: { $0.month == month }) { return summary }
+        let (summary, months) = try closed.summary(of: month)
+        if let summary { return summary }
         let range: String
         if let first = months.first, let last = months.last {
-            range = first.month == last.month ? "only \(first.month) is closed" : "closed months run from \(first.month) to \(last.month)"
+            range =
+                first.month == last.month
+                ? "only \(first.month) is closed" : "closed months run from \(first.month) to \(last.month)"
         } else {
             range = "no month is closed yet"
         }
         throw ServerError(.monthNotClosed, "month \(month) is not closed: \(range)")
+    }
+
+    /// The user's score in the latest closed month that has one.
+    func latestClosed(userID: String) throws -> StoredScore? {
+        try store.latestEntry(userID: userID, modelVersion: modelVersion, in: closed.revisions())
+    }
+
+    /// The user's closed scores, oldest month first.
+    func closedHistory(userID: String) throws -> [StoredScore] {
+        try store.entries(userID: userID, modelVersion: modelVersion, in: closed.revisions())
     }
 
     func noScore(_ userID: String) -> ServerError {
