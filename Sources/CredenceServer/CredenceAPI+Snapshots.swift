@@ -23,7 +23,7 @@ extension CredenceAPI {
     /// `GET /v1/snapshots/{month}`
     func snapshot(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
-        let month = try Self.parseMonth(context.parameters.get("month")?[...] ?? "")
+        let month = try Self.parseMonth(Self.percentDecoded(context.parameters.get("month") ?? "")?[...] ?? "")
         let summary = try closedMonth(month)
         let d = try store.distribution(month: month, modelVersion: modelVersion)
         var out = ""
@@ -43,7 +43,7 @@ extension CredenceAPI {
     /// `GET /v1/snapshots/{month}/export`: the month's NDJSON export, streamed.
     func export(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
-        let month = try Self.parseMonth(context.parameters.get("month")?[...] ?? "")
+        let month = try Self.parseMonth(Self.percentDecoded(context.parameters.get("month") ?? "")?[...] ?? "")
         _ = try closedMonth(month)
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"

@@ -66,12 +66,37 @@ struct CredenceAPI: Sendable {
     }
 
     func userID(_ context: CredenceRequestContext) throws(ServerError) -> String {
-        let raw = context.parameters.get("user_id") ?? ""
-        guard Self.isValidUserID(raw[...]) else {
+        let raw = Self.percentDecoded(context.parameters.get("user_id") ?? "")
+        guard let raw, Self.isValidUserID(raw[...]) else {
             throw ServerError(
                 .invalidUserID, "a user id is 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', ':' and '-'")
         }
         return raw
+    }
+
+    /// A path segment as sent, percent-decoded (`%3A` is `:`); `nil` when an escape is malformed
+    /// or the bytes are not UTF-8.
+    static func percentDecoded(_ segment: String) -> String? {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return segment }
+        var out: [UInt8] = []
+        var it = Array(segment.utf8)[...]
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "%") {
+                guard let h = it.popFirst().flatMap(hex), let l = it.popFirst().flatMap(hex) else { return nil }
+                out.append(h << 4 | l)
+            } else {
+                out.append(b)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
     }
 
     static func parseMonth(_ text: Substring) throws(ServerError) -> Month {

@@ -84,7 +84,7 @@ import Testing
 
     @Test func theLongestAndOddestValidIDsAreAccepted() async throws {
         try await withAPI { client in
-            for id in [String(repeating: "x", count: 64), "a.b:c_d-e", "0"] {
+            for id in [String(repeating: "x", count: 64), "a.b:c_d-e", "0", "%3A", "a%2Db"] {
                 let r = try await client.get("/v1/users/\(id)/score")
                 #expect(r.status == .notFound, "\(id)")
                 #expect(r.errorCode == "not_found")
