@@ -16,6 +16,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure domain: events, validation, features, scorecard, exports. No I/O.
@@ -36,10 +41,27 @@ let package = Package(
         .target(
             name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore"],
             swiftSettings: strict),
+        // The HTTP API: queries, eligibility, intake, metrics and health (Hummingbird).
+        .target(
+            name: "CredenceServer",
+            dependencies: [
+                "CredenceEngine", "CredenceCore", "SnapshotStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "credence",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "CredenceSynth",
+                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -54,6 +76,16 @@ let package = Package(
         .testTarget(
             name: "CredenceEngineTests",
             dependencies: ["CredenceEngine", "CredenceCore", "EventLog", "CredenceSynth"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CredenceServerTests",
+            dependencies: [
+                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceSynth",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Credence: ParsableCommand {
+struct Credence: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credence",
         abstract: "A streaming credit scorer: event log, incremental features, monthly score snapshots.",
@@ -11,7 +11,7 @@ struct Credence: ParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, IngestCommand.self, LogCommand.self, SnapshotCommand.self, ScoreCommand.self,
-            ReplayCommand.self, GenerateCommand.self, BenchCommand.self,
+            ReplayCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self,
         ]
     )
 }

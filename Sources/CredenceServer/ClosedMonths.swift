@@ -1,0 +1,54 @@
+import CredenceCore
+import Foundation
+import SnapshotStore
+import Synchronization
+
+/// The closed months of the served model, cached for a short time.
+///
+/// Every user route needs the list (which months, which revision) and it only changes when a
+/// month closes or is restated. The cache is refreshed after `maxAge`, right after an intake
+/// batch, and whenever a month is asked for that it does not hold, so a month never answers
+/// "not closed" from a stale list. Only the list is cached: scores are always read from the
+/// store, so an erasure shows at once.
+final class ClosedMonths: Sendable {
+    private let store: SnapshotStore
+    private let modelVersion: String
+    private let maxAge: Duration
+    private let cache = Mutex<(at: ContinuousClock.Instant, months: [MonthSummary])?>(nil)
+
+    init(store: SnapshotStore, modelVersion: String, maxAge: Duration = .seconds(1)) {
+        self.store = store
+        self.modelVersion = modelVersion
+        self.maxAge = maxAge
+    }
+
+    /// Closed months, oldest first.
+    func list() throws -> [MonthSummary] {
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ $0 }), now - cached.at < maxAge { return cached.months }
+        return try refresh()
+    }
+
+    /// The months as revisions to read.
+    func revisions() throws -> [SnapshotStore.MonthRevision] {
+        try list().map { ($0.month, $0.latestRevision) }
+    }
+
+    /// The summary of `month`, re-reading the store before saying it is not closed.
+    func summary(of month: Month) throws -> (MonthSummary?, all: [MonthSummary]) {
+        if let hit = try list().first(where: { $0.month == month }) { return (hit, []) }
+        let fresh = try refresh()
+        return (fresh.first(where: { $0.month == month }), fresh)
+    }
+
+    @discardableResult
+    func refresh() throws -> [MonthSummary] {
+        let months = try store.months(modelVersion: modelVersion)
+        cache.withLock { $0 = (ContinuousClock.now, months) }
+        return months
+    }
+
+    func invalidate() {
+        cache.withLock { $0 = nil }
+    }
+}

@@ -1,0 +1,145 @@
+import CredenceCore
+import CredenceEngine
+import Hummingbird
+import SnapshotStore
+
+extension CredenceAPI {
+    /// `GET /v1/users/{user_id}/score[?month=YYYY-MM]`
+    func score(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
+        try access.authorize(request, .read)
+        let userID = try userID(context)
+        if let monthText = request.uri.queryParameters["month"] {
+            let month = try Self.parseMonth(monthText)
+            let summary = try closedMonth(month)
+            guard
+                let stored = try store.latestEntry(
+                    userID: userID, modelVersion: modelVersion, in: [(month, summary.latestRevision)])
+            else {
+                throw noScore(userID)
+            }
+            return JSONResponse.ok(scoreJSON(userID: userID, closed: stored, provisional: nil))
+        }
+        let closed = try latestClosed(userID: userID)
+        let asOf = now
+        let provisional = try await self.provisional.score(userID: userID, asOf: asOf)
+        if closed == nil && provisional == nil { throw noScore(userID) }
+        return JSONResponse.ok(
+            scoreJSON(userID: userID, closed: closed, provisional: provisional.map { (asOf, $0) }))
+    }
+
+    /// `GET /v1/users/{user_id}/scores`
+    func scores(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
+        try access.authorize(request, .read)
+        let userID = try userID(context)
+        let history = try closedHistory(userID: userID)
+        guard !history.isEmpty else { throw noScore(userID) }
+        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
+        out += ",\"scores\":["
+        for (i, s) in history.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"month\":\"\(s.month)\",\"revision\":\(s.revision),\"score\":\(s.score),\"reasons\":"
+            JSONText.appendStringArray(s.reasons, to: &out)
+            out += "}"
+        }
+        out += "]}"
+        return JSONResponse.ok(out)
+    }
+
+    /// `GET /v1/users/{user_id}/eligibility[?month=YYYY-MM]`: decided on the latest closed score.
+    func eligibility(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
+        try access.authorize(request, .read)
+        let userID = try userID(context)
+        let stored: StoredScore?
+        if let monthText = request.uri.queryParameters["month"] {
+            let month = try Self.parseMonth(monthText)
+            let summary = try closedMonth(month)
+            stored = try store.latestEntry(
+                userID: userID, modelVersion: modelVersion, in: [(month, summary.latestRevision)])
+        } else {
+            stored = try latestClosed(userID: userID)
+        }
+        guard let s = stored else { throw noScore(userID) }
+        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
+        out += ",\"month\":\"\(s.month)\",\"score\":\(s.score),\"services\":["
+        for (i, service) in model.services.enumerated() {
+            if i > 0 { out += "," }
+            let eligible = s.score >= service.threshold
+            out += "{\"service\":" + JSONText.string(service.name) + ",\"threshold\":\(service.threshold)"
+            out += ",\"eligible\":\(eligible)"
+            if !eligible {
+                out += ",\"points_short\":\(service.threshold - s.score),\"reasons\":"
+                appendReasons(s.reasons, to: &out)
+            }
+            out += "}"
+        }
+        out += "]}"
+        return JSONResponse.ok(out)
+    }
+
+    // MARK: - JSON
+
+    func scoreJSON(userID: String, closed: StoredScore?, provisional: (Instant, SnapshotEntry)?) -> String {
+        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
+        out += ",\"closed\":"
+        if let c = closed {
+            out += "{\"month\":\"\(c.month)\",\"revision\":\(c.revision),\"score\":\(c.score),\"reasons\":"
+            appendReasons(c.reasons, to: &out)
+            out += ",\"features\":"
+            out += Self.features(ofLine: c.line) ?? "{}"
+            out += "}"
+        } else {
+            out += "null"
+        }
+        out += ",\"provisional\":"
+        if let (asOf, p) = provisional {
+            let month = Month(
+                containing: asOf.adding(milliseconds: -1), offset: offset)
+            out += "{\"as_of\":\"" + RFC3339.format(asOf, offsetMinutes: offset.minutes)
+            out += "\",\"month\":\"\(month)\",\"score\":\(p.score),\"reasons\":"
+            appendReasons(p.reasons, to: &out)
+            out += ",\"features\":"
+            p.features.appendJSON(to: &out)
+            out += "}"
+        } else {
+            out += "null"
+        }
+        out += "}"
+        return out
+    }
+
+    /// `[{"code":"R05","text":"Few obligations settled on time"}]`
+    func appendReasons(_ codes: [String], to out: inout String) {
+        out += "["
+        for (i, code) in codes.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"code\":" + JSONText.string(code) + ",\"text\":" + JSONText.string(model.text(forReason: code) ?? "")
+            out += "}"
+        }
+        out += "]"
+    }
+
+    /// The `features` object of a stored export line (its last member, as SCORING.md section 7 fixes).
+    static func features(ofLine line: String) -> String? {
+        let needle = Array(#","features":"#.utf8)
+        var line = line
+        return line.withUTF8 { bytes -> String? in
+            guard bytes.count > needle.count + 1, bytes[bytes.count - 1] == UInt8(ascii: "}") else { return nil }
+            var i = bytes.count - needle.count - 1
+            while i >= 0 {
+                if bytes[i] == needle[0] && bytes[i + 1] == needle[1] {
+                    var match = true
+                    for k in 2..<needle.count where bytes[i + k] != needle[k] {
+                        match = false
+                        break
+                    }
+                    if match {
+                        let start = i + needle.count
+                        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]), as: UTF8.self)
+                    }
+                }
+                i -= 1
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import Hummingbird
+
+/// Responses with hand-written JSON bodies (no encoder per request).
+enum JSONResponse {
+    static func ok(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    static func error(_ error: ServerError) -> Response {
+        var response = ok(error.json, status: error.status)
+        if error.code == .unauthorized {
+            response.headers[.wwwAuthenticate] = "Bearer realm=\"credence\""
+        }
+        return response
+    }
+}
