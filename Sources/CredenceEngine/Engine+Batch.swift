@@ -33,12 +33,16 @@ extension Engine {
     ///
     /// - Parameters:
     ///   - ndjson: the batch, lines separated by `\n`.
-    ///   - source: the source recorded with each line (`http:<request-id>`).
+    ///   - source: where dead letters say a line came from (`http:<request-id>`, line numbers
+    ///     from 1). The log records every HTTP line under the one source `http`, numbered on from
+    ///     the last one, so the log keeps a single source name however many requests come.
     ///   - maxListedRejections: how many rejections to list one by one (all are counted).
     public func submit(ndjson: UnsafeRawBufferPointer, source: String, maxListedRejections: Int = 1000)
         throws(EngineError) -> BatchOutcome
     {
         var outcome = BatchOutcome()
+        let logSource = "http"
+        let base = lastPosition(of: logSource) ?? 0
         let closedBefore = Set(scoring.closedMonths)
         let limit = configuration.decoder.maxEventBytes
         var number: UInt64 = 0
@@ -51,17 +55,18 @@ extension Engine {
             let line = UnsafeRawBufferPointer(rebasing: ndjson[start..<end])
             start = end + 1
             if line.isBlankLine { continue }
-            let position = SourcePosition(source: source, position: number)
+            let position = SourcePosition(source: logSource, position: base + number)
+            let letter = SourcePosition(source: source, position: number)
             let result: SubmitOutcome
             if line.count > limit {
                 counters.received += 1
                 let kept = UnsafeRawBufferPointer(rebasing: line[0..<limit])
                 let message =
                     "line \(number) is longer than \(limit) bytes (the dead letter holds its first \(limit) bytes)"
-                deadLetter(kept, position, reason: "too_large", message: message)
+                deadLetter(kept, letter, reason: "too_large", message: message)
                 result = .rejected(reason: "too_large", message: message)
             } else {
-                result = try submit(line, at: position)
+                result = try submit(line, at: position, deadLetterAs: letter)
             }
             switch result {
             case .accepted: outcome.accepted += 1

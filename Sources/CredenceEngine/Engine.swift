@@ -119,17 +119,20 @@ public final class Engine {
     ///   - raw: the event's bytes (one NDJSON line without its newline, or a Kafka message value).
     ///   - position: where it came from, kept in the log.
     ///   - key: the Kafka message key, if any (must equal `user_id`).
+    ///   - deadLetterAs: where a dead letter says the line came from, when that differs from the
+    ///     position kept in the log (HTTP intake: the request id and its line).
     @discardableResult
-    public func submit(_ raw: UnsafeRawBufferPointer, at position: SourcePosition, key: [UInt8]? = nil)
-        throws(EngineError)
-        -> SubmitOutcome
-    {
+    public func submit(
+        _ raw: UnsafeRawBufferPointer, at position: SourcePosition, key: [UInt8]? = nil,
+        deadLetterAs: SourcePosition? = nil
+    ) throws(EngineError) -> SubmitOutcome {
+        let letterPosition = deadLetterAs ?? position
         counters.received += 1
         counters.bytes += raw.count
         let result = decoder.decode(raw, key: key)
         guard case .accepted(let event, let digest) = result else {
             let rejection = result.rejection!
-            deadLetter(raw, position, reason: rejection.reason.code, message: rejection.message)
+            deadLetter(raw, letterPosition, reason: rejection.reason.code, message: rejection.message)
             return .rejected(reason: rejection.reason.code, message: rejection.message)
         }
         let idHash = StableHash.of(event.eventID)
@@ -140,7 +143,7 @@ public final class Engine {
             }
             counters.conflicts += 1
             let message = "event_id \(JSONText.string(event.eventID)) was accepted before with different content"
-            deadLetter(raw, position, reason: "conflict", message: message)
+            deadLetter(raw, letterPosition, reason: "conflict", message: message)
             return .rejected(reason: "conflict", message: message)
         }
         var obligationKey: StableHash? = nil
@@ -148,7 +151,7 @@ public final class Engine {
             let k = obligationKeyOf(user: event.userID, obligation: o.obligationID)
             if obligationKeys.contains(k) {
                 let message = "obligation \(JSONText.string(o.obligationID)) of user \(event.userID) was opened before"
-                deadLetter(raw, position, reason: "obligation_conflict", message: message)
+                deadLetter(raw, letterPosition, reason: "obligation_conflict", message: message)
                 return .rejected(reason: "obligation_conflict", message: message)
             }
             obligationKey = k

@@ -15,7 +15,8 @@ extension CredenceAPI {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
             throw ServerError(
                 .payloadTooLarge,
-                "the body has \(length) bytes, more than the limit of \(configuration.maxBodyBytes): send smaller batches")
+                "the body has \(length) bytes, more than the limit of \(configuration.maxBodyBytes): send smaller batches"
+            )
         }
         var request = request
         let body: ByteBuffer

@@ -1,8 +1,8 @@
 import CredenceCore
 import Dispatch
 import Hummingbird
-import SnapshotStore
 import Logging
+import SnapshotStore
 import Synchronization
 
 extension CredenceAPI {

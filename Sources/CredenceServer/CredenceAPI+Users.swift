@@ -112,7 +112,8 @@ extension CredenceAPI {
         out += "["
         for (i, code) in codes.enumerated() {
             if i > 0 { out += "," }
-            out += "{\"code\":" + JSONText.string(code) + ",\"text\":" + JSONText.string(model.text(forReason: code) ?? "")
+            out +=
+                "{\"code\":" + JSONText.string(code) + ",\"text\":" + JSONText.string(model.text(forReason: code) ?? "")
             out += "}"
         }
         out += "]"
@@ -134,7 +135,8 @@ extension CredenceAPI {
                     }
                     if match {
                         let start = i + needle.count
-                        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]), as: UTF8.self)
+                        return String(
+                            decoding: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]), as: UTF8.self)
                     }
                 }
                 i -= 1

@@ -47,7 +47,8 @@ struct ErrorMiddleware: RouterMiddleware {
                 var response = JSONResponse.error(
                     ServerError(
                         .methodNotAllowed,
-                        "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))"))
+                        "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))"
+                    ))
                 response.headers[.allow] = allowed.joined(separator: ", ")
                 return response
             case .notFound:

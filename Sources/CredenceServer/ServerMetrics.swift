@@ -112,7 +112,8 @@ public final class ServerMetrics: Sendable {
             for (reason, n) in c.rejected {
                 let counter =
                     s.rejectedCounters[reason]
-                    ?? CoreMetrics.Counter(label: "credence_events_rejected_total", dimensions: [("reason", reason)], factory: factory)
+                    ?? CoreMetrics.Counter(
+                        label: "credence_events_rejected_total", dimensions: [("reason", reason)], factory: factory)
                 s.rejectedCounters[reason] = counter
                 out.append((counter, n - (last.rejected[reason] ?? 0)))
             }
@@ -170,7 +171,8 @@ public final class ServerMetrics: Sendable {
     public func recordPublish(outcome: String, count: Int = 1) {
         let counter = state.withLock { s in
             if let c = s.publishCounters[outcome] { return c }
-            let c = CoreMetrics.Counter(label: "credence_publish_total", dimensions: [("outcome", outcome)], factory: factory)
+            let c = CoreMetrics.Counter(
+                label: "credence_publish_total", dimensions: [("outcome", outcome)], factory: factory)
             s.publishCounters[outcome] = c
             return c
         }

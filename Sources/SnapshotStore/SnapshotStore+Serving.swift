@@ -16,7 +16,9 @@ extension SnapshotStore {
             try pool.read { db in
                 let statement = try db.cachedStatement(sql: Self.entrySQL)
                 for m in months.sorted(by: { $0.month > $1.month }) {
-                    if let row = try Row.fetchOne(statement, arguments: [modelVersion, m.month.index, m.revision, userID]) {
+                    if let row = try Row.fetchOne(
+                        statement, arguments: [modelVersion, m.month.index, m.revision, userID])
+                    {
                         return try Self.servedScore(row, userID: userID, modelVersion: modelVersion, month: m)
                     }
                 }
@@ -32,7 +34,9 @@ extension SnapshotStore {
                 let statement = try db.cachedStatement(sql: Self.entrySQL)
                 var out: [StoredScore] = []
                 for m in months.sorted(by: { $0.month < $1.month }) {
-                    if let row = try Row.fetchOne(statement, arguments: [modelVersion, m.month.index, m.revision, userID]) {
+                    if let row = try Row.fetchOne(
+                        statement, arguments: [modelVersion, m.month.index, m.revision, userID])
+                    {
                         out.append(try Self.servedScore(row, userID: userID, modelVersion: modelVersion, month: m))
                     }
                 }

@@ -9,7 +9,8 @@ import Metrics
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the HTTP API over a data directory, taking events over HTTP (the embedded deployment: no Kafka).",
+        abstract:
+            "Serve the HTTP API over a data directory, taking events over HTTP (the embedded deployment: no Kafka).",
         discussion: """
             Tokens come from the environment: CREDENCE_READ_TOKENS and CREDENCE_WRITE_TOKENS, each a
             comma-separated list. Read tokens see scores, eligibility and snapshots; write tokens post

@@ -1,7 +1,8 @@
-@testable import CredenceServer
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import CredenceServer
 
 @Suite struct AccessTests {
     static let readRoutes = [
@@ -23,9 +24,17 @@ import Testing
     @Test func anUnknownTokenIs401AndAWriteTokenOnAReadRouteIs403() async throws {
         try await withAPI { client in
             for uri in Self.readRoutes {
-                do { let status = try await client.get(uri, token: Tokens.unknown).status; #expect(status == .unauthorized, "\(uri)") }
-                do { let status = try await client.get(uri, token: Tokens.write).status; #expect(status == .forbidden, "\(uri)") }
-                do { let status = try await client.get(uri, token: Tokens.read).status; #expect(status == .ok, "\(uri)") }
+                do {
+                    let status = try await client.get(uri, token: Tokens.unknown).status;
+                    #expect(status == .unauthorized, "\(uri)")
+                }
+                do {
+                    let status = try await client.get(uri, token: Tokens.write).status;
+                    #expect(status == .forbidden, "\(uri)")
+                }
+                do {
+                    let status = try await client.get(uri, token: Tokens.read).status; #expect(status == .ok, "\(uri)")
+                }
             }
         }
     }

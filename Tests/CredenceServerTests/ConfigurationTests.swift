@@ -1,5 +1,6 @@
-@testable import CredenceServer
 import Testing
+
+@testable import CredenceServer
 
 @Suite struct ConfigurationTests {
     @Test func defaults() {
@@ -27,7 +28,9 @@ import Testing
         #expect(throws: ServerError.self) { try c.validate() }  // no read token
         c.access.readTokens = ["read-aaaaaaaa"]
         c.intakeEnabled = true
-        #expect(performing: { try c.validate() }, throws: { ($0 as? ServerError)?.message.contains("CREDENCE_WRITE_TOKENS") == true })
+        #expect(
+            performing: { try c.validate() },
+            throws: { ($0 as? ServerError)?.message.contains("CREDENCE_WRITE_TOKENS") == true })
         c.intakeEnabled = false
         c.port = 70000
         #expect(throws: ServerError.self) { try c.validate() }

@@ -1,6 +1,7 @@
-@testable import CredenceServer
 import HummingbirdTesting
 import Testing
+
+@testable import CredenceServer
 
 @Suite struct HealthAndMetricsTests {
     @Test func healthzAndReadyz() async throws {

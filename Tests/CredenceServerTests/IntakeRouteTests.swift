@@ -1,9 +1,10 @@
 import CredenceCore
 import CredenceEngine
-@testable import CredenceServer
 import Foundation
 import HummingbirdTesting
 import Testing
+
+@testable import CredenceServer
 
 @Suite struct IntakeRouteTests {
     static func enrolled(_ id: String, _ user: String, _ at: String) -> String {
@@ -97,7 +98,8 @@ import Testing
         let dir = TempDir()
         let service = try World.service(dir)
         defer { try? service.runSync { try $0.close() } }
-        let app = try buildApplication(configuration: World.serverConfiguration(), service: service, logger: .init(label: "t"))
+        let app = try buildApplication(
+            configuration: World.serverConfiguration(), service: service, logger: .init(label: "t"))
         try await app.test(.router) { client in
             _ = try await client.post("/v1/events", body: "{\"nope\":1}\n")
         }

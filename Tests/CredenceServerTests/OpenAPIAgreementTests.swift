@@ -1,6 +1,7 @@
-@testable import CredenceServer
 import Foundation
 import Testing
+
+@testable import CredenceServer
 
 /// The router's routes and `Schemas/openapi.yaml` agree: same paths, same methods.
 @Suite struct OpenAPIAgreementTests {
@@ -39,7 +40,9 @@ import Testing
             readiness: .ready, logger: .init(label: "t"))
         let (_, routes) = buildRouter(api)
         let served = Set(routes.map(\.description))
-        #expect(served == documented, "served only: \(served.subtracting(documented)); documented only: \(documented.subtracting(served))")
+        #expect(
+            served == documented,
+            "served only: \(served.subtracting(documented)); documented only: \(documented.subtracting(served))")
     }
 
     @Test func everyDocumentedPathParameterIsCapturedByTheRouter() throws {

@@ -17,7 +17,8 @@ import Testing
         // January's events: no month can close yet.
         let laterIDs = ["\"a7\"", "\"d1\"", "\"z1\"", "\"b3\""]
         let early = World.events.filter { e in !laterIDs.contains { e.contains($0) } }
-        let first = try await server.request("POST", "/v1/events", token: Tokens.write, body: early.joined(separator: "\n"))
+        let first = try await server.request(
+            "POST", "/v1/events", token: Tokens.write, body: early.joined(separator: "\n"))
         #expect(first.status == 200)
         #expect(first.body.hasPrefix("{\"accepted\":\(early.count),"))
         let notYet = try await server.request("GET", "/v1/users/alice/score?month=2025-01", token: Tokens.read)
@@ -26,7 +27,8 @@ import Testing
 
         // February and March: the watermark passes end(2025-02) + 48 h, January and February close.
         let late = World.events.filter { e in laterIDs.dropLast().contains { e.contains($0) } }
-        let second = try await server.request("POST", "/v1/events", token: Tokens.write, body: late.joined(separator: "\n"))
+        let second = try await server.request(
+            "POST", "/v1/events", token: Tokens.write, body: late.joined(separator: "\n"))
         #expect(second.status == 200)
         let months = try await server.request("GET", "/v1/snapshots", token: Tokens.read)
         #expect(months.body.contains("\"month\":\"2025-01\""))

@@ -1,11 +1,12 @@
 import CredenceCore
 import CredenceEngine
-@testable import CredenceServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+
+@testable import CredenceServer
 
 enum Paths {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

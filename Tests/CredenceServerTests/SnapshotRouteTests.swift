@@ -1,8 +1,9 @@
 import CredenceCore
 import CredenceEngine
-@testable import CredenceServer
 import HummingbirdTesting
 import Testing
+
+@testable import CredenceServer
 
 @Suite struct SnapshotRouteTests {
     @Test func listClosedMonthsWithUserCounts() async throws {
@@ -44,7 +45,8 @@ import Testing
         let expected = try service.runSync { engine in
             try CredenceExport.bytes(store: engine.store, month: Month("2025-01")!, modelVersion: "default-1")
         }
-        let app = try buildApplication(configuration: World.serverConfiguration(), service: service, logger: .init(label: "t"))
+        let app = try buildApplication(
+            configuration: World.serverConfiguration(), service: service, logger: .init(label: "t"))
         try await app.test(.router) { client in
             let r = try await client.get("/v1/snapshots/2025-01/export")
             #expect(r.status == .ok)
@@ -61,10 +63,12 @@ import Testing
         defer { try? service.runSync { try $0.close() } }
         try service.runSync { engine in
             for i in 0..<3000 {
-                let line = #"{"event_id":"e\#(i)","type":"user.enrolled","user_id":"user-\#(i)","occurred_at":"2025-01-05T10:00:00+08:00","identity_verified":true}"#
+                let line =
+                    #"{"event_id":"e\#(i)","type":"user.enrolled","user_id":"user-\#(i)","occurred_at":"2025-01-05T10:00:00+08:00","identity_verified":true}"#
                 try engine.submit(Array(line.utf8), at: SourcePosition(source: "t", position: UInt64(i)))
             }
-            let last = #"{"event_id":"last","type":"user.enrolled","user_id":"zed","occurred_at":"2025-02-05T10:00:00+08:00","identity_verified":true}"#
+            let last =
+                #"{"event_id":"last","type":"user.enrolled","user_id":"zed","occurred_at":"2025-02-05T10:00:00+08:00","identity_verified":true}"#
             try engine.submit(Array(last.utf8), at: SourcePosition(source: "t", position: 9999))
             try engine.endOfInput()
         }
@@ -72,7 +76,8 @@ import Testing
             try CredenceExport.bytes(store: engine.store, month: Month("2025-01")!, modelVersion: "default-1")
         }
         #expect(expected.count > 3 * ExportStream.chunkBytes)
-        let app = try buildApplication(configuration: World.serverConfiguration(), service: service, logger: .init(label: "t"))
+        let app = try buildApplication(
+            configuration: World.serverConfiguration(), service: service, logger: .init(label: "t"))
         try await app.test(.router) { client in
             let r = try await client.get("/v1/snapshots/2025-01/export")
             #expect(r.status == .ok)

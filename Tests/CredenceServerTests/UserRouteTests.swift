@@ -1,8 +1,9 @@
 import CredenceCore
-@testable import CredenceServer
 import Foundation
 import HummingbirdTesting
 import Testing
+
+@testable import CredenceServer
 
 @Suite struct UserRouteTests {
     @Test func scoreHasTheLatestClosedAndTheProvisionalScore() async throws {
@@ -99,8 +100,9 @@ import Testing
                 let unknown = try await client.get("/v1/users/nobody/\(route)")
                 #expect(erased.status == .notFound, "\(route)")
                 #expect(unknown.status == .notFound, "\(route)")
-                #expect(erased.text.replacingOccurrences(of: "bob", with: "X")
-                    == unknown.text.replacingOccurrences(of: "nobody", with: "X"), "\(route)")
+                #expect(
+                    erased.text.replacingOccurrences(of: "bob", with: "X")
+                        == unknown.text.replacingOccurrences(of: "nobody", with: "X"), "\(route)")
             }
         }
     }
