@@ -22,6 +22,12 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .long, help: "Read files from their first line even if an earlier run took some of it.")
     var fromStart = false
 
+    func validate() throws {
+        for file in files where file != "-" && !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file): no such file, or no permission")
+        }
+    }
+
     func run() throws {
         let engine = try data.openEngine()
         let terminal = Terminal.isTerminal
