@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure domain: events, validation, features, scorecard, exports. No I/O.
@@ -35,6 +36,12 @@ let package = Package(
         // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
         .target(
             name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore"], swiftSettings: strict),
+        // librdkafka (Debian's librdkafka-dev): the only C of the Kafka part, imported by Kafka alone.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // Kafka clients over librdkafka: consumer, producer, admin, mock cluster; logs to swift-log.
+        .target(
+            name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .executableTarget(
             name: "credence",
             dependencies: [
@@ -43,6 +50,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "KafkaTests", dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
         .testTarget(name: "ShreddingTests", dependencies: ["Shredding"], swiftSettings: strict),
