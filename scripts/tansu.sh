@@ -37,9 +37,17 @@ start)
         echo "tansu: no tansu binary; run scripts/kafka-deps.sh or set CREDENCE_TANSU" >&2
         exit 1
     fi
-    setsid "$tansu" broker --listener-url "tcp://127.0.0.1:$port" \
-        --advertised-listener-url "tcp://127.0.0.1:$port" --storage-engine memory://tansu/ \
-        --cluster-id "credence-test-$port" >"$logfile" 2>&1 </dev/null &
+    (
+        # Close descriptors inherited from the caller (a test runner's pipe would otherwise stay
+        # open in the broker, and the caller would wait for its end forever).
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+        done
+        exec setsid "$tansu" broker --listener-url "tcp://127.0.0.1:$port" \
+            --advertised-listener-url "tcp://127.0.0.1:$port" --storage-engine memory://tansu/ \
+            --cluster-id "credence-test-$port" >"$logfile" 2>&1 </dev/null
+    ) &
     echo $! >"$pidfile"
     for _ in $(seq 1 100); do
         if accepts; then
