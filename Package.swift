@@ -42,16 +42,26 @@ let package = Package(
         .target(
             name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        // Kafka into the engine (effectively once) and the outbox out to a topic.
+        .target(
+            name: "CredenceKafka",
+            dependencies: ["CredenceEngine", "CredenceCore", "Kafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .executableTarget(
             name: "credence",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "CredenceSynth",
+                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
-            name: "KafkaTests", dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")],
+            name: "KafkaTests",
+            dependencies: [
+                "Kafka", "CredenceKafka", "CredenceEngine", "CredenceCore", "CredenceSynth",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),

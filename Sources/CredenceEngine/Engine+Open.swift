@@ -189,6 +189,7 @@ extension Engine {
     }
 
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
+        recordPosition(h)
         if dedup[h.eventIDHash] == nil { dedup[h.eventIDHash] = DedupEntry(digest: h.digest, at: h.occurredAt) }
         if let k = h.obligationKey { obligationKeys.insert(k) }
         if h.subject != 0, subjectFirstLSN[h.subject] == nil { subjectFirstLSN[h.subject] = lsn }

@@ -47,6 +47,8 @@ public final class Engine {
     var subjectFirstLSN: [UInt64: UInt64] = [:]
     var sourceIDs: [String: UInt64] = [:]
     var sourceNames: [UInt64: String] = [:]
+    /// The highest position recorded per source id (see Engine+Sources.swift).
+    var sourceHighest: [UInt64: UInt64] = [:]
 
     // The open batch.
     var batchFirstLSN: UInt64? = nil
@@ -150,6 +152,7 @@ public final class Engine {
         let cut = scoring.erasureCut(of: event.userID)
         if let cut, event.occurredAt <= cut {
             try append(.tombstone(header))
+            recordPosition(header)
             try stage(.tombstone(header))
             counters.accepted += 1
             counters.erasedOnArrival += 1
@@ -160,6 +163,7 @@ public final class Engine {
         let lsn = log.nextLSN
         let sealed = try seal(event, subject: subject, lsn: lsn)
         try append(.event(header, sealed: sealed))
+        recordPosition(header)
         counters.accepted += 1
         if case .userWithdrawn = event.payload, event.occurredAt > (cut ?? Instant(millisecondsSinceEpoch: .min)) {
             try stage(.event(header, event))

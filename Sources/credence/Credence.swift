@@ -11,7 +11,7 @@ struct Credence: ParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, IngestCommand.self, LogCommand.self, SnapshotCommand.self, ScoreCommand.self,
-            ReplayCommand.self, GenerateCommand.self, BenchCommand.self,
+            ReplayCommand.self, GenerateCommand.self, BenchCommand.self, RunCommand.self, ProduceCommand.self,
         ]
     )
 }

@@ -1,0 +1,157 @@
+public import CredenceEngine
+import Kafka
+public import Logging
+import Synchronization
+
+/// Consumes events from Kafka into the engine, effectively once:
+///
+/// 1. a batch of messages is submitted to the engine with its `kafka:TOPIC/PARTITION` source
+///    and offset, then made durable (`Engine.commit`);
+/// 2. rejected messages go to the dead-letter topic (flushed);
+/// 3. only then are the offsets (+1) committed to Kafka;
+/// 4. score changes the batch produced are published from the outbox.
+///
+/// A crash between 1 and 3 redelivers messages the log already holds: on assignment each
+/// partition resumes after the highest offset the log recorded for it (or the group's commit,
+/// whichever is later), and `event_id` dedup makes any other redelivery (and producer
+/// duplicates) a no-op. On revoke there is nothing left to do: every batch is durable and
+/// committed before the next poll, which is when the rebalance completes.
+///
+/// ``run(stop:stopWhenIdle:)`` blocks: give it a thread of its own.
+public final class KafkaIngest: Sendable {
+    public let configuration: KafkaIngestConfiguration
+    let engine: EngineService
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer?
+    let publisher: ScorePublisher?
+    let logger: Logger
+    let stats = Mutex(Stats())
+
+    public struct Stats: Sendable {
+        public var messages = 0
+        public var accepted = 0
+        public var duplicates = 0
+        public var rejected = 0
+        public var batches = 0
+        public var published = 0
+    }
+
+    public init(engine: EngineService, configuration: KafkaIngestConfiguration, logger: Logger) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.engine = engine
+        self.logger = logger
+        let needsProducer = configuration.deadLetterTopic != nil || configuration.publishTopic != nil
+        let producer = needsProducer ? try KafkaProducer(configuration.producer, logger: logger) : nil
+        self.producer = producer
+        if let topic = configuration.publishTopic, let producer {
+            let outbox = engine.runSync { $0.configuration.outboxDirectory }
+            publisher = try ScorePublisher(outboxDirectory: outbox, topic: topic, producer: producer, logger: logger)
+        } else {
+            publisher = nil
+        }
+        consumer = try KafkaConsumer(configuration.consumer, logger: logger)
+    }
+
+    public var currentStats: Stats { stats.withLock { $0 } }
+
+    /// Consumes until `stop` says so, or until nothing arrived for `stopWhenIdle` (then closes
+    /// the months the consumed input covers, as `credence ingest` does at the end of a file).
+    /// Leaves the group cleanly; everything consumed is durable and committed on return.
+    public func run(stop: @Sendable () -> Bool, stopWhenIdle: Duration? = nil) throws {
+        var lastMessage = ContinuousClock.now
+        try publisher?.publishPending()
+        while !stop() {
+            let result = try consumer.poll(maxMessages: configuration.maxBatch, timeout: configuration.pollTimeout)
+            if !result.messages.isEmpty {
+                lastMessage = ContinuousClock.now
+                try handle(result.messages)
+            }
+            if let r = result.rebalance { try rebalance(r) }
+            if let idle = stopWhenIdle, ContinuousClock.now - lastMessage >= idle, !consumer.assignment.isEmpty {
+                logger.info("kafka ingest: nothing for \(idle); closing the months the input covers")
+                try engine.runSync { try $0.endOfInput() }
+                try publisher?.publishPending()
+                break
+            }
+        }
+        try engine.runSync { try $0.commit() }
+        try publisher?.publishPending()
+        try consumer.close()
+    }
+
+    /// Submits, makes durable, dead-letters, commits offsets, publishes.
+    func handle(_ batch: KafkaMessageBatch) throws {
+        var rejects: [(index: Int, reason: String, message: String)] = []
+        var next: [KafkaTopicPartition: Int64] = [:]
+        var accepted = 0
+        var duplicates = 0
+        try engine.runSync { engine in
+            for i in batch.indices {
+                try batch.withMessage(at: i) { m in
+                    let key = m.key.map { Array($0) }
+                    let position = SourcePosition(source: "kafka:\(m.topic)/\(m.partition)", position: UInt64(m.offset))
+                    switch try engine.submit(m.value, at: position, key: key) {
+                    case .accepted, .erased: accepted += 1
+                    case .duplicate: duplicates += 1
+                    case .rejected(let reason, let message): rejects.append((i, reason, message))
+                    }
+                    next[KafkaTopicPartition(m.topic, m.partition)] = m.offset + 1
+                }
+            }
+            try engine.commit()
+        }
+        if let dlq = configuration.deadLetterTopic, let producer, !rejects.isEmpty {
+            for r in rejects {
+                let m = batch[r.index]
+                try producer.send(
+                    topic: dlq, key: m.key, value: m.value,
+                    headers: [
+                        KafkaHeader("credence.reason", r.reason), KafkaHeader("credence.message", r.message),
+                        KafkaHeader("credence.source", "kafka:\(m.topic)/\(m.partition)"),
+                        KafkaHeader("credence.offset", "\(m.offset)"),
+                    ])
+            }
+            try producer.flush()
+        }
+        try consumer.commit(next)
+        let published = try publisher?.publishPending() ?? 0
+        stats.withLock {
+            $0.messages += batch.count
+            $0.accepted += accepted
+            $0.duplicates += duplicates
+            $0.rejected += rejects.count
+            $0.batches += 1
+            $0.published += published
+        }
+    }
+
+    func rebalance(_ r: KafkaRebalance) throws {
+        switch r.kind {
+        case .assigned:
+            // Resume after what the log holds where that is ahead of the group's commit.
+            let committed = (try? consumer.committed(r.partitions)) ?? [:]
+            let logged = engine.runSync { engine in
+                r.partitions.map { ($0, engine.highestKafkaOffset(topic: $0.topic, partition: $0.partition)) }
+            }
+            var start: [KafkaTopicPartition: Int64] = [:]
+            for (tp, highest) in logged {
+                guard let highest else { continue }
+                let fromLog = Int64(highest) + 1
+                if fromLog > committed[tp] ?? -1 { start[tp] = fromLog }
+            }
+            if !start.isEmpty {
+                logger.info("kafka ingest: resuming from the log: \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ", "))")
+            }
+            try consumer.completeRebalance(startOffsets: start)
+        case .revoked, .lost:
+            // Every batch was durable and committed before this poll: nothing is in flight.
+            try consumer.completeRebalance()
+        }
+    }
+}
+
+extension EngineConfiguration {
+    /// `<derived>/outbox`, where the engine writes score changes.
+    public var outboxDirectory: String { (derivedDirectory ?? dataDirectory) + "/outbox" }
+}
