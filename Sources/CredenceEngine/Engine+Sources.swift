@@ -1,5 +1,7 @@
+public import CredenceCore
+
 /// Where each input source got to, so a Kafka consumer can resume right after what the log
-/// already holds and redelivered messages cost nothing.
+/// already holds, and the watermark over several partitions (SCORING.md section 5).
 extension Engine {
     /// The highest position recorded in the log (committed at start-up, plus what this run
     /// submitted since) for each source whose name starts with `prefix`, by source name.
@@ -8,8 +10,7 @@ extension Engine {
     /// engine.highestPositions(prefix: "kafka:")   // ["kafka:payments/0": 4711, ...]
     /// ```
     ///
-    /// Only accepted events count (rejected and duplicate messages leave no record), so a
-    /// consumer should resume from the larger of this + 1 and its group's committed offset.
+    /// Only accepted events count: rejected and duplicate messages leave no record.
     public func highestPositions(prefix: String = "") -> [String: UInt64] {
         var out: [String: UInt64] = [:]
         for (id, position) in sourceHighest {
@@ -25,8 +26,38 @@ extension Engine {
         return sourceHighest[id]
     }
 
+    /// The largest event time recorded from source `name`.
+    public func maxSeen(source name: String) -> Instant? {
+        sourceIDs[name].flatMap { sourceMaxSeen[$0] }
+    }
+
+    /// The watermark months close on: with ``watermarkSources`` set and not empty, the smallest
+    /// of those sources' largest event times, minus the allowed lateness (a source with nothing
+    /// yet holds it back: its first events may be old); otherwise the single-input watermark.
+    /// Month closes are log records, so a replay closes them at the same points whatever the
+    /// watermark was.
+    public var effectiveWatermark: Instant? {
+        guard let sources = watermarkSources, !sources.isEmpty else { return scoring.watermark }
+        var low: Instant? = nil
+        for name in sources {
+            guard let id = sourceIDs[name], let seen = sourceMaxSeen[id] else { return nil }
+            if low.map({ seen < $0 }) ?? true { low = seen }
+        }
+        return low?.adding(milliseconds: -configuration.scoring.allowedLatenessMilliseconds)
+    }
+
+    /// Closes (durably) the months the current watermark has passed: for when the set of
+    /// ``watermarkSources`` changed without a new event (a partition went idle or was revoked).
+    public func closeMonthsAtWatermark() throws(EngineError) {
+        try closeReadyMonths()
+        try commit()
+    }
+
     func recordPosition(_ header: EngineRecord.EventHeader) {
         guard header.sourceID != 0 else { return }
+        if sourceMaxSeen[header.sourceID].map({ header.occurredAt > $0 }) ?? true {
+            sourceMaxSeen[header.sourceID] = header.occurredAt
+        }
         if let seen = sourceHighest[header.sourceID], seen >= header.position { return }
         sourceHighest[header.sourceID] = header.position
     }

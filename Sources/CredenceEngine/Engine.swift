@@ -47,8 +47,12 @@ public final class Engine {
     var subjectFirstLSN: [UInt64: UInt64] = [:]
     var sourceIDs: [String: UInt64] = [:]
     var sourceNames: [UInt64: String] = [:]
-    /// The highest position recorded per source id (see Engine+Sources.swift).
+    /// The highest position and the largest event time recorded per source id (see Engine+Sources.swift).
     var sourceHighest: [UInt64: UInt64] = [:]
+    var sourceMaxSeen: [UInt64: Instant] = [:]
+    /// The sources the watermark spans (Kafka partitions that are assigned and not idle); `nil`
+    /// is one ordered input, whose watermark is the largest event time seen (see Engine+Sources.swift).
+    public var watermarkSources: Set<String>? = nil
 
     // The open batch.
     var batchFirstLSN: UInt64? = nil
@@ -240,7 +244,7 @@ public final class Engine {
     /// Appends and applies a month close for every month the watermark has passed, right after
     /// the event that moved it, as a replay will see it.
     func closeReadyMonths() throws(EngineError) {
-        for m in scoring.monthsReadyToClose(watermark: scoring.watermark) {
+        for m in scoring.monthsReadyToClose(watermark: effectiveWatermark) {
             try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
         }
     }

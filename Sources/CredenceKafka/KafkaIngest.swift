@@ -68,6 +68,7 @@ public final class KafkaIngest: Sendable {
                 try handle(result.messages)
             }
             if let r = result.rebalance { try rebalance(r) }
+            if result.messages.isEmpty { try updateWatermarkSources(batch: []) }
             if let idle = stopWhenIdle, ContinuousClock.now - lastMessage >= idle, !consumer.assignment.isEmpty {
                 logger.info("kafka ingest: nothing for \(idle); closing the months the input covers")
                 try engine.runSync { try $0.endOfInput() }
@@ -86,6 +87,9 @@ public final class KafkaIngest: Sendable {
         var next: [KafkaTopicPartition: Int64] = [:]
         var accepted = 0
         var duplicates = 0
+        var partitions: Set<KafkaTopicPartition> = []
+        for i in batch.indices { partitions.insert(KafkaTopicPartition(batch.topic(at: i), batch.partition(at: i))) }
+        try updateWatermarkSources(batch: partitions)
         try engine.runSync { engine in
             for i in batch.indices {
                 try batch.withMessage(at: i) { m in
@@ -129,25 +133,38 @@ public final class KafkaIngest: Sendable {
     func rebalance(_ r: KafkaRebalance) throws {
         switch r.kind {
         case .assigned:
-            // Resume after what the log holds where that is ahead of the group's commit.
-            let committed = (try? consumer.committed(r.partitions)) ?? [:]
+            // This instance's state is its own log: a partition resumes right after the highest
+            // offset the log holds for it, or from the beginning when the log has none (another
+            // member consumed it so far, into its own log). The group's commits only show lag.
             let logged = engine.runSync { engine in
                 r.partitions.map { ($0, engine.highestKafkaOffset(topic: $0.topic, partition: $0.partition)) }
             }
             var start: [KafkaTopicPartition: Int64] = [:]
-            for (tp, highest) in logged {
-                guard let highest else { continue }
-                let fromLog = Int64(highest) + 1
-                if fromLog > committed[tp] ?? -1 { start[tp] = fromLog }
-            }
-            if !start.isEmpty {
-                logger.info("kafka ingest: resuming from the log: \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ", "))")
-            }
+            for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
+            logger.info(
+                "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))")
             try consumer.completeRebalance(startOffsets: start)
         case .revoked, .lost:
             // Every batch was durable and committed before this poll: nothing is in flight.
             try consumer.completeRebalance()
         }
+        try updateWatermarkSources(batch: [])
+    }
+
+    /// The watermark spans the assigned partitions that are not idle (caught up) plus those in
+    /// the batch at hand (SCORING.md section 5).
+    func updateWatermarkSources(batch: Set<KafkaTopicPartition>) throws {
+        let assigned = consumer.assignment
+        let lag = consumer.lag(Array(assigned))
+        var active = batch
+        for tp in assigned where (lag[tp] ?? nil).map({ $0 > 0 }) ?? true { active.insert(tp) }
+        let names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })
+        let changed = engine.runSync { engine -> Bool in
+            let before = engine.watermarkSources
+            engine.watermarkSources = names
+            return before != names
+        }
+        if changed && batch.isEmpty { try engine.runSync { try $0.closeMonthsAtWatermark() } }
     }
 }
 

@@ -219,6 +219,30 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// How many messages each partition has that this consumer has not yet returned, from the
+    /// high watermarks librdkafka last saw in fetch responses (no broker round trip); `nil`
+    /// where that is not known yet.
+    public func lag(_ partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: Int64?] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = PartitionList.make(partitions.map { ($0, nil) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = rd_kafka_position(handle.pointer, list)
+        var out: [KafkaTopicPartition: Int64?] = [:]
+        for (tp, position, _) in PartitionList.read(list) {
+            var low: Int64 = -1
+            var high: Int64 = -1
+            let err = rd_kafka_get_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0 {
+                out[tp] = .some(nil)
+            } else if position >= 0 {
+                out[tp] = max(high - position, 0)
+            } else {
+                out[tp] = high == low ? 0 : nil
+            }
+        }
+        return out
+    }
+
     /// Leaves the group (revoking the assignment at once, without waiting for a poll). Call it
     /// after the last commit. Blocking.
     public func close() throws(KafkaError) {

@@ -15,6 +15,14 @@ public struct KafkaTopicPartition: Sendable, Hashable, Comparable, CustomStringC
     public static func < (a: Self, b: Self) -> Bool { (a.topic, a.partition) < (b.topic, b.partition) }
 }
 
+/// Special offsets for start positions.
+public enum KafkaOffset {
+    /// The partition's first retained message.
+    public static let beginning: Int64 = -2
+    /// After the partition's last message.
+    public static let end: Int64 = -1
+}
+
 /// A message header: a name and an optional value.
 public struct KafkaHeader: Sendable, Hashable {
     public var name: String
