@@ -67,7 +67,10 @@ public final class KafkaIngest: Sendable {
                 lastMessage = ContinuousClock.now
                 try handle(result.messages)
             }
-            if let r = result.rebalance { try rebalance(r) }
+            if let r = result.rebalance {
+                try rebalance(r)
+                lastMessage = ContinuousClock.now  // idle counts from the latest assignment
+            }
             if result.messages.isEmpty { try updateWatermarkSources(batch: []) }
             if let idle = stopWhenIdle, ContinuousClock.now - lastMessage >= idle, !consumer.assignment.isEmpty {
                 logger.info("kafka ingest: nothing for \(idle); closing the months the input covers")
@@ -155,6 +158,9 @@ public final class KafkaIngest: Sendable {
     /// the batch at hand (SCORING.md section 5).
     func updateWatermarkSources(batch: Set<KafkaTopicPartition>) throws {
         let assigned = consumer.assignment
+        // Nothing assigned is not "every partition idle": nothing may close until partitions
+        // are assigned and their lag is known.
+        if assigned.isEmpty && batch.isEmpty { return }
         let lag = consumer.lag(Array(assigned))
         var active = batch
         for tp in assigned where (lag[tp] ?? nil).map({ $0 > 0 }) ?? true { active.insert(tp) }
