@@ -26,6 +26,8 @@ public final class KafkaIngest: Sendable {
     let publisher: ScorePublisher?
     let logger: Logger
     let stats = Mutex(Stats())
+    /// Offsets whose commit failed, for the next batch's commit.
+    let uncommitted = Mutex<[KafkaTopicPartition: Int64]>([:])
 
     public struct Stats: Sendable {
         public var messages = 0
@@ -34,6 +36,8 @@ public final class KafkaIngest: Sendable {
         public var rejected = 0
         public var batches = 0
         public var published = 0
+        public var firstMessageAt: ContinuousClock.Instant? = nil
+        public var lastBatchAt: ContinuousClock.Instant? = nil
     }
 
     public init(engine: EngineService, configuration: KafkaIngestConfiguration, logger: Logger) throws {
@@ -54,6 +58,15 @@ public final class KafkaIngest: Sendable {
     }
 
     public var currentStats: Stats { stats.withLock { $0 } }
+
+    /// Seconds from the first message to the latest batch's end, for throughput figures.
+    public var elapsedSinceFirstMessage: Double? {
+        stats.withLock { s in
+            guard let first = s.firstMessageAt, let last = s.lastBatchAt else { return nil }
+            let d = last - first
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+    }
 
     /// Consumes until `stop` says so, or until nothing arrived for `stopWhenIdle` (then closes
     /// the months the consumed input covers, as `credence ingest` does at the end of a file).
@@ -86,6 +99,8 @@ public final class KafkaIngest: Sendable {
 
     /// Submits, makes durable, dead-letters, commits offsets, publishes.
     func handle(_ batch: KafkaMessageBatch) throws {
+        let started = ContinuousClock.now
+        stats.withLock { if $0.firstMessageAt == nil { $0.firstMessageAt = started } }
         var rejects: [(index: Int, reason: String, message: String)] = []
         var next: [KafkaTopicPartition: Int64] = [:]
         var accepted = 0
@@ -121,7 +136,19 @@ public final class KafkaIngest: Sendable {
             }
             try producer.flush()
         }
-        try consumer.commit(next)
+        let retry = uncommitted.withLock { u in
+            defer { u = [:] }
+            return u
+        }
+        next.merge(retry.filter { consumer.assignment.contains($0.key) }) { max($0, $1) }
+        do {
+            try consumer.commit(next)
+        } catch {
+            // Harmless: the batch is durable and a restart resumes from the log; the next
+            // batch's commit covers these offsets too.
+            logger.warning("kafka ingest: offset commit failed, retried with the next batch: \(error)")
+            uncommitted.withLock { $0.merge(next) { max($0, $1) } }
+        }
         let published = try publisher?.publishPending() ?? 0
         stats.withLock {
             $0.messages += batch.count
@@ -130,6 +157,7 @@ public final class KafkaIngest: Sendable {
             $0.rejected += rejects.count
             $0.batches += 1
             $0.published += published
+            $0.lastBatchAt = .now
         }
     }
 

@@ -123,7 +123,7 @@ enum CLI {
         p.executableURL = URL(fileURLWithPath: binary!)
         p.arguments = args
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("credence-cli-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         let handle = try FileHandle(forWritingTo: out)
         p.standardOutput = handle
         p.standardError = handle
