@@ -41,6 +41,17 @@ let package = Package(
         .target(
             name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore"],
             swiftSettings: strict),
+        // librdkafka (Debian's librdkafka-dev): the only C of the Kafka part, imported by Kafka alone.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // Kafka clients over librdkafka: consumer, producer, admin, mock cluster; logs to swift-log.
+        .target(
+            name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // Kafka into the engine (effectively once) and the outbox out to a topic.
+        .target(
+            name: "CredenceKafka",
+            dependencies: ["CredenceEngine", "CredenceCore", "Kafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         // The HTTP API: queries, eligibility, intake, metrics and health (Hummingbird).
         .target(
             name: "CredenceServer",
@@ -57,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "credence",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer",
+                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer", "CredenceKafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -78,6 +89,13 @@ let package = Package(
             dependencies: ["CredenceEngine", "CredenceCore", "EventLog", "CredenceSynth"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: [
+                "Kafka", "CredenceKafka", "CredenceEngine", "CredenceCore", "CredenceSynth",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "CredenceServerTests",
             dependencies: [

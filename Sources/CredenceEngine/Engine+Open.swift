@@ -194,9 +194,9 @@ extension Engine {
     }
 
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
+        recordPosition(h)
         if dedup[h.eventIDHash] == nil { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
         if let k = h.obligationKey { obligationKeys.insert(k) }
-        notePosition(h.position, of: h.sourceID)
         if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil {
             noteRecord(lsn, of: h.subject)
         }

@@ -53,6 +53,11 @@ public final class Engine {
     var sourcePositions: [UInt64] = []
     var lastSource: (name: String, id: UInt64)? = nil
     var sourceNames: [UInt64: String] = [:]
+    /// The largest event time recorded per source id (see Engine+Sources.swift), beside `sourcePositions`.
+    var sourceMaxSeen: [Int64] = []
+    /// The sources the watermark spans (Kafka partitions that are assigned and not idle); `nil`
+    /// is one ordered input, whose watermark is the largest event time seen (see Engine+Sources.swift).
+    public var watermarkSources: Set<String>? = nil
 
     // The open batch.
     var batchFirstLSN: UInt64? = nil
@@ -160,7 +165,6 @@ public final class Engine {
         let sourceID = try sourceID(for: position.source)
         remember(idHash, DedupEntry(digest: digest, at: event.occurredAt))
         if let k = obligationKey { obligationKeys.insert(k) }
-        notePosition(position.position, of: sourceID)
         var header = EngineRecord.EventHeader(
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
@@ -168,6 +172,7 @@ public final class Engine {
         let cut = scoring.erasureCut(of: event.userID)
         if let cut, event.occurredAt <= cut {
             try append(.tombstone(header))
+            recordPosition(header)
             try stage(.tombstone(header))
             counters.accepted += 1
             counters.erasedOnArrival += 1
@@ -179,6 +184,7 @@ public final class Engine {
         let sealed = try seal(event, subject: subject, lsn: lsn)
         try append(.event(header, sealed: sealed))
         noteRecord(lsn, of: subject)
+        recordPosition(header)
         counters.accepted += 1
         try stage(.event(header, event))
         if case .userWithdrawn = event.payload {
@@ -293,7 +299,7 @@ public final class Engine {
     /// Appends and applies a month close for every month the watermark has passed, right after
     /// the event that moved it, as a replay will see it.
     func closeReadyMonths() throws(EngineError) {
-        guard let watermark = scoring.watermark else { return }
+        guard let watermark = effectiveWatermark else { return }
         // Once per event: skip the month arithmetic until the watermark can close something.
         if let horizon = closeHorizon, watermark < horizon, closeHorizonMinSeen == scoring.minSeen { return }
         for m in scoring.monthsReadyToClose(watermark: watermark) {

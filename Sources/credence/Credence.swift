@@ -11,7 +11,8 @@ struct Credence: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, IngestCommand.self, LogCommand.self, SnapshotCommand.self, ScoreCommand.self,
-            ReplayCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self,
+            ReplayCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self, RunCommand.self,
+            ProduceCommand.self,
         ]
     )
 }

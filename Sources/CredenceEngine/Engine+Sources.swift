@@ -1,0 +1,67 @@
+public import CredenceCore
+
+/// Where each input source got to, so a Kafka consumer can resume right after what the log
+/// already holds, and the watermark over several partitions (SCORING.md section 5).
+extension Engine {
+    /// The highest position recorded in the log (committed at start-up, plus what this run
+    /// submitted since) for each source whose name starts with `prefix`, by source name.
+    ///
+    /// ```swift
+    /// engine.highestPositions(prefix: "kafka:")   // ["kafka:payments/0": 4711, ...]
+    /// ```
+    ///
+    /// Only accepted events count: rejected and duplicate messages leave no record.
+    public func highestPositions(prefix: String = "") -> [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        for name in sourceNames.values where name.hasPrefix(prefix) {
+            if let position = lastPosition(of: name) { out[name] = position }
+        }
+        return out
+    }
+
+    /// The highest recorded offset of Kafka `topic`'s `partition` (source `kafka:TOPIC/PARTITION`).
+    public func highestKafkaOffset(topic: String, partition: Int32) -> UInt64? {
+        lastPosition(of: "kafka:\(topic)/\(partition)")
+    }
+
+    /// The largest event time recorded from source `name`.
+    public func maxSeen(source name: String) -> Instant? {
+        guard let id = sourceIDs[name], Int(id) < sourceMaxSeen.count, sourceMaxSeen[Int(id)] != .min else { return nil }
+        return Instant(millisecondsSinceEpoch: sourceMaxSeen[Int(id)])
+    }
+
+    /// The watermark months close on: with ``watermarkSources`` set and not empty, the smallest
+    /// of those sources' largest event times, minus the allowed lateness (a source with nothing
+    /// yet holds it back: its first events may be old); otherwise the single-input watermark.
+    /// Month closes are log records, so a replay closes them at the same points whatever the
+    /// watermark was.
+    public var effectiveWatermark: Instant? {
+        guard let sources = watermarkSources, !sources.isEmpty else { return scoring.watermark }
+        var low: Instant? = nil
+        for name in sources {
+            guard let seen = maxSeen(source: name) else { return nil }
+            if low.map({ seen < $0 }) ?? true { low = seen }
+        }
+        return low?.adding(milliseconds: -configuration.scoring.allowedLatenessMilliseconds)
+    }
+
+    /// Closes (durably) the months the current watermark has passed: for when the set of
+    /// ``watermarkSources`` changed without a new event (a partition went idle or was revoked).
+    public func closeMonthsAtWatermark() throws(EngineError) {
+        try closeReadyMonths()
+        try commit()
+    }
+
+    /// Notes an accepted event's source position and time (live and in replay).
+    func recordPosition(_ header: EngineRecord.EventHeader) {
+        guard header.sourceID != 0 else { return }
+        notePosition(header.position, of: header.sourceID)
+        let i = Int(header.sourceID)
+        if i >= sourceMaxSeen.count {
+            sourceMaxSeen.append(contentsOf: repeatElement(.min, count: i + 1 - sourceMaxSeen.count))
+        }
+        if header.occurredAt.millisecondsSinceEpoch > sourceMaxSeen[i] {
+            sourceMaxSeen[i] = header.occurredAt.millisecondsSinceEpoch
+        }
+    }
+}

@@ -1,0 +1,208 @@
+public import CredenceEngine
+import Kafka
+public import Logging
+import Synchronization
+
+/// Consumes events from Kafka into the engine, effectively once:
+///
+/// 1. a batch of messages is submitted to the engine with its `kafka:TOPIC/PARTITION` source
+///    and offset, then made durable (`Engine.commit`);
+/// 2. rejected messages go to the dead-letter topic (flushed);
+/// 3. only then are the offsets (+1) committed to Kafka;
+/// 4. score changes the batch produced are published from the outbox.
+///
+/// A crash between 1 and 3 redelivers messages the log already holds: on assignment each
+/// partition resumes after the highest offset the log recorded for it (or the group's commit,
+/// whichever is later), and `event_id` dedup makes any other redelivery (and producer
+/// duplicates) a no-op. On revoke there is nothing left to do: every batch is durable and
+/// committed before the next poll, which is when the rebalance completes.
+///
+/// ``run(stop:stopWhenIdle:)`` blocks: give it a thread of its own.
+public final class KafkaIngest: Sendable {
+    public let configuration: KafkaIngestConfiguration
+    let engine: EngineService
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer?
+    let publisher: ScorePublisher?
+    let logger: Logger
+    let stats = Mutex(Stats())
+    /// Offsets whose commit failed, for the next batch's commit.
+    let uncommitted = Mutex<[KafkaTopicPartition: Int64]>([:])
+
+    public struct Stats: Sendable {
+        public var messages = 0
+        public var accepted = 0
+        public var duplicates = 0
+        public var rejected = 0
+        public var batches = 0
+        public var published = 0
+        public var firstMessageAt: ContinuousClock.Instant? = nil
+        public var lastBatchAt: ContinuousClock.Instant? = nil
+    }
+
+    public init(engine: EngineService, configuration: KafkaIngestConfiguration, logger: Logger) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.engine = engine
+        self.logger = logger
+        let needsProducer = configuration.deadLetterTopic != nil || configuration.publishTopic != nil
+        let producer = needsProducer ? try KafkaProducer(configuration.producer, logger: logger) : nil
+        self.producer = producer
+        if let topic = configuration.publishTopic, let producer {
+            let outbox = engine.runSync { $0.configuration.outboxDirectory }
+            publisher = try ScorePublisher(outboxDirectory: outbox, topic: topic, producer: producer, logger: logger)
+        } else {
+            publisher = nil
+        }
+        consumer = try KafkaConsumer(configuration.consumer, logger: logger)
+    }
+
+    public var currentStats: Stats { stats.withLock { $0 } }
+
+    /// Seconds from the first message to the latest batch's end, for throughput figures.
+    public var elapsedSinceFirstMessage: Double? {
+        stats.withLock { s in
+            guard let first = s.firstMessageAt, let last = s.lastBatchAt else { return nil }
+            let d = last - first
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+    }
+
+    /// Consumes until `stop` says so, or until nothing arrived for `stopWhenIdle` (then closes
+    /// the months the consumed input covers, as `credence ingest` does at the end of a file).
+    /// Leaves the group cleanly; everything consumed is durable and committed on return.
+    public func run(stop: @Sendable () -> Bool, stopWhenIdle: Duration? = nil) throws {
+        var lastMessage = ContinuousClock.now
+        try publisher?.publishPending()
+        while !stop() {
+            let result = try consumer.poll(maxMessages: configuration.maxBatch, timeout: configuration.pollTimeout)
+            if !result.messages.isEmpty {
+                lastMessage = ContinuousClock.now
+                try handle(result.messages)
+            }
+            if let r = result.rebalance {
+                try rebalance(r)
+                lastMessage = ContinuousClock.now  // idle counts from the latest assignment
+            }
+            if result.messages.isEmpty { try updateWatermarkSources(batch: []) }
+            if let idle = stopWhenIdle, ContinuousClock.now - lastMessage >= idle, !consumer.assignment.isEmpty {
+                logger.info("kafka ingest: nothing for \(idle); closing the months the input covers")
+                try engine.runSync { try $0.endOfInput() }
+                try publisher?.publishPending()
+                break
+            }
+        }
+        try engine.runSync { try $0.commit() }
+        try publisher?.publishPending()
+        try consumer.close()
+    }
+
+    /// Submits, makes durable, dead-letters, commits offsets, publishes.
+    func handle(_ batch: KafkaMessageBatch) throws {
+        let started = ContinuousClock.now
+        stats.withLock { if $0.firstMessageAt == nil { $0.firstMessageAt = started } }
+        var rejects: [(index: Int, reason: String, message: String)] = []
+        var next: [KafkaTopicPartition: Int64] = [:]
+        var accepted = 0
+        var duplicates = 0
+        var partitions: Set<KafkaTopicPartition> = []
+        for i in batch.indices { partitions.insert(KafkaTopicPartition(batch.topic(at: i), batch.partition(at: i))) }
+        try updateWatermarkSources(batch: partitions)
+        try engine.runSync { engine in
+            for i in batch.indices {
+                try batch.withMessage(at: i) { m in
+                    let key = m.key.map { Array($0) }
+                    let position = SourcePosition(source: "kafka:\(m.topic)/\(m.partition)", position: UInt64(m.offset))
+                    switch try engine.submit(m.value, at: position, key: key) {
+                    case .accepted, .erased: accepted += 1
+                    case .duplicate: duplicates += 1
+                    case .rejected(let reason, let message): rejects.append((i, reason, message))
+                    }
+                    next[KafkaTopicPartition(m.topic, m.partition)] = m.offset + 1
+                }
+            }
+            try engine.commit()
+        }
+        if let dlq = configuration.deadLetterTopic, let producer, !rejects.isEmpty {
+            for r in rejects {
+                let m = batch[r.index]
+                try producer.send(
+                    topic: dlq, key: m.key, value: m.value,
+                    headers: [
+                        KafkaHeader("credence.reason", r.reason), KafkaHeader("credence.message", r.message),
+                        KafkaHeader("credence.source", "kafka:\(m.topic)/\(m.partition)"),
+                        KafkaHeader("credence.offset", "\(m.offset)"),
+                    ])
+            }
+            try producer.flush()
+        }
+        let retry = uncommitted.withLock { u in
+            defer { u = [:] }
+            return u
+        }
+        next.merge(retry.filter { consumer.assignment.contains($0.key) }) { max($0, $1) }
+        do {
+            try consumer.commit(next)
+        } catch {
+            // Harmless: the batch is durable and a restart resumes from the log; the next
+            // batch's commit covers these offsets too.
+            logger.warning("kafka ingest: offset commit failed, retried with the next batch: \(error)")
+            uncommitted.withLock { $0.merge(next) { max($0, $1) } }
+        }
+        let published = try publisher?.publishPending() ?? 0
+        stats.withLock {
+            $0.messages += batch.count
+            $0.accepted += accepted
+            $0.duplicates += duplicates
+            $0.rejected += rejects.count
+            $0.batches += 1
+            $0.published += published
+            $0.lastBatchAt = .now
+        }
+    }
+
+    func rebalance(_ r: KafkaRebalance) throws {
+        switch r.kind {
+        case .assigned:
+            // This instance's state is its own log: a partition resumes right after the highest
+            // offset the log holds for it, or from the beginning when the log has none (another
+            // member consumed it so far, into its own log). The group's commits only show lag.
+            let logged = engine.runSync { engine in
+                r.partitions.map { ($0, engine.highestKafkaOffset(topic: $0.topic, partition: $0.partition)) }
+            }
+            var start: [KafkaTopicPartition: Int64] = [:]
+            for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
+            logger.info(
+                "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))")
+            try consumer.completeRebalance(startOffsets: start)
+        case .revoked, .lost:
+            // Every batch was durable and committed before this poll: nothing is in flight.
+            try consumer.completeRebalance()
+        }
+        try updateWatermarkSources(batch: [])
+    }
+
+    /// The watermark spans the assigned partitions that are not idle (caught up) plus those in
+    /// the batch at hand (SCORING.md section 5).
+    func updateWatermarkSources(batch: Set<KafkaTopicPartition>) throws {
+        let assigned = consumer.assignment
+        // Nothing assigned is not "every partition idle": nothing may close until partitions
+        // are assigned and their lag is known.
+        if assigned.isEmpty && batch.isEmpty { return }
+        let lag = consumer.lag(Array(assigned))
+        var active = batch
+        for tp in assigned where (lag[tp] ?? nil).map({ $0 > 0 }) ?? true { active.insert(tp) }
+        let names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })
+        let changed = engine.runSync { engine -> Bool in
+            let before = engine.watermarkSources
+            engine.watermarkSources = names
+            return before != names
+        }
+        if changed && batch.isEmpty { try engine.runSync { try $0.closeMonthsAtWatermark() } }
+    }
+}
+
+extension EngineConfiguration {
+    /// `<derived>/outbox`, where the engine writes score changes.
+    public var outboxDirectory: String { (derivedDirectory ?? dataDirectory) + "/outbox" }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import CredenceEngine
+import CredenceKafka
+import Dispatch
+import Foundation
+import Synchronization
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Consume events from Kafka into the log, keep scores, close months, publish score changes.",
+        discussion: """
+            Each batch is made durable in the log before its offsets are committed to Kafka; a
+            restart resumes after what the log holds, and duplicates (same event_id) are dropped.
+            Rejected messages go to the dead-letter topic with the reason in headers. SIGTERM or
+            SIGINT finishes the batch, makes it durable, commits and leaves the group.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var kafka: KafkaConnectionOptions
+
+    @Option(name: .customLong("topic"), help: "A topic to consume (repeatable; default payments).")
+    var topics: [String] = []
+    @Option(name: .long, help: "The consumer group (default credence).") var group: String?
+    @Option(name: .long, help: "The dead-letter topic (default payments.dlq; empty: none).") var dlqTopic: String?
+    @Option(name: .long, help: "Where score changes go (default score-changes; empty: do not publish).")
+    var publishTopic: String?
+    @Option(name: .long, help: "Stop once nothing arrived for this many seconds, closing the months the input covers.")
+    var stopWhenIdle: Double?
+
+    func run() throws {
+        let logger = try kafka.logger()
+        var flags = KafkaSettings()
+        if !topics.isEmpty { flags.topics = topics }
+        if let group { flags.group = group }
+        if let dlqTopic { flags.deadLetterTopic = .some(dlqTopic.isEmpty ? nil : dlqTopic) }
+        if let publishTopic { flags.publishTopic = .some(publishTopic.isEmpty ? nil : publishTopic) }
+        var configuration = KafkaIngestConfiguration()
+        try kafka.settings(flags: flags).apply(to: &configuration)
+        try configuration.validate()
+
+        let engineConfiguration = try data.engineConfiguration()
+        let service = try EngineService(engineConfiguration)
+        let ingest = try KafkaIngest(engine: service, configuration: configuration, logger: logger)
+
+        let stop = StopFlag()
+        let sources = [SIGTERM, SIGINT].map { sig -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.set() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        logger.notice(
+            "credence run: consuming \(configuration.consumer.topics.joined(separator: ",")) as group \(configuration.consumer.groupID) from \(configuration.consumer.kafka.brokers)")
+        try ingest.run(stop: { stop.isSet }, stopWhenIdle: stopWhenIdle.map { .milliseconds(Int64($0 * 1000)) })
+        try service.runSync { try $0.close() }
+        let s = ingest.currentStats
+        print(
+            "consumed \(Format.count(s.messages)) messages: \(Format.count(s.accepted)) accepted, "
+                + "\(Format.count(s.duplicates)) duplicates, \(Format.count(s.rejected)) rejected; "
+                + "published \(Format.count(s.published)) score changes")
+    }
+}
+
+/// Set by a signal handler, read by the consume loop.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}

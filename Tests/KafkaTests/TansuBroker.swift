@@ -1,0 +1,73 @@
+import Foundation
+
+/// A Tansu broker on loopback, started and stopped with `scripts/tansu.sh`.
+///
+/// Tests that need it are skipped (with the reason printed) when `CREDENCE_TANSU` is unset;
+/// `scripts/test` sets it.
+final class TansuBroker {
+    let port: Int
+    var brokers: String { "127.0.0.1:\(port)" }
+
+    static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static var binary: String? { ProcessInfo.processInfo.environment["CREDENCE_TANSU"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    static var skipReason: String? {
+        binary == nil ? "CREDENCE_TANSU is not set: skipping tests against a real broker (scripts/test sets it)" : nil
+    }
+
+    /// Starts a broker on a free port; throws when none starts.
+    init() throws {
+        var lastError = ""
+        for _ in 0..<5 {
+            let port = Int.random(in: 20_000..<40_000)
+            let (status, output) = Self.script("start", port)
+            if status == 0 {
+                self.port = port
+                return
+            }
+            lastError = output
+        }
+        throw TansuError(message: "cannot start tansu: \(lastError)")
+    }
+
+    func stop() {
+        _ = Self.script("stop", port)
+    }
+
+    deinit { stop() }
+
+    /// Creates a topic with Tansu's own command line.
+    func createTopic(_ name: String, partitions: Int) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary!)
+        p.arguments = ["topic", "create", name, "--partitions", "\(partitions)", "--broker", "tcp://\(brokers)"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 { throw TansuError(message: "tansu topic create \(name) failed") }
+    }
+
+    static func script(_ command: String, _ port: Int) -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [repositoryRoot + "/scripts/tansu.sh", command, "\(port)"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        do { try p.run() } catch { return (-1, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct TansuError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
