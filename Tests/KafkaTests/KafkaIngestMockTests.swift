@@ -64,6 +64,7 @@ import Testing
     @Test func ingestThroughABrokerOutageAndRequestErrorsLosesAndDoublesNothing() throws {
         let dir = try TemporaryDirectory()
         let cluster = try KafkaMockCluster(brokers: 3, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("payments", partitions: 3)
         try cluster.createTopic("payments.dlq", partitions: 1)
         for p in Int32(0)..<3 { cluster.setPartitionLeader("payments", partition: p, broker: p + 1) }
@@ -120,8 +121,10 @@ import Testing
         let users = Int(ProcessInfo.processInfo.environment["CREDENCE_KAFKA_BENCH"] ?? "") ?? 2000
         let dir = try TemporaryDirectory()
         let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
-        try cluster.createTopic("payments", partitions: 4)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
+        // The mock keeps about 5 MB per partition: enough partitions that nothing is dropped.
         let lines = Self.events(users: users, months: 6, seed: 3)
+        try cluster.createTopic("payments", partitions: max(4, lines.reduce(0) { $0 + $1.count } / 2_000_000 + 1))
         try produce(lines, to: "payments", brokers: cluster.bootstrapServers)
 
         // Raw: poll batches and touch every message, commit per batch.

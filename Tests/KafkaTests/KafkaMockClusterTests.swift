@@ -29,6 +29,7 @@ import Testing
 
     @Test func produceThenConsumeRoundTrip() throws {
         let cluster = try KafkaMockCluster(brokers: 3, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("rt", partitions: 4)
         let producer = try S.producer(brokers: cluster.bootstrapServers)
         try produce(producer, topic: "rt", users: 10, count: 2000, headers: [KafkaHeader("source", "test"), KafkaHeader("empty", nil)])
@@ -49,6 +50,7 @@ import Testing
 
     @Test func resumesFromCommittedOffsets() throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("resume", partitions: 2)
         let producer = try S.producer(brokers: cluster.bootstrapServers)
         try produce(producer, topic: "resume", users: 4, count: 1000)
@@ -72,6 +74,7 @@ import Testing
 
     @Test func startOffsetsGivenOnAssignWinOverCommitted() throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("start", partitions: 1)
         let producer = try S.producer(brokers: cluster.bootstrapServers)
         try produce(producer, topic: "start", users: 1, count: 100)
@@ -96,6 +99,7 @@ import Testing
 
     @Test func brokerDownForAWhileLosesAndDoublesNothing() throws {
         let cluster = try KafkaMockCluster(brokers: 3, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("outage", partitions: 3)
         for p in Int32(0)..<3 { cluster.setPartitionLeader("outage", partition: p, broker: p + 1) }
         let producer = try S.producer(brokers: cluster.bootstrapServers)
@@ -117,6 +121,7 @@ import Testing
 
     @Test func produceRequestErrorsAreRetriedWithoutDuplicates() throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("flaky", partitions: 2)
         let producer = try S.producer(brokers: cluster.bootstrapServers)
         try produce(producer, topic: "flaky", users: 4, count: 100)
@@ -140,6 +145,7 @@ import Testing
 
     @Test func commitRequestErrorsAreReportedAndARetrySucceeds() throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("commits", partitions: 1)
         let producer = try S.producer(brokers: cluster.bootstrapServers)
         try produce(producer, topic: "commits", users: 1, count: 50)
@@ -168,6 +174,7 @@ import Testing
     // The mock cluster has no controller, so CreateTopics is tested against Tansu.
     @Test func adminReportsPartitions() throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
+        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("made", partitions: 5)
         let admin = try KafkaAdmin(KafkaConfiguration(brokers: cluster.bootstrapServers), logger: S.logger)
         #expect(try admin.partitionCount(of: "made") == 5)
