@@ -19,6 +19,9 @@ final class RecordStream {
     private let skipUntil: UInt64
     private var cursor: FrameCursor?
     private var segmentPath = ""
+    /// The base LSN of the open segment: an empty segment ends where it starts, and must not be
+    /// taken for the next one.
+    private var segmentBase: UInt64? = nil
 
     init(directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark?, from lsn: UInt64) throws
     {
@@ -51,7 +54,7 @@ final class RecordStream {
                 if lsn < skipUntil { continue }
                 return (lsn, payload)
             case .end:
-                if try openSegment(base: nextLSN) { continue }
+                if nextLSN != segmentBase, try openSegment(base: nextLSN) { continue }
                 if watermark != nil { throw missingCommitted(limit: limit) }
                 try checkNoGap()
                 return nil
@@ -81,6 +84,7 @@ final class RecordStream {
         }
         let base = bases[i]
         guard let file = try openChecked(base: base, sealed: i < bases.count - 1) else { return }
+        segmentBase = base
         let start = try startPoint(file: file, base: base, sealed: i < bases.count - 1, lsn: lsn)
         cursor = FrameCursor(
             file: file, at: start.offset, maxRecordSize: configuration.maxRecordSize,
@@ -91,6 +95,7 @@ final class RecordStream {
     /// Moves to segment `base` if it exists.
     private func openSegment(base: UInt64) throws -> Bool {
         guard let file = try openChecked(base: base, sealed: false) else { return false }
+        segmentBase = base
         cursor = FrameCursor(
             file: file, at: Int64(FileHeader.size), maxRecordSize: configuration.maxRecordSize,
             chunkSize: configuration.readChunkSize)

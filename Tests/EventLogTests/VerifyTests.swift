@@ -11,6 +11,20 @@ import Testing
         return payloads
     }
 
+    @Test func anEmptyLogReadsAsEmptyFromADirectoryReader() throws {
+        // A header-only segment ends where it starts: the reader must not take it for the next
+        // segment (it once looped for ever here).
+        try withTemporaryDirectory { dir in
+            let log = try EventLog(directory: dir, configuration: Self.configuration)
+            try log.close()
+            let reader = try EventLogReader(directory: dir, configuration: Self.configuration)
+            var count = 0
+            try reader.forEach(from: 0) { _, _ in count += 1 }
+            #expect(count == 0)
+            #expect(try EventLog.verify(directory: dir, configuration: Self.configuration).isIntact)
+        }
+    }
+
     @Test func cleanLogIsIntact() throws {
         try withTemporaryDirectory { dir in
             _ = try makeLog(dir)
