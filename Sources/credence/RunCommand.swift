@@ -1,11 +1,15 @@
 import ArgumentParser
 import CredenceEngine
 import CredenceKafka
+import CredenceServer
 import Dispatch
 import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
 import Synchronization
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Consume events from Kafka into the log, keep scores, close months, publish score changes.",
@@ -28,8 +32,13 @@ struct RunCommand: ParsableCommand {
     var publishTopic: String?
     @Option(name: .long, help: "Stop once nothing arrived for this many seconds, closing the months the input covers.")
     var stopWhenIdle: Double?
+    @Option(
+        name: .long,
+        help: "Serve the HTTP API (read-only: no intake) on this port beside the consumer; tokens as for `serve`.")
+    var httpPort: Int?
+    @Option(name: .long, help: "The address the HTTP API binds.") var httpHost: String = "127.0.0.1"
 
-    func run() throws {
+    func run() async throws {
         let logger = try kafka.logger()
         var flags = KafkaSettings()
         if !topics.isEmpty { flags.topics = topics }
@@ -44,6 +53,29 @@ struct RunCommand: ParsableCommand {
         let service = try EngineService(engineConfiguration)
         let ingest = try KafkaIngest(engine: service, configuration: configuration, logger: logger)
 
+        // The HTTP API beside the consumer: same engine, reads only (intake is Kafka's job here).
+        var http: (group: ServiceGroup, task: Task<Void, any Error>)? = nil
+        if let httpPort {
+            var server = ServerConfiguration()
+            server.host = httpHost
+            server.port = httpPort
+            server.intakeEnabled = false
+            server.apply(environment: ProcessInfo.processInfo.environment)
+            do { try server.validate() } catch { throw CLIError(error.message) }
+            let metrics = ServerMetrics()
+            MetricsSystem.bootstrap(metrics.factory)
+            let host = server.host
+            let app = try buildApplication(
+                configuration: server, service: service, logger: logger, metrics: metrics,
+                onServerRunning: { port in
+                    FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+                })
+            // Signals stop the consumer below; the server then shuts down gracefully.
+            let group = ServiceGroup(
+                configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+            http = (group, Task { try await group.run() })
+        }
+
         let stop = StopFlag()
         let sources = [SIGTERM, SIGINT].map { sig -> any DispatchSourceSignal in
             signal(sig, SIG_IGN)
@@ -55,7 +87,22 @@ struct RunCommand: ParsableCommand {
         defer { sources.forEach { $0.cancel() } }
         logger.notice(
             "credence run: consuming \(configuration.consumer.topics.joined(separator: ",")) as group \(configuration.consumer.groupID) from \(configuration.consumer.kafka.brokers)")
-        try ingest.run(stop: { stop.isSet }, stopWhenIdle: stopWhenIdle.map { .milliseconds(Int64($0 * 1000)) })
+        let idle: Duration? = stopWhenIdle.map { .milliseconds(Int64($0 * 1000)) }
+        // The consume loop blocks in librdkafka polls: a thread of its own, off the cooperative pool.
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            Thread {
+                do {
+                    try ingest.run(stop: { stop.isSet }, stopWhenIdle: idle)
+                    done.resume()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }.start()
+        }
+        if let http {
+            await http.group.triggerGracefulShutdown()
+            _ = try? await http.task.value
+        }
         try service.runSync { try $0.close() }
         let s = ingest.currentStats
         print(
