@@ -26,7 +26,9 @@ extension Engine {
 
     /// The largest event time recorded from source `name`.
     public func maxSeen(source name: String) -> Instant? {
-        guard let id = sourceIDs[name], Int(id) < sourceMaxSeen.count, sourceMaxSeen[Int(id)] != .min else { return nil }
+        guard let id = sourceIDs[name], Int(id) < sourceMaxSeen.count, sourceMaxSeen[Int(id)] != .min else {
+            return nil
+        }
         return Instant(millisecondsSinceEpoch: sourceMaxSeen[Int(id)])
     }
 

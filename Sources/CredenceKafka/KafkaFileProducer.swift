@@ -51,7 +51,8 @@ public enum KafkaFileProducer {
         }
         if !carry.isEmpty { try send(carry[...]) }
         try producer.flush(timeout: .seconds(300))
-        summary.seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+        summary.seconds =
+            Double((ContinuousClock.now - start).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - start).components.seconds)
         return summary
     }

@@ -36,6 +36,8 @@ public final class KafkaIngest: Sendable {
         public var rejected = 0
         public var batches = 0
         public var published = 0
+        /// The latest known lag per assigned partition (`topic/partition`), for metrics.
+        public var lag: [String: Int64] = [:]
         public var firstMessageAt: ContinuousClock.Instant? = nil
         public var lastBatchAt: ContinuousClock.Instant? = nil
     }
@@ -173,7 +175,8 @@ public final class KafkaIngest: Sendable {
             var start: [KafkaTopicPartition: Int64] = [:]
             for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
             logger.info(
-                "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))")
+                "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))"
+            )
             try consumer.completeRebalance(startOffsets: start)
         case .revoked, .lost:
             // Every batch was durable and committed before this poll: nothing is in flight.
@@ -190,6 +193,10 @@ public final class KafkaIngest: Sendable {
         // are assigned and their lag is known.
         if assigned.isEmpty && batch.isEmpty { return }
         let lag = consumer.lag(Array(assigned))
+        stats.withLock { s in
+            s.lag = [:]
+            for (tp, l) in lag { if let l { s.lag["\(tp.topic)/\(tp.partition)"] = l } }
+        }
         var active = batch
         for tp in assigned where (lag[tp] ?? nil).map({ $0 > 0 }) ?? true { active.insert(tp) }
         let names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })

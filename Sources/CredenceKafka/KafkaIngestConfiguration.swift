@@ -31,11 +31,14 @@ public struct KafkaIngestConfiguration: Sendable {
         let consumerOnly: Set<String> = [
             "group.id", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset", "enable.auto.commit",
             "enable.auto.offset.store", "max.poll.interval.ms", "partition.assignment.strategy", "group.instance.id",
-            "fetch.wait.max.ms", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes", "queued.min.messages",
+            "fetch.wait.max.ms", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes",
+            "queued.min.messages",
             "queued.max.messages.kbytes", "enable.partition.eof", "isolation.level", "check.crcs",
             "topic.metadata.refresh.interval.ms",
         ]
-        p.kafka.properties = consumer.kafka.properties.filter { !consumerOnly.contains($0.key) || $0.key == "topic.metadata.refresh.interval.ms" }
+        p.kafka.properties = consumer.kafka.properties.filter {
+            !consumerOnly.contains($0.key) || $0.key == "topic.metadata.refresh.interval.ms"
+        }
         return p
     }
 }

@@ -24,7 +24,8 @@ public struct KafkaSettings: Sendable, Hashable {
     public static func parse(file text: String, name: String) throws(KafkaError) -> KafkaSettings {
         var s = KafkaSettings()
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let line =
+                raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             guard let eq = trimmed.firstIndex(of: "=") else {
@@ -59,7 +60,8 @@ public struct KafkaSettings: Sendable, Hashable {
         switch key {
         case "brokers", "bootstrap.servers": brokers = value
         case "group", "group.id": group = value
-        case "topics": topics = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case "topics":
+            topics = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         case "dlq-topic": deadLetterTopic = .some(value.isEmpty ? nil : value)
         case "publish-topic": publishTopic = .some(value.isEmpty ? nil : value)
         default: properties[key] = value

@@ -21,9 +21,13 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
-    public init(_ configuration: KafkaConfiguration, logger: Logger = Logger(label: "credence.kafka")) throws(KafkaError) {
+    public init(_ configuration: KafkaConfiguration, logger: Logger = Logger(label: "credence.kafka"))
+        throws(KafkaError)
+    {
         try configuration.validate()
-        let properties = configuration.baseProperties + configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let properties =
+            configuration.baseProperties
+            + configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, properties: properties, logger: logger)
     }
 
@@ -35,7 +39,9 @@ public final class KafkaAdmin: Sendable {
         var newTopics: [OpaquePointer?] = []
         defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
         for t in topics {
-            guard let nt = rd_kafka_NewTopic_new(t.name, Int32(t.partitions), Int32(t.replicationFactor), &errstr, errstr.count)
+            guard
+                let nt = rd_kafka_NewTopic_new(
+                    t.name, Int32(t.partitions), Int32(t.replicationFactor), &errstr, errstr.count)
             else {
                 throw KafkaError(.configuration, "topic \(t.name): \(String(cBuffer: errstr))")
             }
@@ -56,7 +62,9 @@ public final class KafkaAdmin: Sendable {
         defer { rd_kafka_event_destroy(event) }
         let err = rd_kafka_event_error(event)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(.client, "cannot create topics: \(String(cString: rd_kafka_event_error_string(event)))", errorCode: err.rawValue)
+            throw KafkaError(
+                .client, "cannot create topics: \(String(cString: rd_kafka_event_error_string(event)))",
+                errorCode: err.rawValue)
         }
         guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
         var count = 0
@@ -81,7 +89,8 @@ public final class KafkaAdmin: Sendable {
         var metadata: UnsafePointer<rd_kafka_metadata>? = nil
         let err = rd_kafka_metadata(rk, 0, rkt, &metadata, timeout.kafkaMilliseconds)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-            throw KafkaError(err == RD_KAFKA_RESP_ERR__TIMED_OUT ? .timeout : .client, "cannot read the metadata of \(topic)", err)
+            throw KafkaError(
+                err == RD_KAFKA_RESP_ERR__TIMED_OUT ? .timeout : .client, "cannot read the metadata of \(topic)", err)
         }
         defer { rd_kafka_metadata_destroy(metadata) }
         for i in 0..<Int(metadata.pointee.topic_cnt) {

@@ -47,7 +47,9 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// Default: `earliest` (an ingest must not skip what was produced before it started).
     public var autoOffsetReset: String = "earliest"
 
-    public init(kafka: KafkaConfiguration = KafkaConfiguration(), groupID: String = "credence", topics: [String] = ["payments"]) {
+    public init(
+        kafka: KafkaConfiguration = KafkaConfiguration(), groupID: String = "credence", topics: [String] = ["payments"]
+    ) {
         self.kafka = kafka
         self.groupID = groupID
         self.topics = topics
@@ -59,7 +61,8 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         guard !topics.isEmpty, topics.allSatisfy({ !$0.isEmpty }) else {
             throw KafkaError(.configuration, "subscribe to at least one topic (empty names are not allowed)")
         }
-        guard ["earliest", "latest", "smallest", "largest", "beginning", "end", "error"].contains(autoOffsetReset) else {
+        guard ["earliest", "latest", "smallest", "largest", "beginning", "end", "error"].contains(autoOffsetReset)
+        else {
             throw KafkaError(.configuration, "auto offset reset must be earliest or latest, got \"\(autoOffsetReset)\"")
         }
     }
@@ -101,7 +104,10 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     }
 
     var properties: [(String, String)] {
-        let timeout = deliveryTimeout.map { String(Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)) } ?? "0"
+        let timeout =
+            deliveryTimeout.map {
+                String(Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000))
+            } ?? "0"
         return kafka.baseProperties + [
             ("enable.idempotence", idempotent ? "true" : "false"),
             ("message.timeout.ms", timeout),

@@ -35,10 +35,13 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Creates the consumer and subscribes to the configured topics.
-    public init(_ configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "credence.kafka")) throws(KafkaError) {
+    public init(_ configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "credence.kafka"))
+        throws(KafkaError)
+    {
         try configuration.validate()
         self.configuration = configuration
-        handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.properties, logger: logger) { conf in
+        handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.properties, logger: logger) {
+            conf in
             rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, opaque in
                 guard let rk, let opaque else { return }
                 let context = Unmanaged<KafkaHandleContext>.fromOpaque(opaque).takeUnretainedValue()
@@ -88,7 +91,10 @@ public final class KafkaConsumer: Sendable {
     private func reportError(_ m: UnsafeMutablePointer<rd_kafka_message_t>) {
         let err = m.pointee.err
         if err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return }
-        let text = m.pointee.payload.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: m.pointee.len), as: UTF8.self) } ?? ""
+        let text =
+            m.pointee.payload.map {
+                String(decoding: UnsafeRawBufferPointer(start: $0, count: m.pointee.len), as: UTF8.self)
+            } ?? ""
         let name = String(cString: rd_kafka_err2name(err))
         handle.context.logger.warning("kafka consumer: \(text)", metadata: ["rdkafka.error": "\(name)"])
     }
@@ -96,10 +102,12 @@ public final class KafkaConsumer: Sendable {
     /// Completes a pending rebalance: assigns (from `startOffsets` where given, else from the
     /// committed offsets) or unassigns. ``poll(maxMessages:timeout:)`` calls it first thing.
     public func completeRebalance(startOffsets: [KafkaTopicPartition: Int64] = [:]) throws(KafkaError) {
-        guard let r = handle.context.state.withLock({ s -> KafkaRebalance? in
-            defer { s.pendingRebalance = nil }
-            return s.pendingRebalance
-        }) else { return }
+        guard
+            let r = handle.context.state.withLock({ s -> KafkaRebalance? in
+                defer { s.pendingRebalance = nil }
+                return s.pendingRebalance
+            })
+        else { return }
         try Self.apply(r, rk: handle.pointer, context: handle.context, startOffsets: startOffsets)
     }
 
@@ -197,7 +205,8 @@ public final class KafkaConsumer: Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_committed(handle.pointer, list, timeout.kafkaMilliseconds)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(err == RD_KAFKA_RESP_ERR__TIMED_OUT ? .timeout : .client, "cannot read committed offsets", err)
+            throw KafkaError(
+                err == RD_KAFKA_RESP_ERR__TIMED_OUT ? .timeout : .client, "cannot read committed offsets", err)
         }
         var out: [KafkaTopicPartition: Int64] = [:]
         for (tp, offset, _) in PartitionList.read(list) where offset >= 0 { out[tp] = offset }
@@ -273,11 +282,13 @@ public final class KafkaConsumer: Sendable {
             public mutating func next() async throws -> PollResult? {
                 while !Task.isCancelled {
                     let base = self.base
-                    let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<PollResult, any Error>) in
+                    let result = try await withCheckedThrowingContinuation {
+                        (c: CheckedContinuation<PollResult, any Error>) in
                         base.consumer.queue.async {
-                            c.resume(with: Result { () throws(KafkaError) -> PollResult in
-                                try base.consumer.poll(maxMessages: base.maxMessages, timeout: base.timeout)
-                            })
+                            c.resume(
+                                with: Result { () throws(KafkaError) -> PollResult in
+                                    try base.consumer.poll(maxMessages: base.maxMessages, timeout: base.timeout)
+                                })
                         }
                     }
                     if !result.messages.isEmpty || result.rebalance != nil { return result }

@@ -30,14 +30,17 @@ final class KafkaHandle: @unchecked Sendable {
                 let detail = String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 throw KafkaError(
                     .configuration,
-                    "librdkafka property \(name)=\(value) is not accepted: \(detail) (see librdkafka's CONFIGURATION.md)")
+                    "librdkafka property \(name)=\(value) is not accepted: \(detail) (see librdkafka's CONFIGURATION.md)"
+                )
             }
         }
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
             guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
             let context = Unmanaged<KafkaHandleContext>.fromOpaque(opaque).takeUnretainedValue()
-            context.log(level: level, facility: facility.map { String(cString: $0) } ?? "", message: message.map { String(cString: $0) } ?? "")
+            context.log(
+                level: level, facility: facility.map { String(cString: $0) } ?? "",
+                message: message.map { String(cString: $0) } ?? "")
         }
         rd_kafka_conf_set_error_cb(conf) { rk, err, reason, opaque in
             guard let opaque else { return }
@@ -109,7 +112,8 @@ final class KafkaHandleContext: Sendable {
             let underlying = rd_kafka_fatal_error(rk, &buffer, buffer.count)
             let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let error = KafkaError(
-                .fatal, "the Kafka client hit a fatal error and must be recreated: \(text)", errorCode: underlying.rawValue)
+                .fatal, "the Kafka client hit a fatal error and must be recreated: \(text)",
+                errorCode: underlying.rawValue)
             logger.error("\(error)")
             state.withLock { if $0.fatal == nil { $0.fatal = error } }
             return

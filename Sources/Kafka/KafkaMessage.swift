@@ -153,7 +153,9 @@ public final class KafkaMessageBatch: @unchecked Sendable, RandomAccessCollectio
             var name: UnsafePointer<CChar>? = nil
             var value: UnsafeRawPointer? = nil
             var size = 0
-            guard rd_kafka_header_get_all(hdrs, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR else { break }
+            guard rd_kafka_header_get_all(hdrs, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                break
+            }
             let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
             out.append(KafkaHeader(name.map { String(cString: $0) } ?? "", bytes))
             index += 1
@@ -165,7 +167,9 @@ public final class KafkaMessageBatch: @unchecked Sendable, RandomAccessCollectio
 /// Topic partition lists, to and from librdkafka.
 enum PartitionList {
     /// A new list (destroy it with `rd_kafka_topic_partition_list_destroy`).
-    static func make(_ entries: [(KafkaTopicPartition, Int64?)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    static func make(_ entries: [(KafkaTopicPartition, Int64?)]) -> UnsafeMutablePointer<
+        rd_kafka_topic_partition_list_t
+    > {
         let list = rd_kafka_topic_partition_list_new(Int32(max(entries.count, 1)))!
         for (tp, offset) in entries {
             let element = rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)!
@@ -174,7 +178,9 @@ enum PartitionList {
         return list
     }
 
-    static func read(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [(KafkaTopicPartition, Int64, Int32)] {
+    static func read(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [(
+        KafkaTopicPartition, Int64, Int32
+    )] {
         guard let list else { return [] }
         var out: [(KafkaTopicPartition, Int64, Int32)] = []
         for i in 0..<Int(list.pointee.cnt) {

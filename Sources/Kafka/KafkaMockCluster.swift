@@ -48,7 +48,9 @@ public final class KafkaMockCluster: Sendable {
 
     public init(brokers: Int = 3, logger: Logger = Logger(label: "credence.kafka.mock")) throws(KafkaError) {
         guard brokers >= 1 else { throw KafkaError(.configuration, "a mock cluster needs at least one broker") }
-        let owner = try KafkaHandle(type: RD_KAFKA_PRODUCER, properties: [("client.id", "credence-mock-cluster"), ("log_level", "3")], logger: logger)
+        let owner = try KafkaHandle(
+            type: RD_KAFKA_PRODUCER, properties: [("client.id", "credence-mock-cluster"), ("log_level", "3")],
+            logger: logger)
         guard let c = rd_kafka_mock_cluster_new(owner.pointer, Int32(brokers)) else {
             throw KafkaError(.client, "cannot start a librdkafka mock cluster")
         }

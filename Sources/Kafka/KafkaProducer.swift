@@ -18,10 +18,13 @@ public final class KafkaProducer: Sendable {
     let handle: KafkaHandle
     public let configuration: KafkaProducerConfiguration
 
-    public init(_ configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "credence.kafka")) throws(KafkaError) {
+    public init(_ configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "credence.kafka"))
+        throws(KafkaError)
+    {
         try configuration.validate()
         self.configuration = configuration
-        handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, properties: configuration.properties, logger: logger) { conf in
+        handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, properties: configuration.properties, logger: logger) {
+            conf in
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
                 guard let message, let opaque else { return }
                 let context = Unmanaged<KafkaHandleContext>.fromOpaque(opaque).takeUnretainedValue()
@@ -61,7 +64,8 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues one message from a buffer (copied).
     public func send(
-        topic: String, key: [UInt8]?, value: UnsafeRawBufferPointer, headers: [KafkaHeader] = [], partition: Int32? = nil
+        topic: String, key: [UInt8]?, value: UnsafeRawBufferPointer, headers: [KafkaHeader] = [],
+        partition: Int32? = nil
     ) throws(KafkaError) {
         try handle.checkFatal()
         let rk = handle.pointer
@@ -81,7 +85,8 @@ public final class KafkaProducer: Sendable {
             let err: rd_kafka_resp_err_t
             if let key {
                 err = key.withUnsafeBytes { k in
-                    credence_rd_kafka_produce(rk, topic, part, k.baseAddress, k.count, value.baseAddress, value.count, hdrs, nil)
+                    credence_rd_kafka_produce(
+                        rk, topic, part, k.baseAddress, k.count, value.baseAddress, value.count, hdrs, nil)
                 }
             } else {
                 err = credence_rd_kafka_produce(rk, topic, part, nil, 0, value.baseAddress, value.count, hdrs, nil)

@@ -16,7 +16,9 @@ struct KafkaConnectionOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: "A config file of key=value lines: brokers, group, topics, dlq-topic, publish-topic, or any librdkafka property.")
+        help:
+            "A config file of key=value lines: brokers, group, topics, dlq-topic, publish-topic, or any librdkafka property."
+    )
     var kafkaConfig: String?
 
     @Option(name: .long, help: "Log level of the Kafka clients: trace, debug, info, notice, warning, error.")

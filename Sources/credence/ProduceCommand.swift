@@ -17,8 +17,10 @@ struct ProduceCommand: ParsableCommand {
 
     func run() throws {
         let logger = try kafka.logger()
-        let summary = try KafkaFileProducer.produce(path: file, topic: topic, settings: kafka.settings(), logger: logger)
-        var line = "produced \(Format.count(summary.messages)) messages to \(topic) in \(Format.seconds(summary.seconds))"
+        let summary = try KafkaFileProducer.produce(
+            path: file, topic: topic, settings: kafka.settings(), logger: logger)
+        var line =
+            "produced \(Format.count(summary.messages)) messages to \(topic) in \(Format.seconds(summary.seconds))"
         if summary.unkeyed > 0 { line += " (\(Format.count(summary.unkeyed)) without a user_id, sent unkeyed)" }
         print(line)
     }

@@ -74,6 +74,26 @@ struct RunCommand: AsyncParsableCommand {
             let group = ServiceGroup(
                 configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
             http = (group, Task { try await group.run() })
+            // Feed what the consumer and the engine know into /metrics every second.
+            Task.detached { [service] in
+                var published = 0
+                while !Task.isCancelled {
+                    let s = ingest.currentStats
+                    for (partition, lag) in s.lag {
+                        let parts = partition.split(separator: "/")
+                        metrics.recordConsumerLag(
+                            topic: String(parts.first ?? ""), partition: Int(parts.last ?? "") ?? 0, lag: lag)
+                    }
+                    if s.published > published {
+                        metrics.recordPublish(outcome: "delivered", count: s.published - published)
+                        published = s.published
+                    }
+                    if let (counters, watermark) = try? await service.run({ ($0.counters, $0.effectiveWatermark) }) {
+                        metrics.record(counters: counters, watermark: watermark)
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
         }
 
         let stop = StopFlag()
@@ -86,7 +106,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { sources.forEach { $0.cancel() } }
         logger.notice(
-            "credence run: consuming \(configuration.consumer.topics.joined(separator: ",")) as group \(configuration.consumer.groupID) from \(configuration.consumer.kafka.brokers)")
+            "credence run: consuming \(configuration.consumer.topics.joined(separator: ",")) as group \(configuration.consumer.groupID) from \(configuration.consumer.kafka.brokers)"
+        )
         let idle: Duration? = stopWhenIdle.map { .milliseconds(Int64($0 * 1000)) }
         // The consume loop blocks in librdkafka polls: a thread of its own, off the cooperative pool.
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in

@@ -104,7 +104,9 @@ import Testing
 enum CLI {
     static let binary: String? = {
         if let b = ProcessInfo.processInfo.environment["CREDENCE_BIN"] { return b }
-        let candidates = [".build/debug/credence", ".build-kafka/debug/credence"].map { TansuBroker.repositoryRoot + "/" + $0 }
+        let candidates = [".build/debug/credence", ".build-kafka/debug/credence"].map {
+            TansuBroker.repositoryRoot + "/" + $0
+        }
         let fm = FileManager.default
         return candidates.filter { fm.isExecutableFile(atPath: $0) }.max { a, b in
             let da = (try? fm.attributesOfItem(atPath: a)[.modificationDate] as? Date) ?? .distantPast

@@ -1,10 +1,11 @@
 import CredenceCore
 import CredenceEngine
-@testable import CredenceKafka
 import CredenceSynth
 import Foundation
 import Kafka
 import Testing
+
+@testable import CredenceKafka
 
 /// `KafkaIngest` into a real engine, against librdkafka's mock cluster: faults, and the
 /// throughput of the Kafka path compared with a raw consume of the same topic.
@@ -72,9 +73,11 @@ import Testing
         // Producer retries under request errors; then the last 300 events again (duplicates,
         // within the duplicate window) and a line that is not an event.
         cluster.pushRequestErrors(
-            .produce, [KafkaError.Codes.notEnoughReplicas, KafkaError.Codes.requestTimedOut, KafkaError.Codes.leaderNotAvailable])
+            .produce,
+            [KafkaError.Codes.notEnoughReplicas, KafkaError.Codes.requestTimedOut, KafkaError.Codes.leaderNotAvailable])
         try produce(lines, to: "payments", brokers: cluster.bootstrapServers)
-        try produce(Array(lines.suffix(300)) + [Array("not json".utf8)], to: "payments", brokers: cluster.bootstrapServers)
+        try produce(
+            Array(lines.suffix(300)) + [Array("not json".utf8)], to: "payments", brokers: cluster.bootstrapServers)
 
         let service = try EngineService(engineConfiguration(dir.path + "/kafka"))
         var configuration = ingestConfiguration(cluster.bootstrapServers, group: "g-faults")
@@ -107,7 +110,8 @@ import Testing
 
         // A restart consumes nothing twice: every partition resumes after what the log holds.
         let again = try KafkaIngest(
-            engine: service, configuration: ingestConfiguration(cluster.bootstrapServers, group: "g-faults-2"), logger: S.logger)
+            engine: service, configuration: ingestConfiguration(cluster.bootstrapServers, group: "g-faults-2"),
+            logger: S.logger)
         try again.run(stop: { false }, stopWhenIdle: .seconds(3))
         #expect(again.currentStats.accepted == 0)
         #expect(again.currentStats.messages <= 301)  // at most the trailing duplicates and the reject
@@ -152,7 +156,8 @@ import Testing
 
         let service = try EngineService(engineConfiguration(dir.path + "/kafka"))
         let ingest = try KafkaIngest(
-            engine: service, configuration: ingestConfiguration(cluster.bootstrapServers, group: "bench-ingest"), logger: S.logger)
+            engine: service, configuration: ingestConfiguration(cluster.bootstrapServers, group: "bench-ingest"),
+            logger: S.logger)
         let total = lines.count
         try ingest.run(stop: { ingest.currentStats.messages >= total })
         let ingestSeconds = ingest.elapsedSinceFirstMessage ?? 0

@@ -9,7 +9,8 @@ import Testing
     /// `count` messages over `users` keys, each user's in sequence order.
     func produce(_ producer: KafkaProducer, topic: String, users: Int, count: Int, headers: [KafkaHeader] = []) throws {
         for i in 0..<count {
-            try producer.send(topic: topic, key: S.key(i % users), value: S.value(i % users, i / users), headers: headers)
+            try producer.send(
+                topic: topic, key: S.key(i % users), value: S.value(i % users, i / users), headers: headers)
         }
         try producer.flush(timeout: .seconds(30))
     }
@@ -32,7 +33,9 @@ import Testing
         defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("rt", partitions: 4)
         let producer = try S.producer(brokers: cluster.bootstrapServers)
-        try produce(producer, topic: "rt", users: 10, count: 2000, headers: [KafkaHeader("source", "test"), KafkaHeader("empty", nil)])
+        try produce(
+            producer, topic: "rt", users: 10, count: 2000,
+            headers: [KafkaHeader("source", "test"), KafkaHeader("empty", nil)])
         let consumer = try S.consumer(brokers: cluster.bootstrapServers, group: "g1", topics: ["rt"])
         let messages = try S.consume(consumer, count: 2000)
         expectExactlyOnceInOrder(messages, users: 10, count: 2000)

@@ -14,10 +14,14 @@ import Testing
     func runsAgainstALibrdkafkaThatTalksToTansu() {
         #expect(
             KafkaLibrary.supportsFlexibleAPIVersions,
-            "librdkafka \(KafkaLibrary.version) cannot talk to Tansu; run through scripts/test (LD_LIBRARY_PATH=.build-deps/librdkafka-2.8/lib)")
+            "librdkafka \(KafkaLibrary.version) cannot talk to Tansu; run through scripts/test (LD_LIBRARY_PATH=.build-deps/librdkafka-2.8/lib)"
+        )
     }
 
-    @Test(.enabled(if: TansuBroker.skipReason == nil && KafkaLibrary.supportsFlexibleAPIVersions, "needs CREDENCE_TANSU and librdkafka >= 2.1"))
+    @Test(
+        .enabled(
+            if: TansuBroker.skipReason == nil && KafkaLibrary.supportsFlexibleAPIVersions,
+            "needs CREDENCE_TANSU and librdkafka >= 2.1"))
     func adminProduceConsumeCommitResume() throws {
         let broker = try TansuBroker()
         defer { broker.stop() }
@@ -28,7 +32,8 @@ import Testing
 
         let producer = try S.producer(brokers: broker.brokers)
         for i in 0..<600 {
-            try producer.send(topic: "payments", key: S.key(i % 7), value: S.value(i % 7, i / 7), headers: [KafkaHeader("n", "\(i)")])
+            try producer.send(
+                topic: "payments", key: S.key(i % 7), value: S.value(i % 7, i / 7), headers: [KafkaHeader("n", "\(i)")])
         }
         try producer.flush(timeout: .seconds(30))
 
@@ -45,7 +50,10 @@ import Testing
         try second.close()
     }
 
-    @Test(.enabled(if: TansuBroker.skipReason == nil && KafkaLibrary.supportsFlexibleAPIVersions, "needs CREDENCE_TANSU and librdkafka >= 2.1"))
+    @Test(
+        .enabled(
+            if: TansuBroker.skipReason == nil && KafkaLibrary.supportsFlexibleAPIVersions,
+            "needs CREDENCE_TANSU and librdkafka >= 2.1"))
     func twoMembersSplitThePartitionsAndTheSurvivorTakesOver() throws {
         let broker = try TansuBroker()
         defer { broker.stop() }
@@ -78,7 +86,9 @@ import Testing
         var deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline && !(splitSeen && got.count >= 200) {
             try pollAndCommit(a, "a")
-            if !a.assignment.isEmpty && !b.assignment.isEmpty && a.assignment.isDisjoint(with: b.assignment) { splitSeen = true }
+            if !a.assignment.isEmpty && !b.assignment.isEmpty && a.assignment.isDisjoint(with: b.assignment) {
+                splitSeen = true
+            }
         }
         stopB.set()
         stopB.wait()

@@ -14,7 +14,9 @@ final class TansuBroker {
         return url.path
     }()
 
-    static var binary: String? { ProcessInfo.processInfo.environment["CREDENCE_TANSU"].flatMap { $0.isEmpty ? nil : $0 } }
+    static var binary: String? {
+        ProcessInfo.processInfo.environment["CREDENCE_TANSU"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     static var skipReason: String? {
         binary == nil ? "CREDENCE_TANSU is not set: skipping tests against a real broker (scripts/test sets it)" : nil
