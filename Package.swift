@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "credence",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer", "CredenceKafka",
+                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer", "CredenceKafka", "SnapshotStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import CredenceCore
 import CredenceEngine
 import Foundation
+import SnapshotStore
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,16 +13,29 @@ struct ReplayCommand: ParsableCommand {
             source of truth); the rebuilt snapshot store and outbox go to --into (default:
             <data-dir>/replay, emptied first). Then each month's export is compared with the live
             one, byte for byte.
+
+            With --from-kafka, a whole new data directory (default <data-dir>/replay-kafka) is
+            built from the topics from offset 0, in a consumer group of its own, until nothing
+            arrives for --idle-seconds; then the same comparison.
             """
     )
 
     @OptionGroup var data: DataOptions
     @Option(name: .long, help: "Where the rebuilt snapshot store and outbox go.") var into: String?
+    @OptionGroup var kafkaReplay: KafkaReplayOptions
 
     func run() throws {
         var configuration = try data.engineConfiguration()
-        let target = into ?? configuration.dataDirectory + "/replay"
+        let target = into ?? configuration.dataDirectory + (kafkaReplay.fromKafka ? "/replay-kafka" : "/replay")
         if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+        if kafkaReplay.fromKafka {
+            // A whole new data directory (log, keys, snapshots) from the topics, then the comparison.
+            print(try kafkaReplay.rebuild(into: target, data: data))
+            var rebuilt = configuration
+            rebuilt.dataDirectory = target
+            try compare(SnapshotAccess.open(rebuilt), with: configuration)
+            return
+        }
         configuration.derivedDirectory = target
         let terminal = Terminal.isTerminal
         let engine = try Engine.open(configuration) { stats in
@@ -35,14 +49,18 @@ struct ReplayCommand: ParsableCommand {
                 + "\(Format.count(stats.unreadable)) erased) in \(Format.seconds(stats.seconds)) "
                 + "(\(Format.rate(Double(stats.events) / max(stats.seconds, 1e-9))) events/s); "
                 + "\(stats.monthsClosed) month closes into \(target)")
-        // Compare with the live snapshots, if there are any.
+        try compare(engine.store, with: configuration)
+    }
+
+    /// Compares each month of `store` with the live snapshots of the data directory, if any.
+    func compare(_ store: SnapshotStore, with configuration: EngineConfiguration) throws {
         var live = configuration
         live.derivedDirectory = nil
         guard let liveStore = try? SnapshotAccess.open(live) else { return }
         let version = configuration.model.modelVersion
         var differing = 0
-        for m in try engine.store.months(modelVersion: version) {
-            let a = try CredenceExport.bytes(store: engine.store, month: m.month, modelVersion: version)
+        for m in try store.months(modelVersion: version) {
+            let a = try CredenceExport.bytes(store: store, month: m.month, modelVersion: version)
             let b = try CredenceExport.bytes(store: liveStore, month: m.month, modelVersion: version)
             if a != b { differing += 1 }
             print(

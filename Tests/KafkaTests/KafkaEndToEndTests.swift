@@ -61,6 +61,16 @@ import Testing
         // Every score change was published.
         let outbox = try String(contentsOfFile: dir.path + "/kafka/outbox/score-changes.ndjson", encoding: .utf8)
         #expect(run.output.contains("published \(outbox.split(separator: "\n").count) score changes"), "\(run.output)")
+        // `replay --from-kafka` rebuilds a new data directory from the topics, from offset 0,
+        // with the same snapshots.
+        let replay = try CLI.run(
+            [
+                "replay", "--from-kafka", "--data-dir", dir.path + "/kafka", "--into", dir.path + "/from-topics",
+                "--idle-seconds", "3",
+            ] + kafkaArgs(broker))
+        #expect(replay.status == 0, "\(replay.output)")
+        #expect(!replay.output.contains("DIFFERS"), "\(replay.output)")
+        #expect(try exports(dir.path + "/from-topics") == fromKafka)
     }
 
     func logBytes(_ data: String) -> Int {
