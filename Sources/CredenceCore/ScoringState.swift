@@ -167,10 +167,13 @@ public struct ScoringState: Sendable {
         return (SnapshotEntry(userID: userID, score: r.score, reasons: r.reasons, features: f), r)
     }
 
-    /// Drops state no future snapshot can see: called after closing months.
-    public mutating func compact() {
+    /// Drops state no future snapshot, nor a restatement, can see: called after closing months.
+    ///
+    /// What the last `restatableMonths` closed months need stays, so that restating one of them
+    /// (an operator's restatement, a Kafka takeover) sees exactly what a first close would have.
+    public mutating func compact(restatableMonths: Int32 = 24) {
         guard let last = closedMonths.last else { return }
-        let keep = last.advanced(by: 1)
+        let keep = last.advanced(by: 1 - max(restatableMonths, 0))
         for key in users.keys {
             users[key]!.compact(keeping: keep, offset: configuration.offset)
         }

@@ -1,3 +1,4 @@
+import CredenceCore
 public import CredenceEngine
 import Kafka
 public import Logging
@@ -28,6 +29,10 @@ public final class KafkaIngest: Sendable {
     let stats = Mutex(Stats())
     /// Offsets whose commit failed, for the next batch's commit.
     let uncommitted = Mutex<[KafkaTopicPartition: Int64]>([:])
+    /// Partitions taken over from another member (read from their beginning) and the months this
+    /// instance had closed without them: once they have caught up, those months are restated, so
+    /// their late-read events count as a single consumer would have counted them.
+    let takeover = Mutex<(partitions: Set<KafkaTopicPartition>, months: [Month])?>(nil)
 
     public struct Stats: Sendable {
         public var messages = 0
@@ -174,6 +179,17 @@ public final class KafkaIngest: Sendable {
             }
             var start: [KafkaTopicPartition: Int64] = [:]
             for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
+            let newcomers = Set(logged.filter { $0.1 == nil }.map(\.0))
+            let closed = engine.runSync { $0.scoring.closedMonths }
+            if !newcomers.isEmpty && !closed.isEmpty {
+                takeover.withLock { t in
+                    let months = Array(Set(closed + (t?.months ?? []))).sorted()
+                    t = (newcomers.union(t?.partitions ?? []), months)
+                }
+                logger.notice(
+                    "kafka ingest: took over \(newcomers.sorted().map(\.description).joined(separator: ", ")) after closing \(closed.count) months; they are restated once it has caught up"
+                )
+            }
             logger.info(
                 "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))"
             )
@@ -193,6 +209,7 @@ public final class KafkaIngest: Sendable {
         // are assigned and their lag is known.
         if assigned.isEmpty && batch.isEmpty { return }
         let lag = consumer.lag(Array(assigned))
+        try restateAfterTakeover(lag: lag)
         stats.withLock { s in
             s.lag = [:]
             for (tp, l) in lag { if let l { s.lag["\(tp.topic)/\(tp.partition)"] = l } }
@@ -206,6 +223,22 @@ public final class KafkaIngest: Sendable {
             return before != names
         }
         if changed && batch.isEmpty { try engine.runSync { try $0.closeMonthsAtWatermark() } }
+    }
+}
+
+extension KafkaIngest {
+    /// Restates the months closed before a takeover once every taken-over partition is caught up.
+    func restateAfterTakeover(lag: [KafkaTopicPartition: Int64?]) throws {
+        guard let pending = takeover.withLock({ $0 }) else { return }
+        let caughtUp = pending.partitions.allSatisfy { tp in
+            !consumer.assignment.contains(tp) || (lag[tp] ?? nil).map { $0 <= 0 } == true
+        }
+        guard caughtUp else { return }
+        takeover.withLock { $0 = nil }
+        try engine.runSync { engine in
+            for month in pending.months where engine.scoring.isClosed(month) { try engine.restate(month) }
+        }
+        logger.notice("kafka ingest: restated \(pending.months.count) months after the takeover caught up")
     }
 }
 

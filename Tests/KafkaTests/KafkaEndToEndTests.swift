@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// `credence produce` and `credence run` as child processes against a Tansu broker, compared
@@ -107,6 +108,39 @@ import Testing
         #expect(try CLI.run(["ingest", "--data-dir", dir.path + "/file", input]).status == 0)
         #expect(try loggedEvents(data) == loggedEvents(dir.path + "/file"))
         #expect(try exports(data) == exports(dir.path + "/file"))
+    }
+}
+
+extension KafkaEndToEndTests {
+    @Test(.enabled(if: enabled, "needs CREDENCE_TANSU, librdkafka >= 2.1 and the credence binary"))
+    func twoInstancesSplitThePartitionsAndTheSurvivorOfAKillFinishesWithTheSameSnapshots() throws {
+        let dir = try TemporaryDirectory()
+        let broker = try TansuBroker()
+        defer { broker.stop() }
+        try setUp(broker)
+        let input = dir.path + "/events.ndjson"
+        _ = try CLI.run(["generate", "--users", "600", "--months", "6", "--seed", "13", "--clean", "--output", input])
+        #expect(try CLI.run(["produce", input, "--topic", "payments"] + kafkaArgs(broker)).status == 0)
+        let a = dir.path + "/a"
+        let b = dir.path + "/b"
+        let args = ["--batch-size", "256", "--stop-when-idle", "12", "--publish-topic", ""] + kafkaArgs(broker)
+        // A runs to the end on another thread; B, in the same group, is killed once it has
+        // taken part of its share. A then takes B's partitions over, reads them from their
+        // beginning, and restates the months it had closed without them.
+        let first = Mutex<CLI.Result?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            first.withLock { $0 = try? CLI.run(["run", "--data-dir", a] + args, timeout: 300) }
+            done.signal()
+        }.start()
+        let second = try CLI.run(["run", "--data-dir", b] + args, killWhen: { logBytes(b) > 30_000 })
+        done.wait()
+        let survivor = try #require(first.withLock { $0 })
+        #expect(second.status != 0, "B was never killed: it got no partitions before A finished")
+        #expect(survivor.status == 0, "\(survivor.output)")
+        #expect(logBytes(a) > 0 && logBytes(b) > 0, "both members consumed a share")
+        #expect(try CLI.run(["ingest", "--data-dir", dir.path + "/file", input]).status == 0)
+        #expect(try exports(a) == exports(dir.path + "/file"))
     }
 }
 
