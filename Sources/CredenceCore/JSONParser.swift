@@ -80,6 +80,23 @@ struct JSONParser<Fields: JSONFieldTable> {
         return (kind, digest)
     }
 
+    /// After an object member or array element: a comma (more follow; a trailing comma is an
+    /// error) or the closing byte (done).
+    @inline(__always)
+    mutating func moreElements(close: UInt8, expected: String) throws(JSONError) -> Bool {
+        skipWhitespace()
+        guard i < end else { throw JSONError(.unexpectedEnd, at: i) }
+        if base[i] == Byte.comma {
+            i &+= 1
+            skipWhitespace()
+            if i < end, base[i] == close { throw JSONError(.trailingComma, at: i) }
+            return true
+        }
+        guard base[i] == close else { throw JSONError(.expected(expected), at: i) }
+        i &+= 1
+        return false
+    }
+
     @inline(__always)
     mutating func skipWhitespace() {
         while i < end {
@@ -180,16 +197,7 @@ struct JSONParser<Fields: JSONFieldTable> {
                 sumHigh &+= d.high
                 sumLow &+= d.low
                 count &+= 1
-                skipWhitespace()
-                guard i < end else { throw JSONError(.unexpectedEnd, at: i) }
-                if base[i] == Byte.comma {
-                    i &+= 1
-                    skipWhitespace()
-                    if i < end, base[i] == Byte.closeBrace { throw JSONError(.trailingComma, at: i) }
-                    continue
-                }
-                guard base[i] == Byte.closeBrace else { throw JSONError(.expected("',' or '}'"), at: i) }
-                i &+= 1
+                if try moreElements(close: Byte.closeBrace, expected: "',' or '}'") { continue }
                 break
             }
         }
@@ -254,16 +262,7 @@ struct JSONParser<Fields: JSONFieldTable> {
             while true {
                 _ = try parseValue(depth: depth &+ 1, into: &h)
                 count &+= 1
-                skipWhitespace()
-                guard i < end else { throw JSONError(.unexpectedEnd, at: i) }
-                if base[i] == Byte.comma {
-                    i &+= 1
-                    skipWhitespace()
-                    if i < end, base[i] == Byte.closeBracket { throw JSONError(.trailingComma, at: i) }
-                    continue
-                }
-                guard base[i] == Byte.closeBracket else { throw JSONError(.expected("',' or ']'"), at: i) }
-                i &+= 1
+                if try moreElements(close: Byte.closeBracket, expected: "',' or ']'") { continue }
                 break
             }
         }
