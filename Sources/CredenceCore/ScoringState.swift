@@ -31,6 +31,9 @@ public struct ScoringState: Sendable {
     private var lastScores: [String: (month: Month, score: Int64)] = [:]
     private var sortedUserIDs: [String] = []
     private var newUserIDs: [String] = []
+    /// The end of the earliest month not closed yet, when months have closed in order from the
+    /// first one: no month closes while the watermark is before it. `nil`: scan.
+    private var closeHorizon: Instant? = nil
 
     public init(configuration: ScoringConfiguration = ScoringConfiguration()) {
         self.configuration = configuration
@@ -43,9 +46,7 @@ public struct ScoringState: Sendable {
 
     /// Applies an accepted event.
     public mutating func accept(_ event: Event) -> UserState.ApplyResult {
-        let at = event.occurredAt
-        if maxSeen.map({ at > $0 }) ?? true { maxSeen = at }
-        if minSeen.map({ at < $0 }) ?? true { minSeen = at }
+        observe(event.occurredAt)
         let count = users.count
         let result = users[event.userID, default: UserState()].apply(event, offset: configuration.offset)
         if users.count != count { newUserIDs.append(event.userID) }
@@ -85,7 +86,7 @@ public struct ScoringState: Sendable {
     public func monthsReadyToClose(watermark: Instant?) -> [Month] {
         guard let watermark, let first = firstMonth else { return [] }
         // The common case, once per event: the earliest month not closed yet still runs.
-        if let open = firstOpenMonth(from: first), watermark < open.end(offset: configuration.offset) { return [] }
+        if let horizon = closeHorizon, watermark < horizon { return [] }
         var result = [Month]()
         var m = first
         var closedIndex = 0
@@ -97,14 +98,19 @@ public struct ScoringState: Sendable {
         return result
     }
 
-    /// The earliest month from `first` on that is not closed (months close in order, so this is
-    /// usually the month after the last closed one).
-    private func firstOpenMonth(from first: Month) -> Month? {
-        guard let last = closedMonths.last, last >= first else { return first }
-        if closedMonths.count == Int(last.index - first.index) + 1, closedMonths.first == first {
-            return last.advanced(by: 1)
+    /// Recomputes `closeHorizon` after the range or the closed months changed (months close in
+    /// order, so the earliest open month is usually the one after the last closed).
+    private mutating func refreshCloseHorizon() {
+        guard let first = firstMonth else {
+            closeHorizon = nil
+            return
         }
-        return nil  // a gap: let the full scan find it
+        guard let last = closedMonths.last, last >= first else {
+            closeHorizon = first.end(offset: configuration.offset)
+            return
+        }
+        let contiguous = closedMonths.count == Int(last.index - first.index) + 1 && closedMonths.first == first
+        closeHorizon = contiguous ? last.advanced(by: 1).end(offset: configuration.offset) : nil  // a gap: scan
     }
 
     /// At the end of a batch input, every month whose end is at or before the largest event time closes.
@@ -128,6 +134,7 @@ public struct ScoringState: Sendable {
         if !restatement {
             let i = closedMonths.firstIndex(where: { $0 > month }) ?? closedMonths.endIndex
             closedMonths.insert(month, at: i)
+            refreshCloseHorizon()
             for e in snapshot.entries {
                 let last = lastScores[e.userID]
                 if let last, last.month > month { continue }  // a month closed out of order: newer one stands
@@ -213,6 +220,9 @@ extension ScoringState {
     /// month range and the watermark (SCORING.md section 4, "Erasure does not change which months exist").
     public mutating func observe(_ at: Instant) {
         if maxSeen.map({ at > $0 }) ?? true { maxSeen = at }
-        if minSeen.map({ at < $0 }) ?? true { minSeen = at }
+        if minSeen.map({ at < $0 }) ?? true {
+            minSeen = at
+            refreshCloseHorizon()  // the range may start earlier now
+        }
     }
 }

@@ -177,11 +177,6 @@ public struct UserState: Sendable {
         return n
     }
 
-    /// Obligation ids seen (opened or referenced), for intake checks after a restart.
-    public var openedObligationIDs: [String] {
-        obligations.compactMap { $0.openedAt == nil ? nil : $0.id }
-    }
-
     // MARK: - Internals
 
     private mutating func addPayment(month: Month, amount: Int64, approved: Bool) {

@@ -48,7 +48,7 @@ extension Engine {
                     userID: userID, oldSubject: oldSubject, change: change, through: scoring.closedMonths.last, lsn: lsn
                 ))
         case .unreadableErasure(let oldSubject):
-            if keys.key(for: SubjectID(oldSubject)) != nil { pendingDestroy.append(oldSubject) }
+            destroyLater(oldSubject)
         case .close(let month, _):
             let (snapshot, changes) = scoring.close(month, model: model)
             counters.monthsClosed += 1
@@ -86,7 +86,7 @@ extension Engine {
                     }
                 }
                 if lsn >= replayingUpTo { outbox.append(change, offset: offset) }
-                if keys.key(for: SubjectID(oldSubject)) != nil { pendingDestroy.append(oldSubject) }
+                destroyLater(oldSubject)
             case .changes(let changes, let lsn):
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }
             }
@@ -100,6 +100,11 @@ extension Engine {
             }
             pendingDestroy.removeAll()
         }
+    }
+
+    /// Queues a subject's key for destruction after the batch, unless it is gone already.
+    func destroyLater(_ subject: UInt64) {
+        if keys.key(for: SubjectID(subject)) != nil { pendingDestroy.append(subject) }
     }
 
     /// Writes a snapshot revision unless the store has it already (a restart replaying the log).

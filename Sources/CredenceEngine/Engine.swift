@@ -67,9 +67,6 @@ public final class Engine {
     var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
     var writer = RecordWriter()
-    /// When the watermark reaches this instant, a month may close; `nil` means look now.
-    var closeHorizon: Instant? = nil
-    var closeHorizonMinSeen: Instant? = nil
     /// Dedup entries by the week of their event time, so a sweep removes whole weeks.
     var dedupWeeks: [Int64: [StableHash]] = [:]
     /// A reused buffer for decrypting records.
@@ -103,9 +100,6 @@ public final class Engine {
 
     /// The LSN the next record gets.
     public var nextLSN: UInt64 { log.nextLSN }
-
-    /// Events in the open batch.
-    public var pendingCount: Int { pending.count }
 
     // MARK: - Intake
 
@@ -299,15 +293,9 @@ public final class Engine {
     /// Appends and applies a month close for every month the watermark has passed, right after
     /// the event that moved it, as a replay will see it.
     func closeReadyMonths() throws(EngineError) {
-        guard let watermark = effectiveWatermark else { return }
-        // Once per event: skip the month arithmetic until the watermark can close something.
-        if let horizon = closeHorizon, watermark < horizon, closeHorizonMinSeen == scoring.minSeen { return }
-        for m in scoring.monthsReadyToClose(watermark: watermark) {
+        for m in scoring.monthsReadyToClose(watermark: effectiveWatermark) {
             try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
         }
-        closeHorizonMinSeen = scoring.minSeen
-        closeHorizon = scoring.closedMonths.last.map { $0.advanced(by: 1).end(offset: configuration.scoring.offset) }
-        if let first = scoring.firstMonth, scoring.closedMonths.first != first { closeHorizon = nil }
     }
 
     /// Adds an event id to the duplicate check.

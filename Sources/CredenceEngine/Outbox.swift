@@ -11,7 +11,6 @@ final class Outbox {
     let positionPath: String
     private(set) var position: UInt64
     var nextPosition: UInt64 = 0
-    private(set) var written = 0
 
     init(directory: String) throws(EngineError) {
         try Files.makeDirectory(directory)
@@ -28,7 +27,6 @@ final class Outbox {
 
     func append(_ change: ScoreChange, offset: UTCOffset) {
         file.append(line: change.jsonLine(offset: offset))
-        written += 1
     }
 
     /// Writes pending lines, then the position they cover.
