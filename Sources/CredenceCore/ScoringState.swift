@@ -20,16 +20,16 @@ public struct ScoringConfiguration: Sendable, Hashable {
 /// same snapshots, which is what makes replay reproduce the live run byte for byte.
 public struct ScoringState: Sendable {
     public let configuration: ScoringConfiguration
-    public private(set) var users: [String: UserState] = [:]
+    public internal(set) var users: [String: UserState] = [:]
     /// The largest `occurred_at` of any accepted event, erased ones included.
     public internal(set) var maxSeen: Instant?
     /// The smallest `occurred_at` of any accepted event: months run from its month.
     public internal(set) var minSeen: Instant?
     /// Months closed so far, ascending.
-    public private(set) var closedMonths: [Month] = []
+    public internal(set) var closedMonths: [Month] = []
     /// Each user's latest closed score, for `previous_score`.
-    private var lastScores: [String: (month: Month, score: Int64)] = [:]
-    private var sortedUserIDs: [String] = []
+    var lastScores: [String: (month: Month, score: Int64)] = [:]
+    var sortedUserIDs: [String] = []
     private var newUserIDs: [String] = []
     /// The end of the earliest month not closed yet, when months have closed in order from the
     /// first one: no month closes while the watermark is before it. `nil`: scan.
@@ -100,7 +100,7 @@ public struct ScoringState: Sendable {
 
     /// Recomputes `closeHorizon` after the range or the closed months changed (months close in
     /// order, so the earliest open month is usually the one after the last closed).
-    private mutating func refreshCloseHorizon() {
+    mutating func refreshCloseHorizon() {
         guard let first = firstMonth else {
             closeHorizon = nil
             return

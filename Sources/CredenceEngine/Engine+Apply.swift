@@ -33,12 +33,14 @@ extension Engine {
     func apply(_ step: Step, lsn: UInt64 = .max) throws(EngineError) {
         switch step {
         case .event(_, let event):
+            eventsSinceCheckpoint += 1
             if scoring.isClosed(Month(containing: event.occurredAt, offset: configuration.scoring.offset)) {
                 counters.late += 1
             }
             // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
             _ = scoring.accept(event)
         case .tombstone(let header):
+            eventsSinceCheckpoint += 1
             scoring.observe(header.occurredAt)
         case .erasure(let userID, let cut, let oldSubject, _, let survivors):
             let change = scoring.rebuild(userID: userID, erasureCut: cut, survivors: survivors)
@@ -86,6 +88,8 @@ extension Engine {
                     }
                 }
                 if lsn >= replayingUpTo { outbox.append(change, offset: offset) }
+                // Checkpoints written before the erasure hold the user in clear: gone before the key is.
+                checkpoints.removeAll(before: lsn)
                 destroyLater(oldSubject)
             case .changes(let changes, let lsn):
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }

@@ -132,8 +132,11 @@ extension Engine {
             var h = header
             h.isCopy = true
             h.subject = newSubject
-            let sealed = try seal(event, subject: newSubject, lsn: log.nextLSN)
+            let lsn = log.nextLSN
+            let sealed = try seal(event, subject: newSubject, lsn: lsn)
             try append(.event(h, sealed: sealed))
+            // As replay indexes it: a later erasure of the same user must find the copies too.
+            noteRecord(lsn, of: newSubject)
         }
         try stage(
             .erasure(

@@ -16,9 +16,20 @@ extension Engine {
         let clock = ContinuousClock.now
         var lastReport = clock
         for file in files {
-            let reader = try LineReader(path: file, maxLineBytes: configuration.decoder.maxEventBytes)
             let source = file == "-" ? "stdin" : "file:" + Files.absolute(file) + "@" + Files.identity(file)
             let resumeAfter = file == "-" || fromStart ? 0 : lastPosition(of: source) ?? 0
+            if configuration.parallelDecode {
+                try ingestInParallel(file, source: source, resumeAfter: resumeAfter) {
+                    guard let progress, counters.received & 0x3fff == 0 else { return }
+                    let now = ContinuousClock.now
+                    if now - lastReport > .milliseconds(250) {
+                        lastReport = now
+                        progress(counters, (now - clock).seconds)
+                    }
+                }
+                continue
+            }
+            let reader = try LineReader(path: file, maxLineBytes: configuration.decoder.maxEventBytes)
             try reader.forEachLine { line, number, truncated in
                 if number <= resumeAfter {
                     counters.resumedPast += 1
@@ -27,11 +38,7 @@ extension Engine {
                 if line.isBlankLine { return }
                 let position = SourcePosition(source: source, position: number)
                 if truncated {
-                    counters.received += 1
-                    deadLetter(
-                        line, position, reason: "too_large",
-                        message: "line \(number) is longer than \(configuration.decoder.maxEventBytes) bytes "
-                            + "(the dead letter holds its first \(line.count) bytes)")
+                    deadLetterTooLarge(line, position)
                 } else {
                     try submit(line, at: position)
                 }
@@ -46,5 +53,48 @@ extension Engine {
         }
         try endOfInput()
         return (ContinuousClock.now - clock).seconds
+    }
+
+    /// Ingests one input through a ``DecodeStage``: decoding on its own thread, the rest here.
+    @inline(never)  // the 6.3 optimizer crashes inlining it into `ingest`
+    private func ingestInParallel(
+        _ file: String, source: String, resumeAfter: UInt64, afterLine: () -> Void
+    ) throws {
+        let stage = DecodeStage.start(
+            path: file, decoder: decoder, maxLineBytes: configuration.decoder.maxEventBytes, resumeAfter: resumeAfter)
+        do {
+            while let output = stage.handoff.take() {
+                let chunk: DecodeStage.Chunk
+                switch output {
+                case .failure(let error): throw error
+                case .chunk(let c): chunk = c
+                }
+                counters.resumedPast += chunk.resumedPast
+                try chunk.bytes.withUnsafeBytes { buffer in
+                    for line in chunk.lines {
+                        let raw = UnsafeRawBufferPointer(rebasing: buffer[line.start..<(line.start + line.count)])
+                        let position = SourcePosition(source: source, position: line.number)
+                        if let result = line.result {
+                            try submit(decoded: result, idHash: line.idHash, raw: raw, at: position)
+                        } else {
+                            deadLetterTooLarge(raw, position)
+                        }
+                        afterLine()
+                    }
+                }
+            }
+        } catch {
+            stage.handoff.cancel()
+            throw error
+        }
+    }
+
+    /// A line over the event limit: counted and dead-lettered with its first bytes, never decoded.
+    func deadLetterTooLarge(_ line: UnsafeRawBufferPointer, _ position: SourcePosition) {
+        counters.received += 1
+        deadLetter(
+            line, position, reason: "too_large",
+            message: "line \(position.position) is longer than \(configuration.decoder.maxEventBytes) bytes "
+                + "(the dead letter holds its first \(line.count) bytes)")
     }
 }

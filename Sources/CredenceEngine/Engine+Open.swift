@@ -13,6 +13,8 @@ public struct ReplayStats: Sendable, Hashable {
     public var orphans = 0
     public var monthsClosed = 0
     public var seconds = 0.0
+    /// The checkpoint the replay started from (`path == nil`: the whole log was replayed).
+    public var checkpoint = CheckpointLoad()
 }
 
 extension Engine {
@@ -53,7 +55,9 @@ extension Engine {
             deadLetters: try AppendFile(path: data + "/dead-letter/dead-letter.ndjson"),
             outbox: try Outbox(directory: derived + "/outbox"), salt: salt)
         if let r = log.recovery { engine.recoveryNotes.append("event log: \(r)") }
-        let stats = try engine.replay(progress: progress)
+        let checkpoint = engine.loadCheckpoint()
+        var stats = try engine.replay(from: checkpoint.lsn, progress: progress)
+        stats.checkpoint = checkpoint
         if stats.orphans > 0 {
             engine.recoveryNotes.append(
                 "event log: ignored \(stats.orphans) records of a batch that never committed (a crash mid-batch); "
@@ -61,6 +65,7 @@ extension Engine {
         }
         engine.lastReplay = stats
         engine.counters = IngestCounters()
+        try engine.checkpointIfDue()
         return engine
     }
 
@@ -73,13 +78,13 @@ extension Engine {
         return salt
     }
 
-    /// Replays every committed batch of the log into the state.
-    func replay(progress: ((ReplayStats) -> Void)?) throws(EngineError) -> ReplayStats {
+    /// Replays every committed batch of the log from `start` (a batch boundary) into the state.
+    func replay(from start: UInt64, progress: ((ReplayStats) -> Void)?) throws(EngineError) -> ReplayStats {
         let clock = ContinuousClock.now
         replayingUpTo = outbox.position
         var stats = ReplayStats()
         // Nearly every record is an event: size the duplicate index once instead of growing it.
-        dedup.reserveCapacity(Int(min(log.nextLSN, 50_000_000)))
+        if start == 0 { dedup.reserveCapacity(Int(min(log.nextLSN, 50_000_000))) }
         var buffered: [(lsn: UInt64, step: Step)] = []
         var erasure: (marker: EngineRecord.Erasure, userID: String?, remaining: UInt64, survivors: [Event])? = nil
         var failure: EngineError? = nil
@@ -103,7 +108,7 @@ extension Engine {
         do {
             let reader = try EventLogReader(
                 directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark)
-            try reader.forEach(from: 0) { lsn, payload in
+            try reader.forEach(from: start) { lsn, payload in
                 if failure != nil { return }
                 stats.records += 1
                 do {
@@ -150,6 +155,7 @@ extension Engine {
                         }
                         buffered.removeAll(keepingCapacity: true)
                         try performEffects()
+                        pruneDedup()  // after every batch, as the live run did: the same ids stay known
                         if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
                     }
                 } catch let e as EngineError {
@@ -195,8 +201,8 @@ extension Engine {
 
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
         recordPosition(h)
-        if dedup[h.eventIDHash] == nil { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
-        if let k = h.obligationKey { obligationKeys.insert(k) }
+        if !dedup.contains(h.eventIDHash) { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
+        if let k = h.obligationKey { obligationKeys.insertIfAbsent((), forKey: k) }
         if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil {
             noteRecord(lsn, of: h.subject)
         }

@@ -39,9 +39,9 @@ public final class Engine {
     let salt: UInt64
 
     // Intake indexes, rebuilt from the log at start-up.
-    var dedup: [StableHash: DedupEntry] = [:]
+    var dedup = HashTable<DedupEntry>()
     var dedupHorizon = Instant(millisecondsSinceEpoch: .min)
-    var obligationKeys: Set<StableHash> = []
+    var obligationKeys = HashTable<Void>()
     /// Each user's current subject (key); a withdrawal moves the user to a new one.
     var subjects: [String: UInt64] = [:]
     /// The LSNs of each live subject's event records, so an erasure reads just those.
@@ -71,6 +71,8 @@ public final class Engine {
     var dedupWeeks: [Int64: [StableHash]] = [:]
     /// A reused buffer for decrypting records.
     var scratch: [UInt8] = []
+    /// Events applied since the last checkpoint was written or loaded.
+    var eventsSinceCheckpoint = 0
 
     /// Whether side effects of applied steps go to the store and outbox (`false` while replaying
     /// what an earlier run already wrote).
@@ -125,16 +127,25 @@ public final class Engine {
         _ raw: UnsafeRawBufferPointer, at position: SourcePosition, key: [UInt8]? = nil,
         deadLetterAs: SourcePosition? = nil
     ) throws(EngineError) -> SubmitOutcome {
+        let result = decoder.decode(raw, key: key)
+        return try submit(decoded: result, idHash: nil, raw: raw, at: position, deadLetterAs: deadLetterAs)
+    }
+
+    /// The part of ``submit(_:at:key:deadLetterAs:)`` after decoding: the intake checks, the log
+    /// append and the state. `idHash` is the event id's ``StableHash`` when the caller has it.
+    func submit(
+        decoded result: DecodeResult, idHash knownHash: StableHash?, raw: UnsafeRawBufferPointer,
+        at position: SourcePosition, deadLetterAs: SourcePosition? = nil
+    ) throws(EngineError) -> SubmitOutcome {
         let letterPosition = deadLetterAs ?? position
         counters.received += 1
         counters.bytes += raw.count
-        let result = decoder.decode(raw, key: key)
         guard case .accepted(let event, let digest) = result else {
             let rejection = result.rejection!
             deadLetter(raw, letterPosition, reason: rejection.reason.code, message: rejection.message)
             return .rejected(reason: rejection.reason.code, message: rejection.message)
         }
-        let idHash = StableHash.of(event.eventID)
+        let idHash = knownHash ?? StableHash.of(event.eventID)
         if let seen = dedup[idHash] {
             if seen.digest == digest {
                 counters.duplicates += 1
@@ -158,7 +169,7 @@ public final class Engine {
         try beginBatchIfNeeded()
         let sourceID = try sourceID(for: position.source)
         remember(idHash, DedupEntry(digest: digest, at: event.occurredAt))
-        if let k = obligationKey { obligationKeys.insert(k) }
+        if let k = obligationKey { obligationKeys.insertIfAbsent((), forKey: k) }
         var header = EngineRecord.EventHeader(
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
@@ -363,6 +374,7 @@ public final class Engine {
         outbox.nextPosition = log.nextLSN
         try flushSideFiles()
         pruneDedup()
+        try checkpointIfDue()
     }
 
     func flushSideFiles() throws(EngineError) {
@@ -391,6 +403,8 @@ public final class Engine {
     /// Syncs and closes the log, keys and side files.
     public func close() throws(EngineError) {
         try commit()
+        // A clean stop leaves a checkpoint at the end of the log: the next start replays nothing.
+        if eventsSinceCheckpoint > 0 || checkpoints.entries().last?.lsn != log.nextLSN { try writeCheckpoint() }
         do {
             try log.close()
         } catch {

@@ -21,6 +21,12 @@ public struct EngineConfiguration: Sendable {
     /// How long an event id stays known to the duplicate check, in event time behind the
     /// newest event. The spec asks for at least 7 days. Default: 35 days.
     public var dedupWindowMilliseconds: Int64 = 35 * 86_400_000
+    /// State checkpoints, so a restart replays only the log after the newest one. Default: one
+    /// every 1,000,000 events and at a clean close, two kept.
+    public var checkpoints = CheckpointConfiguration()
+    /// Whether file ingest decodes on a thread of its own, beside the one that checks, logs and
+    /// applies. The result is the same either way. Default: `true`.
+    public var parallelDecode = true
 
     public init() {}
 

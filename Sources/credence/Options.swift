@@ -23,6 +23,18 @@ struct DataOptions: ParsableArguments {
     @Flag(name: .long, help: "Skip fsync (benchmarks and throwaway runs only: a crash can lose the last batches).")
     var noFsync = false
 
+    @Option(
+        name: .long,
+        help: "Write a state checkpoint every N events (and at a clean stop), so a restart replays at most about N; 0: only at a clean stop."
+    )
+    var checkpointEvery: Int = 1_000_000
+
+    @Flag(name: .long, help: "Neither load nor write state checkpoints: every start replays the whole log.")
+    var noCheckpoints = false
+
+    @Flag(name: .long, help: "Decode input on the engine's own thread (the result is the same; for comparison).")
+    var serialDecode = false
+
     func engineConfiguration() throws -> EngineConfiguration {
         var c = EngineConfiguration()
         c.dataDirectory = dataDir
@@ -31,6 +43,10 @@ struct DataOptions: ParsableArguments {
         c.scoring.allowedLatenessMilliseconds = Int64(latenessHours) * 3_600_000
         if noFsync { c.log.durability = .none }
         c.batchSize = batchSize
+        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must not be negative") }
+        c.checkpoints.everyEvents = checkpointEvery
+        c.checkpoints.enabled = !noCheckpoints
+        c.parallelDecode = !serialDecode
         if let model {
             guard let data = FileManager.default.contents(atPath: model) else {
                 throw ValidationError("cannot read the model file \(model)")
@@ -54,6 +70,11 @@ struct DataOptions: ParsableArguments {
         }
         if terminal { Terminal.clearStatus() }
         for note in engine.recoveryNotes { Terminal.warn(note) }
+        if let path = engine.lastReplay.checkpoint.path, terminal {
+            Terminal.warn(
+                "started from checkpoint \(path) in \(Format.seconds(engine.lastReplay.checkpoint.seconds)), then replayed "
+                    + "\(Format.count(engine.lastReplay.events)) events")
+        }
         return engine
     }
 }

@@ -1,0 +1,144 @@
+import CredenceCore
+import EventLog
+import Glibc
+
+/// State checkpoints on disk: `<derived>/checkpoints/state-<LSN>.ckpt`, each the engine's
+/// whole state as of a batch boundary, so a restart loads the newest good one and replays
+/// only the log after it.
+///
+/// File layout (little-endian):
+///
+/// | bytes | field |
+/// | --- | --- |
+/// | 8 | magic `CREDCKPT` |
+/// | 4 | format version (1) |
+/// | 8 | LSN: the first log record the checkpoint does not cover (a batch boundary) |
+/// | 8 | fingerprint: a stable hash of the settings the state depends on (zone, lateness, currency, duplicate window, model version) |
+/// | 8 | body length `n` |
+/// | n | body: the scoring state, then the intake indexes (``Engine/encodeCheckpointBody(into:)``) |
+/// | 4 | CRC-32C of everything before it |
+///
+/// A checkpoint is written to a temporary file, fsynced, renamed, and the directory fsynced,
+/// so a crash leaves either the old set or the new one. A torn or flipped file fails its
+/// CRC and is skipped with a note; the next older one is tried, then a full replay.
+///
+/// Erasure: a checkpoint holds user ids and event details in clear, so every erasure deletes
+/// all checkpoints that were written before it, before the user's old key is destroyed (see
+/// `Engine.performEffects`). No checkpoint ever outlives the data an erasure removed.
+struct Checkpoints {
+    static let magic: [UInt8] = Array("CREDCKPT".utf8)
+    static let version: UInt32 = 1
+    static let headerBytes = 8 + 4 + 8 + 8 + 8
+
+    let directory: String
+    let fingerprint: UInt64
+    /// How many checkpoints to keep: the newest, and older ones to fall back on.
+    let keep: Int
+
+    /// One checkpoint file found on disk.
+    struct Entry: Comparable {
+        var lsn: UInt64
+        var path: String
+        static func < (a: Entry, b: Entry) -> Bool { a.lsn < b.lsn }
+    }
+
+    /// The checkpoint files, oldest first.
+    func entries() -> [Entry] {
+        guard let d = opendir(directory) else { return [] }
+        defer { closedir(d) }
+        var out: [Entry] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard name.hasPrefix("state-"), name.hasSuffix(".ckpt"),
+                let lsn = UInt64(name.dropFirst(6).dropLast(5))
+            else { continue }
+            out.append(Entry(lsn: lsn, path: directory + "/" + name))
+        }
+        return out.sorted()
+    }
+
+    /// Writes a checkpoint at `lsn` and removes all but the newest `keep`.
+    func write(lsn: UInt64, body: [UInt8]) throws(EngineError) {
+        try Files.makeDirectory(directory)
+        var file: [UInt8] = []
+        file.reserveCapacity(Self.headerBytes + body.count + 4)
+        file.append(contentsOf: Self.magic)
+        Self.append(Self.version, to: &file)
+        Self.append(lsn, to: &file)
+        Self.append(fingerprint, to: &file)
+        Self.append(UInt64(body.count), to: &file)
+        file.append(contentsOf: body)
+        Self.append(CRC32C.checksum(file), to: &file)
+        try Files.writeAtomically(path(lsn), file)
+        let all = entries()
+        for old in all.dropLast(keep) { unlink(old.path) }
+    }
+
+    func path(_ lsn: UInt64) -> String {
+        let digits = String(lsn)
+        return directory + "/state-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".ckpt"
+    }
+
+    struct Problem: Error {
+        var message: String
+    }
+
+    /// The checkpoint's body, or why it cannot be used: damaged, other settings, ahead of the log.
+    func check(_ entry: Entry, logEnd: UInt64) -> Result<[UInt8], Problem> {
+        guard let file = Files.read(entry.path) else { return .failure(Problem(message: "cannot be read")) }
+        guard file.count >= Self.headerBytes + 4, Array(file[0..<8]) == Self.magic else {
+            return .failure(Problem(message: "is not a checkpoint (bad magic or too short)"))
+        }
+        let stored = Self.u32(file, at: file.count - 4)
+        guard CRC32C.checksum(file[0..<(file.count - 4)]) == stored else {
+            return .failure(Problem(message: "is damaged (CRC-32C mismatch)"))
+        }
+        guard Self.u32(file, at: 8) == Self.version else {
+            return .failure(Problem(message: "has format version \(Self.u32(file, at: 8)), not \(Self.version)"))
+        }
+        let lsn = Self.u64(file, at: 12)
+        guard lsn == entry.lsn else { return .failure(Problem(message: "names LSN \(lsn), not its file name's")) }
+        guard Self.u64(file, at: 20) == fingerprint else {
+            return .failure(
+                Problem(message: "was written with other settings (zone, lateness, currency, window or model)"))
+        }
+        guard lsn <= logEnd else {
+            return .failure(Problem(message: "is ahead of the event log (LSN \(lsn) > \(logEnd))"))
+        }
+        let length = Self.u64(file, at: 28)
+        guard length == UInt64(file.count - Self.headerBytes - 4) else {
+            return .failure(Problem(message: "has a body length that does not match the file"))
+        }
+        return .success(Array(file[Self.headerBytes..<(file.count - 4)]))
+    }
+
+    /// Deletes every checkpoint older than `lsn` (an erasure's position), syncing the directory.
+    func removeAll(before lsn: UInt64) {
+        var removed = false
+        for entry in entries() where entry.lsn <= lsn {
+            unlink(entry.path)
+            removed = true
+        }
+        if removed {
+            let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dfd >= 0 {
+                fsync(dfd)
+                close(dfd)
+            }
+        }
+    }
+
+    static func append<T: FixedWidthInteger>(_ v: T, to out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func u32(_ b: [UInt8], at i: Int) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[i + $1]) << (8 * UInt32($1)) }
+    }
+
+    static func u64(_ b: [UInt8], at i: Int) -> UInt64 {
+        (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i + $1]) << (8 * UInt64($1)) }
+    }
+}

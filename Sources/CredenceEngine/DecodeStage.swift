@@ -1,0 +1,95 @@
+import CredenceCore
+import Foundation
+
+/// Reads an NDJSON input and decodes it on a thread of its own, a chunk of lines at a time,
+/// while the engine checks, logs and applies the chunk before: the stateless half of intake on
+/// the second core. Order is kept: chunks arrive in input order, lines in chunk order.
+///
+/// Decoding is a pure function of a line's bytes (``EventDecoder``), so the engine sees exactly
+/// what it would have decoded itself: a parallel ingest and a one-thread ingest of the same
+/// input write the same log and the same exports (a test holds them to it).
+struct DecodeStage {
+    /// One input line and what decoding made of it.
+    struct Line: Sendable {
+        var number: UInt64
+        /// Where the line's bytes are in ``Chunk/bytes``.
+        var start: Int
+        var count: Int
+        /// Longer than the event limit: `bytes` holds its first `maxEventBytes` bytes, not decoded.
+        var truncated: Bool
+        var result: DecodeResult?
+        /// The event id's hash, for the duplicate check (accepted lines only).
+        var idHash: StableHash?
+    }
+
+    /// Consecutive lines, their bytes back to back (kept for dead letters).
+    struct Chunk: Sendable {
+        var bytes: [UInt8] = []
+        var lines: [Line] = []
+        /// Lines skipped because an earlier run already took them.
+        var resumedPast = 0
+        /// Input bytes consumed so far.
+        var bytesRead = 0
+    }
+
+    enum Output: Sendable {
+        case chunk(Chunk)
+        case failure(EngineError)
+    }
+
+    let handoff: Handoff<Output>
+
+    /// Starts reading and decoding `path` (`-`: standard input) on a new thread.
+    ///
+    /// - Parameters:
+    ///   - resumeAfter: lines up to this number are skipped (counted in `resumedPast`).
+    ///   - linesPerChunk: how many lines go to the engine at once. Default: 2,048.
+    ///   - depth: chunks decoded ahead of the engine at most. Default: 4.
+    static func start(
+        path: String, decoder: EventDecoder, maxLineBytes: Int, resumeAfter: UInt64,
+        linesPerChunk: Int = 2_048, depth: Int = 4
+    ) -> DecodeStage {
+        let handoff = Handoff<Output>(capacity: depth)
+        let thread = Thread {
+            do {
+                let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
+                var chunk = Chunk()
+                chunk.bytes.reserveCapacity(linesPerChunk * 256)
+                var stopped = false
+                try reader.forEachLine { line, number, truncated in
+                    if stopped { return }
+                    if number <= resumeAfter {
+                        chunk.resumedPast += 1
+                        return
+                    }
+                    if line.isBlankLine { return }
+                    let start = chunk.bytes.count
+                    chunk.bytes.append(contentsOf: line)
+                    var item = Line(number: number, start: start, count: line.count, truncated: truncated)
+                    if !truncated {
+                        let result = decoder.decode(line)
+                        item.result = result
+                        if case .accepted(let event, _) = result { item.idHash = StableHash.of(event.eventID) }
+                    }
+                    chunk.lines.append(item)
+                    if chunk.lines.count >= linesPerChunk {
+                        chunk.bytesRead = reader.bytesRead
+                        stopped = !handoff.put(.chunk(chunk))
+                        chunk = Chunk()
+                        chunk.bytes.reserveCapacity(linesPerChunk * 256)
+                    }
+                }
+                chunk.bytesRead = reader.bytesRead
+                if !stopped, !chunk.lines.isEmpty || chunk.resumedPast > 0 { _ = handoff.put(.chunk(chunk)) }
+            } catch let error as EngineError {
+                _ = handoff.put(.failure(error))
+            } catch {
+                _ = handoff.put(.failure(EngineError(.input, "cannot read \(path): \(error)")))
+            }
+            handoff.finish()
+        }
+        thread.name = "credence-decode"
+        thread.start()
+        return DecodeStage(handoff: handoff)
+    }
+}

@@ -1,0 +1,265 @@
+import CredenceCore
+import EventLog
+
+/// When the engine writes state checkpoints (see ``Checkpoints`` for the file format).
+public struct CheckpointConfiguration: Sendable, Hashable {
+    /// Whether to write and load checkpoints at all. Default: `true`.
+    public var enabled = true
+    /// Write one after this many events since the last, at the next batch boundary, so that a
+    /// restart after a crash replays at most about this many events. `0`: only at a clean close.
+    /// Default: 1,000,000.
+    public var everyEvents = 1_000_000
+    /// How many to keep: the newest and older ones to fall back on when it is damaged. Default: 2.
+    public var keep = 2
+
+    public init() {}
+}
+
+/// What a restart loaded.
+public struct CheckpointLoad: Sendable, Hashable {
+    /// The checkpoint file, or `nil` for a full replay.
+    public var path: String?
+    /// The LSN replay resumed at.
+    public var lsn: UInt64 = 0
+    public var seconds = 0.0
+}
+
+extension Engine {
+    var checkpoints: Checkpoints {
+        Checkpoints(
+            directory: configuration.derived + "/checkpoints", fingerprint: settingsFingerprint,
+            keep: max(configuration.checkpoints.keep, 1))
+    }
+
+    /// A stable hash of the settings that shape the state: a checkpoint written under other
+    /// settings is not loaded.
+    var settingsFingerprint: UInt64 {
+        let s = configuration.scoring
+        let text =
+            "credence-state-v1|offset=\(s.offset.minutes)|lateness=\(s.allowedLatenessMilliseconds)"
+            + "|currency=\(configuration.decoder.currency)|dedup=\(configuration.dedupWindowMilliseconds)"
+            + "|model=\(model.modelVersion)"
+        return StableHash.of(text).high
+    }
+
+    /// Writes a checkpoint of the state as of the end of the log. Call at a batch boundary.
+    public func writeCheckpoint() throws(EngineError) {
+        guard configuration.checkpoints.enabled else { return }
+        try commit()
+        var writer = ByteWriter()
+        encodeCheckpointBody(into: &writer)
+        try checkpoints.write(lsn: log.nextLSN, body: writer.bytes)
+        eventsSinceCheckpoint = 0
+    }
+
+    /// Writes a checkpoint when enough events went by since the last one.
+    func checkpointIfDue() throws(EngineError) {
+        let every = configuration.checkpoints.everyEvents
+        guard configuration.checkpoints.enabled, every > 0, eventsSinceCheckpoint >= every else { return }
+        var writer = ByteWriter()
+        encodeCheckpointBody(into: &writer)
+        try checkpoints.write(lsn: log.nextLSN, body: writer.bytes)
+        eventsSinceCheckpoint = 0
+    }
+
+    /// The whole state as bytes: the scoring state, then the intake indexes, each in a
+    /// deterministic order, so equal states give equal bytes.
+    func encodeCheckpointBody(into w: inout ByteWriter) {
+        scoring.encode(into: &w)
+        // Duplicate check, by hash order.
+        w.writeZigZag(dedupHorizon.millisecondsSinceEpoch)
+        let ids = dedup.keys.sorted { ($0.high, $0.low) < ($1.high, $1.low) }
+        w.writeVarint(UInt64(ids.count))
+        for id in ids {
+            let entry = dedup[id]!
+            w.writeFixed(id.high)
+            w.writeFixed(id.low)
+            w.writeFixed(entry.digest.high)
+            w.writeFixed(entry.digest.low)
+            w.writeZigZag(entry.at.millisecondsSinceEpoch)
+        }
+        let obligations = obligationKeys.keys.sorted { ($0.high, $0.low) < ($1.high, $1.low) }
+        w.writeVarint(UInt64(obligations.count))
+        for k in obligations {
+            w.writeFixed(k.high)
+            w.writeFixed(k.low)
+        }
+        // Subjects, by user id.
+        let users = subjects.keys.sorted(by: ScoringState.byteOrder)
+        w.writeVarint(UInt64(users.count))
+        for u in users {
+            w.writeString(u)
+            w.writeVarint(subjects[u]!)
+        }
+        // Each subject's record LSNs, delta-coded.
+        let lastSubject = subjectRecords.lastIndex { !$0.isEmpty } ?? -1
+        w.writeVarint(UInt64(lastSubject + 1))
+        for lsns in subjectRecords.prefix(lastSubject + 1) {
+            w.writeVarint(UInt64(lsns.count))
+            var previous: UInt64 = 0
+            for l in lsns {
+                w.writeZigZag(Int64(bitPattern: l &- previous))
+                previous = l
+            }
+        }
+        // Sources, numbered 1, 2, ...
+        w.writeVarint(UInt64(sourceNames.count))
+        for id in 1...max(UInt64(sourceNames.count), 1) where Int(id) <= sourceNames.count {
+            w.writeString(sourceNames[id] ?? "")
+            w.writeVarint(Int(id) < sourcePositions.count ? sourcePositions[Int(id)] : 0)
+            w.writeZigZag(Int(id) < sourceMaxSeen.count ? sourceMaxSeen[Int(id)] : .min)
+        }
+        // Restatements, by month.
+        let months = restatements.keys.sorted()
+        w.writeVarint(UInt64(months.count))
+        for m in months {
+            w.writeZigZag(Int64(m.index))
+            w.writeVarint(UInt64(restatements[m]!))
+        }
+    }
+
+    /// The state as a checkpoint holds it: equal states give equal bytes (for tests and tools).
+    package func stateBytes() throws(EngineError) -> [UInt8] {
+        try commit()
+        var writer = ByteWriter()
+        encodeCheckpointBody(into: &writer)
+        return writer.bytes
+    }
+
+    /// Replaces the state with a checkpoint's body.
+    func restoreCheckpointBody(_ body: [UInt8]) throws {
+        try body.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            let scoring = try ScoringState.decode(from: &r, configuration: configuration.scoring)
+            let horizon = Instant(millisecondsSinceEpoch: try r.readZigZag())
+            let dedupCount = try r.readCount(atMost: r.remaining / 32)
+            var dedup = HashTable<DedupEntry>(capacity: dedupCount)
+            var weeks: [Int64: [StableHash]] = [:]
+            for _ in 0..<dedupCount {
+                let id = StableHash(high: try r.readFixed(), low: try r.readFixed())
+                let digest = ContentDigest(high: try r.readFixed(), low: try r.readFixed())
+                let at = Instant(millisecondsSinceEpoch: try r.readZigZag())
+                dedup.updateValue(DedupEntry(digest: digest, at: at), forKey: id)
+                weeks[at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay), default: []].append(id)
+            }
+            let obligationCount = try r.readCount(atMost: r.remaining / 16)
+            var obligations = HashTable<Void>(capacity: obligationCount)
+            for _ in 0..<obligationCount {
+                obligations.insertIfAbsent((), forKey: StableHash(high: try r.readFixed(), low: try r.readFixed()))
+            }
+            let subjectCount = try r.readCount(atMost: r.remaining)
+            var subjects: [String: UInt64] = [:]
+            subjects.reserveCapacity(subjectCount)
+            for _ in 0..<subjectCount {
+                let user = try r.readString()
+                subjects[user] = try r.readVarint()
+            }
+            let recordLists = try r.readCount(atMost: r.remaining)
+            var records: [[UInt64]] = []
+            records.reserveCapacity(recordLists)
+            for _ in 0..<recordLists {
+                let n = try r.readCount(atMost: r.remaining)
+                var list: [UInt64] = []
+                list.reserveCapacity(n)
+                var previous: UInt64 = 0
+                for _ in 0..<n {
+                    previous = previous &+ UInt64(bitPattern: try r.readZigZag())
+                    list.append(previous)
+                }
+                records.append(list)
+            }
+            let sourceCount = try r.readCount(atMost: r.remaining)
+            var names: [UInt64: String] = [:]
+            var ids: [String: UInt64] = [:]
+            var positions: [UInt64] = [0]
+            var maxSeen: [Int64] = [.min]
+            for i in 0..<sourceCount {
+                let id = UInt64(i + 1)
+                let name = try r.readString()
+                names[id] = name
+                ids[name] = id
+                positions.append(try r.readVarint())
+                maxSeen.append(try r.readZigZag())
+            }
+            let restatedCount = try r.readCount(atMost: r.remaining)
+            var restated: [Month: Int] = [:]
+            for _ in 0..<restatedCount {
+                let m = Month(index: try r.readInt32())
+                restated[m] = Int(try r.readVarint())
+            }
+            try r.expectEnd()
+
+            self.scoring = scoring
+            self.dedupHorizon = horizon
+            self.dedup = dedup
+            self.dedupWeeks = weeks
+            self.obligationKeys = obligations
+            self.subjects = subjects
+            self.subjectRecords = records
+            self.sourceNames = names
+            self.sourceIDs = ids
+            self.sourcePositions = positions
+            self.sourceMaxSeen = maxSeen
+            self.restatements = restated
+            self.lastSource = nil
+        }
+    }
+
+    /// Loads the newest good checkpoint into the state; returns where replay resumes (0: none).
+    func loadCheckpoint() -> CheckpointLoad {
+        guard configuration.checkpoints.enabled else { return CheckpointLoad() }
+        let clock = ContinuousClock.now
+        var notes: [String] = []
+        defer { recoveryNotes.append(contentsOf: notes) }
+        let store = checkpoints
+        let all = store.entries()
+        for entry in all.reversed() {
+            switch store.check(entry, logEnd: log.committedEnd) {
+            case .failure(let problem):
+                notes.append("checkpoint \(entry.path) \(problem.message): skipped")
+            case .success(let body):
+                do {
+                    try restoreCheckpointBody(body)
+                    return CheckpointLoad(
+                        path: entry.path, lsn: entry.lsn, seconds: (ContinuousClock.now - clock).seconds)
+                } catch {
+                    notes.append("checkpoint \(entry.path) does not decode (\(error)): skipped")
+                    resetState()
+                }
+            }
+        }
+        if !all.isEmpty { notes.append("no usable checkpoint: the whole event log was replayed") }
+        return CheckpointLoad()
+    }
+
+    /// Forgets a half-restored state before a full replay.
+    func resetState() {
+        scoring = ScoringState(configuration: configuration.scoring)
+        dedup = HashTable()
+        dedupWeeks = [:]
+        dedupHorizon = Instant(millisecondsSinceEpoch: .min)
+        obligationKeys = HashTable()
+        subjects = [:]
+        subjectRecords = []
+        sourceIDs = [:]
+        sourceNames = [:]
+        sourcePositions = []
+        sourceMaxSeen = []
+        restatements = [:]
+        lastSource = nil
+    }
+}
+
+extension ByteWriter {
+    /// Eight bytes, little-endian: for hashes, which gain nothing from a varint.
+    mutating func writeFixed(_ v: UInt64) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+}
+
+extension ByteReader {
+    mutating func readFixed() throws -> UInt64 {
+        let raw = try readBytes(count: 8)
+        return raw.loadUnaligned(as: UInt64.self).littleEndian
+    }
+}

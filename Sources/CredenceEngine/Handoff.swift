@@ -1,0 +1,69 @@
+import Dispatch
+import Synchronization
+
+/// A bounded queue between one producing thread and one consuming thread: the producer blocks
+/// when `capacity` items wait, the consumer when none do. Either side may stop the other:
+/// ``finish()`` ends the stream after what is queued, ``cancel()`` drops it and unblocks the producer.
+///
+/// For pipeline stages that run on their own threads (decoding), not for async code.
+final class Handoff<Element: Sendable>: Sendable {
+    private struct State {
+        /// At most `capacity` long, so taking from the front is cheap.
+        var items: [Element] = []
+        var finished = false
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+    private let available = DispatchSemaphore(value: 0)
+    private let space: DispatchSemaphore
+    private let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        space = DispatchSemaphore(value: capacity)
+    }
+
+    /// Queues `item`, waiting for room; `false` when the consumer cancelled (stop producing).
+    func put(_ item: Element) -> Bool {
+        space.wait()
+        let accepted = state.withLock { s in
+            guard !s.cancelled else { return false }
+            s.items.append(item)
+            return true
+        }
+        if accepted { available.signal() }
+        return accepted
+    }
+
+    /// No more items: the consumer gets `nil` after the queued ones.
+    func finish() {
+        state.withLock { $0.finished = true }
+        available.signal()
+    }
+
+    /// The next item, waiting for one; `nil` once the producer finished and all were taken.
+    func take() -> Element? {
+        while true {
+            available.wait()
+            let next: Element?? = state.withLock { s in
+                if !s.items.isEmpty { return .some(s.items.removeFirst()) }
+                return s.finished ? .some(nil) : nil
+            }
+            if let next {
+                if next != nil { space.signal() } else { available.signal() }  // keep `nil` sticky
+                return next
+            }
+        }
+    }
+
+    /// The consumer gives up: queued items are dropped and a waiting producer is released.
+    func cancel() {
+        state.withLock { s in
+            s.cancelled = true
+            s.items.removeAll()
+        }
+        for _ in 0..<capacity { space.signal() }
+    }
+}

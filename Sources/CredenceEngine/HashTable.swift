@@ -1,0 +1,133 @@
+/// A flat open-addressing map from 128-bit ``StableHash`` keys to small values, for the intake
+/// indexes (duplicate check, obligation keys) that see every event.
+///
+/// The keys are already uniform hashes, so the slot is taken from their low bits: no `Hasher`
+/// round, no per-entry allocation, one contiguous array probed linearly. Deletion shifts the
+/// following entries back (no tombstones), so lookups stay short after the weekly sweeps.
+struct HashTable<Value> {
+    private struct Slot {
+        var high: UInt64
+        var low: UInt64
+        var value: Value?
+    }
+
+    private var slots: [Slot]
+    private var mask: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 0) {
+        var size = 16
+        while size * 7 / 10 < capacity { size <<= 1 }
+        slots = Array(repeating: Slot(high: 0, low: 0, value: nil), count: size)
+        mask = size - 1
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    @inline(__always)
+    private func find(_ high: UInt64, _ low: UInt64) -> (index: Int, found: Bool) {
+        var i = Int(truncatingIfNeeded: low ^ (high >> 7)) & mask
+        while true {
+            let s = slots[i]
+            if s.value == nil { return (i, false) }
+            if s.high == high && s.low == low { return (i, true) }
+            i = (i + 1) & mask
+        }
+    }
+
+    subscript(key: StableHash) -> Value? {
+        let (h, l) = (key.high, key.low)
+        let (i, found) = find(h, l)
+        return found ? slots[i].value : nil
+    }
+
+    func contains(_ key: StableHash) -> Bool {
+        let (h, l) = (key.high, key.low)
+        return find(h, l).found
+    }
+
+    /// Inserts or replaces; returns the old value.
+    @discardableResult
+    mutating func updateValue(_ value: Value, forKey key: StableHash) -> Value? {
+        if (count + 1) * 10 > slots.count * 7 { grow() }
+        let (h, l) = (key.high, key.low)
+        let (i, found) = find(h, l)
+        let old = found ? slots[i].value : nil
+        slots[i] = Slot(high: h, low: l, value: value)
+        if !found { count += 1 }
+        return old
+    }
+
+    /// Inserts `value` unless `key` is present; returns whether it was inserted.
+    @discardableResult
+    mutating func insertIfAbsent(_ value: Value, forKey key: StableHash) -> Bool {
+        if (count + 1) * 10 > slots.count * 7 { grow() }
+        let (h, l) = (key.high, key.low)
+        let (i, found) = find(h, l)
+        if found { return false }
+        slots[i] = Slot(high: h, low: l, value: value)
+        count += 1
+        return true
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey key: StableHash) -> Value? {
+        let (h, l) = (key.high, key.low)
+        let (start, found) = find(h, l)
+        guard found else { return nil }
+        var i = start
+        let old = slots[i].value
+        // Backward-shift deletion: move later entries of the probe run into the hole.
+        var j = i
+        while true {
+            j = (j + 1) & mask
+            guard slots[j].value != nil else { break }
+            let home = Int(truncatingIfNeeded: slots[j].low ^ (slots[j].high >> 7)) & mask
+            // Move j into i when its home is not in the cyclic range (i, j].
+            let inRange = i <= j ? (home > i && home <= j) : (home > i || home <= j)
+            if !inRange {
+                slots[i] = slots[j]
+                i = j
+            }
+        }
+        slots[i] = Slot(high: 0, low: 0, value: nil)
+        count -= 1
+        return old
+    }
+
+    mutating func reserveCapacity(_ n: Int) {
+        guard n * 10 > slots.count * 7 else { return }
+        var size = slots.count
+        while size * 7 / 10 < n { size <<= 1 }
+        rehash(size)
+    }
+
+    /// Every entry, in slot order (not sorted: sort for anything deterministic).
+    func forEach(_ body: (StableHash, Value) throws -> Void) rethrows {
+        for s in slots {
+            if let v = s.value { try body(StableHash(high: s.high, low: s.low), v) }
+        }
+    }
+
+    var keys: [StableHash] {
+        var out: [StableHash] = []
+        out.reserveCapacity(count)
+        forEach { k, _ in out.append(k) }
+        return out
+    }
+
+    private mutating func grow() { rehash(slots.count * 2) }
+
+    private mutating func rehash(_ size: Int) {
+        let old = slots
+        slots = Array(repeating: Slot(high: 0, low: 0, value: nil), count: size)
+        mask = size - 1
+        count = 0
+        for s in old where s.value != nil {
+            let (i, _) = find(s.high, s.low)
+            slots[i] = s
+            count += 1
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import CredenceCore
+import Foundation
+import Testing
+
+@testable import CredenceEngine
+
+/// Decoding on a second thread changes nothing: the same log, state, counters and exports as
+/// decoding on the engine's own thread.
+@Suite struct ParallelIngestTests {
+    static let stream = generated(users: 200, months: 6, seed: 23)
+
+    func ingest(_ file: String, parallel: Bool, salt: String) throws -> (
+        state: [UInt8], exports: [Month: [UInt8]], counters: IngestCounters, records: UInt64
+    ) {
+        let dir = TempDir()
+        // Obligation keys are keyed by the directory's salt: the same salt, or no two states are alike.
+        try FileManager.default.createDirectory(atPath: dir.path + "/data", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: salt, toPath: dir.path + "/data/salt")
+        var c = configuration(dir)
+        c.parallelDecode = parallel
+        c.batchSize = 700
+        c.decoder.maxEventBytes = 4_096
+        c.checkpoints.enabled = false
+        let engine = try Engine.open(c)
+        _ = try engine.ingest(files: [file])
+        let result = (try engine.stateBytes(), try exports(engine), engine.counters, engine.nextLSN)
+        try engine.close()
+        return result
+    }
+
+    @Test func parallelAndOneThreadIngestAgreeByteForByte() throws {
+        // One input file for both runs: its path is part of the state (the source name).
+        let input = TempDir()
+        // Blank lines and an over-long line go through the stage's own paths too.
+        var bytes = Self.stream
+        bytes += Array(repeating: UInt8(ascii: " "), count: 3) + [10]
+        bytes += [UInt8](repeating: UInt8(ascii: "x"), count: 5_000) + [10]
+        let file = input.file("events.ndjson", bytes)
+        try Engine.open(configuration(input)).close()
+        let salt = input.path + "/data/salt"
+        let serial = try ingest(file, parallel: false, salt: salt)
+        let parallel = try ingest(file, parallel: true, salt: salt)
+        #expect(serial.counters.rejectedTotal > 0 && serial.counters.duplicates > 0)
+        #expect(serial.counters.rejected["too_large"] == 1)
+        #expect(parallel.counters == serial.counters)
+        #expect(parallel.records == serial.records)
+        let firstDifference = parallel.state.indices.first { $0 < serial.state.count && parallel.state[$0] != serial.state[$0] }
+        #expect(
+            parallel.state == serial.state ? true : false,
+            "the same state, byte for byte (sizes \(parallel.state.count), \(serial.state.count), first difference at \(String(describing: firstDifference)))")
+        #expect(!serial.exports.isEmpty)
+        #expect(parallel.exports == serial.exports, "the same exports, byte for byte")
+    }
+
+    @Test func aMissingFileIsAClearErrorFromTheStage() throws {
+        let dir = TempDir()
+        let engine = try Engine.open(configuration(dir))
+        #expect(throws: EngineError.self) { try engine.ingest(files: [dir.path + "/no-such-file.ndjson"]) }
+        try engine.close()
+    }
+}
