@@ -25,7 +25,8 @@ struct DataOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: "Write a state checkpoint every N events (and at a clean stop), so a restart replays at most about N; 0: only at a clean stop."
+        help:
+            "Write a state checkpoint every N events (and at a clean stop), so a restart replays at most about N; 0: only at a clean stop."
     )
     var checkpointEvery: Int = 1_000_000
 

@@ -44,10 +44,13 @@ import Testing
         #expect(serial.counters.rejected["too_large"] == 1)
         #expect(parallel.counters == serial.counters)
         #expect(parallel.records == serial.records)
-        let firstDifference = parallel.state.indices.first { $0 < serial.state.count && parallel.state[$0] != serial.state[$0] }
+        let firstDifference = parallel.state.indices.first {
+            $0 < serial.state.count && parallel.state[$0] != serial.state[$0]
+        }
         #expect(
             parallel.state == serial.state ? true : false,
-            "the same state, byte for byte (sizes \(parallel.state.count), \(serial.state.count), first difference at \(String(describing: firstDifference)))")
+            "the same state, byte for byte (sizes \(parallel.state.count), \(serial.state.count), first difference at \(String(describing: firstDifference)))"
+        )
         #expect(!serial.exports.isEmpty)
         #expect(parallel.exports == serial.exports, "the same exports, byte for byte")
     }
