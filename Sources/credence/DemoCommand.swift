@@ -56,15 +56,7 @@ struct DemoCommand: ParsableCommand {
         try engine.store.export(month: month, modelVersion: model.modelVersion, revision: nil) { line in
             if let e = ExportLine(line) { scores.append((e.userID, e.score)) }
         }
-        print(Histogram.render(scores.map(\.1), lower: model.minScore, upper: model.maxScore, width: 50))
-        print("   share of \(Format.count(scores.count)) scored users at or above each service threshold:")
-        for s in model.services {
-            let n = scores.filter { $0.1 >= s.threshold }.count
-            let share = scores.isEmpty ? 0 : 100 * Double(n) / Double(scores.count)
-            print(
-                "     \(s.name.padding(toLength: 28, withPad: " ", startingAt: 0)) >= \(s.threshold): "
-                    + String(format: "%5.1f%%", share))
-        }
+        print(MonthText.render(scores.map(\.1), model: model))
         let sorted = scores.sorted { $0.1 < $1.1 }
         for (title, pick) in [("a user near the top", sorted.last), ("a user near the bottom", sorted.first)] {
             guard let pick, let report = try UserReport.make(engine: engine, userID: pick.0, asOf: nil) else {

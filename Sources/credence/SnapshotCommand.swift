@@ -6,7 +6,7 @@ import Foundation
 struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot", abstract: "Closed monthly snapshots.",
-        subcommands: [Export.self, List.self, Restate.self])
+        subcommands: [Export.self, List.self, Restate.self, Show.self])
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
