@@ -30,11 +30,11 @@ public struct BacktestConfiguration: Sendable {
 
 /// Tries a candidate scorecard on the whole history, beside the live model.
 ///
-/// The candidate's snapshots come from a replay of the event log with the candidate as the
-/// model, into a throwaway snapshot store: the log's month-close records close every month at
-/// exactly the point the live run closed it, so each candidate snapshot is the one a data
-/// directory with the candidate as its live model would hold (and a test checks this against
-/// such a directory). Nothing is published and the live snapshot store is only read. The
+/// The candidate's snapshots come from a replay of the event log with the candidate as a
+/// shadow model (Engine+Models.swift), into a throwaway snapshot store: the log's month-close
+/// records close every month at exactly the point the live run closed it, so each candidate
+/// snapshot is the one a data directory with the candidate as its live model would hold (and a
+/// test checks this against such a directory). Nothing is published and the live snapshot store is only read. The
 /// log's single-writer lock is taken while replaying, so stop `credence serve` / `run` on the
 /// data directory first.
 ///
@@ -87,8 +87,15 @@ public enum Backtest {
         let work = configuration.workDirectory ?? NSTemporaryDirectory() + "credence-backtest-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: work) }
         var replay = configuration.engine
-        replay.model = candidate
         replay.derivedDirectory = work
+        if candidate.modelVersion == baseline.modelVersion {
+            replay.model = candidate
+            replay.shadowModels = []
+        } else {
+            // As a shadow: every month close scores the candidate too, even after a promotion
+            // record in the log has changed the live model.
+            replay.shadowModels = [candidate]
+        }
         let engine = try Engine.open(replay) { stats in progress?(.replaying(records: stats.records)) }
         try engine.close()
         let store = engine.store

@@ -1,6 +1,6 @@
 public import CredenceCore
-import SnapshotStore
 import Foundation
+import SnapshotStore
 
 extension BacktestReport {
     /// The report as a terminal table: one block per month.
@@ -36,7 +36,8 @@ extension BacktestReport {
                 "  " + Self.pad("service", 28) + Self.pad("threshold", 13) + Self.pad("eligible live", 15)
                     + Self.pad("candidate", 11) + Self.pad("swap-in", 9) + "swap-out")
             for s in m.services {
-                let thresholds = "\(s.baselineThreshold.map(String.init) ?? "-") / "
+                let thresholds =
+                    "\(s.baselineThreshold.map(String.init) ?? "-") / "
                     + "\(s.candidateThreshold.map(String.init) ?? "-")"
                 out.append(
                     "  " + Self.pad(s.service, 28) + Self.pad(thresholds, 13)

@@ -71,7 +71,9 @@ public enum ScoreCharts {
             }
             s += text(x0, top + plotH + 16, "\(b.lower)", anchor: "middle", size: 10)
         }
-        if let last = buckets.last { s += text(x(Double(last.upper + 1)), top + plotH + 16, "\(last.upper)", anchor: "middle", size: 10) }
+        if let last = buckets.last {
+            s += text(x(Double(last.upper + 1)), top + plotH + 16, "\(last.upper)", anchor: "middle", size: 10)
+        }
         for (i, t) in thresholds.enumerated() {
             let tx = x(Double(t.threshold))
             guard tx >= left, tx <= left + plotW else { continue }
@@ -102,7 +104,9 @@ public enum ScoreCharts {
         let plotW = Double(width) - left - right
         let plotH = Double(height) - top - bottom
         let span = max(yRange.upperBound - yRange.lowerBound, 1e-9)
-        func x(_ i: Int) -> Double { months.count <= 1 ? left + plotW / 2 : left + Double(i) / Double(months.count - 1) * plotW }
+        func x(_ i: Int) -> Double {
+            months.count <= 1 ? left + plotW / 2 : left + Double(i) / Double(months.count - 1) * plotW
+        }
         func y(_ v: Double) -> Double { top + plotH - (v - yRange.lowerBound) / span * plotH }
 
         var s = header(width, height, title: title)
@@ -151,7 +155,8 @@ public enum ScoreCharts {
     }
 
     static func axes(left: Double, top: Double, plotW: Double, plotH: Double) -> String {
-        line(left, top, left, top + plotH, stroke: "#555") + line(left, top + plotH, left + plotW, top + plotH, stroke: "#555")
+        line(left, top, left, top + plotH, stroke: "#555")
+            + line(left, top + plotH, left + plotW, top + plotH, stroke: "#555")
     }
 
     static func legend(_ items: [(String, String)], x: Double, y: Double) -> String {

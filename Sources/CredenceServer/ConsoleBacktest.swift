@@ -92,7 +92,8 @@ struct ConsoleBacktest: Decodable {
         let b = ConsolePage.escape(r.baseline)
         let c = ConsolePage.escape(r.candidate)
         var s = "<p class=\"note\">Live model <b>\(b)</b> beside candidate <b>\(c)</b>, \(r.months.count) months."
-        s += " PSI over the score bands: sum of (a-e)&middot;ln(a/e) of the shares, an empty band counted as 0.0001.</p>"
+        s +=
+            " PSI over the score bands: sum of (a-e)&middot;ln(a/e) of the shares, an empty band counted as 0.0001.</p>"
         s += "<div class=\"card\" id=\"psi-chart\">"
         s += ScoreCharts.lines(
             title: "PSI", months: r.months.map(\.month),
@@ -113,8 +114,12 @@ struct ConsoleBacktest: Decodable {
             s += ScoreCharts.histogram(
                 title: "\(m.month): live and candidate",
                 series: [
-                    .init(name: r.baseline, distribution: distribution(m.baselineDistribution), color: ScoreCharts.palette[0]),
-                    .init(name: r.candidate, distribution: distribution(m.candidateDistribution), color: ScoreCharts.palette[1]),
+                    .init(
+                        name: r.baseline, distribution: distribution(m.baselineDistribution),
+                        color: ScoreCharts.palette[0]),
+                    .init(
+                        name: r.candidate, distribution: distribution(m.candidateDistribution),
+                        color: ScoreCharts.palette[1]),
                 ], thresholds: thresholds, width: 560, height: 320)
             s += "</div><div>"
             s += ConsolePage.table(

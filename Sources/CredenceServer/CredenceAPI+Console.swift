@@ -187,12 +187,14 @@ extension CredenceAPI {
             }.joined(separator: "<br>")
             var row = ["\(s.month)", "<span class=\"score\">\(s.score)</span>", reasons.isEmpty ? "-" : reasons]
             for service in model.services {
-                row.append(s.score >= service.threshold ? "<span class=\"yes\">yes</span>" : "<span class=\"no\">no</span>")
+                row.append(
+                    s.score >= service.threshold ? "<span class=\"yes\">yes</span>" : "<span class=\"no\">no</span>")
             }
             rows.append(row)
         }
         body += ConsolePage.table(
-            ["month", "score", "reasons"] + model.services.map { "\(ConsolePage.escape($0.name)) &ge; \($0.threshold)" },
+            ["month", "score", "reasons"]
+                + model.services.map { "\(ConsolePage.escape($0.name)) &ge; \($0.threshold)" },
             rows, id: "user-months")
         return ConsolePage.render(title: "User \(userID)", modelVersion: modelVersion, body: body)
     }
@@ -211,7 +213,8 @@ extension CredenceAPI {
             let report = try? JSONDecoder().decode(ConsoleBacktest.self, from: data)
         else {
             throw ServerError(
-                .internalError, "the backtest report \(path) cannot be read: write it with `credence model backtest --json`")
+                .internalError,
+                "the backtest report \(path) cannot be read: write it with `credence model backtest --json`")
         }
         body += ConsoleBacktest.render(report)
         return ConsolePage.render(title: "Compare", modelVersion: modelVersion, body: body)

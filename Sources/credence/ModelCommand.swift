@@ -6,7 +6,7 @@ import Foundation
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Model governance: try a candidate scorecard on the history.",
-        subcommands: [Backtest.self, Validate.self])
+        subcommands: [Backtest.self, Validate.self, Promote.self])
 
     struct Backtest: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -46,7 +46,8 @@ struct ModelCommand: ParsableCommand {
                 guard terminal else { return }
                 switch p {
                 case .replaying(let records):
-                    Terminal.status("replaying the log with \(c.candidate.modelVersion): \(Format.count(records)) records")
+                    Terminal.status(
+                        "replaying the log with \(c.candidate.modelVersion): \(Format.count(records)) records")
                 case .comparing(let month, let done, let of):
                     Terminal.status("comparing \(month) (\(done + 1) of \(of))")
                 }
@@ -64,7 +65,9 @@ struct ModelCommand: ParsableCommand {
         /// `A..B`, `A..` or `..B`.
         static func range(_ text: String) throws -> ClosedRange<Month> {
             let parts = text.components(separatedBy: "..")
-            guard parts.count == 2 else { throw ValidationError("--months must be A..B (YYYY-MM..YYYY-MM), got \(text)") }
+            guard parts.count == 2 else {
+                throw ValidationError("--months must be A..B (YYYY-MM..YYYY-MM), got \(text)")
+            }
             func month(_ s: String, _ fallback: Month) throws -> Month {
                 if s.isEmpty { return fallback }
                 guard let m = Month(s) else { throw ValidationError("--months: \(s) is not YYYY-MM") }
@@ -89,6 +92,35 @@ struct ModelCommand: ParsableCommand {
                 "\(file): model \(m.modelVersion) is valid: \(m.characteristics.count) characteristics, "
                     + "scores \(m.minScore)...\(m.maxScore), services "
                     + m.services.map { "\($0.name) >= \($0.threshold)" }.joined(separator: ", "))
+        }
+    }
+}
+
+extension ModelCommand {
+    struct Promote: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a model the live one from the next closed month on, recorded in the event log.",
+            discussion: """
+                The model's JSON goes into the log, so replay switches at the same point. Months
+                closed already keep their snapshots. Later starts need no --model: the log says which
+                model is live. Stop `serve` / `run` on the directory first (the log's lock).
+                """)
+
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The model to promote (JSON).") var file: String
+
+        func run() throws {
+            guard let json = FileManager.default.contents(atPath: file) else {
+                throw CLIError("cannot read the model file \(file)")
+            }
+            _ = try ModelFile.load(file)
+            let engine = try data.openEngine()
+            let before = engine.model.modelVersion
+            let promoted = try engine.promote(json: Array(json))
+            try engine.close()
+            let next =
+                engine.scoring.closedMonths.last.map { String(describing: $0.advanced(by: 1)) } ?? "the first month"
+            print("promoted \(promoted.modelVersion) (was \(before)): live from the close of \(next) on")
         }
     }
 }

@@ -46,7 +46,9 @@ enum CandidateModels {
 
 @Suite struct BacktestTests {
     /// A data directory with a generated stream ingested under `model`.
-    func ingested(_ dir: TempDir, _ name: String, events: String, model: Scorecard = .default) throws -> EngineConfiguration {
+    func ingested(_ dir: TempDir, _ name: String, events: String, model: Scorecard = .default) throws
+        -> EngineConfiguration
+    {
         var c = EngineConfiguration()
         c.dataDirectory = dir.path + "/" + name
         c.model = model

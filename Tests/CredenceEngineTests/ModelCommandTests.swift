@@ -68,7 +68,9 @@ import Testing
         let validate = try credence(["model", "validate", bad])
         #expect(validate.status != 0)
         #expect(try credence(["model", "validate", changed]).out.contains("model candidate-2 is valid"))
-        let outside = try credence(["model", "backtest", "--data-dir", data, "--model", same, "--months", "2000-01..2000-02"])
+        let outside = try credence([
+            "model", "backtest", "--data-dir", data, "--model", same, "--months", "2000-01..2000-02",
+        ])
         #expect(outside.status != 0)
         #expect(outside.err.contains("no closed month in the range"))
     }
@@ -93,5 +95,38 @@ import Testing
         let missing = try credence(["snapshot", "show", "--data-dir", data, "--month", "2030-01"])
         #expect(missing.status != 0)
         #expect(missing.err.contains("month 2030-01 is not closed"))
+    }
+
+    @Test func shadowModelsAndAPromotionFromTheCommandLine() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary), "run `swift build` first")
+        let dir = TempDir()
+        let data = dir.path + "/data"
+        let all = lines(generated(users: 100, months: 6, seed: 9, clean: true))
+        let first = dir.file("first.ndjson", Array(all[..<(all.count / 2)].joined(separator: [10])) + [10])
+        let second = dir.file("second.ndjson", Array(all[(all.count / 2)...].joined(separator: [10])) + [10])
+        let candidate = dir.file("candidate.json", CandidateModels.changed)
+
+        let ingest = try credence(["ingest", "--no-fsync", "--data-dir", data, "--shadow-model", candidate, first])
+        #expect(ingest.status == 0, "\(ingest.err)")
+        let shadowList = try credence(["snapshot", "list", "--data-dir", data, "--model-version", "candidate-2"])
+        let liveList = try credence(["snapshot", "list", "--data-dir", data])
+        #expect(shadowList.out == liveList.out, "the shadow has every live month")
+        let month = try #require(liveList.out.split(separator: "\n").last.map { String($0.prefix(7)) })
+        let shadowExport = try credence(
+            ["snapshot", "export", "--data-dir", data, "--month", month, "--model-version", "candidate-2"])
+        #expect(shadowExport.out.contains("\"model_version\":\"candidate-2\""))
+
+        let promote = try credence(["model", "promote", "--data-dir", data, candidate])
+        #expect(promote.status == 0, "\(promote.err)")
+        #expect(promote.out.contains("promoted candidate-2 (was default-1)"))
+        #expect(try credence(["ingest", "--no-fsync", "--data-dir", data, second]).status == 0)
+        // The log says which model is live: no --model needed, and replay reproduces every export.
+        let list = try credence(["snapshot", "list", "--data-dir", data])
+        #expect(list.out.split(separator: "\n").count > 1)
+        let replay = try credence(["replay", "--data-dir", data])
+        #expect(replay.status == 0, "\(replay.out)")
+        #expect(!replay.out.contains("DIFFERS"))
+        let verify = try credence(["log", "verify", "--data-dir", data])
+        #expect(verify.status == 0)
     }
 }

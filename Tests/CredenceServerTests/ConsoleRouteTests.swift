@@ -29,7 +29,8 @@ import Testing
             #expect(r.status == .seeOther)
             #expect(r.headers[.location] == "/console/months/2025-02")
             let cookie = try #require(r.headers[.setCookie])
-            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console"))
+            #expect(
+                cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console"))
             #expect(!cookie.contains(Tokens.read), "the cookie holds the token hex-encoded")
             var headers = HTTPFields()
             headers[.cookie] = String(cookie.prefix { $0 != ";" })
