@@ -1,6 +1,6 @@
 public import CredenceCore
 import Foundation
-import SnapshotStore
+public import SnapshotStore
 
 /// What a backtest compares: a data directory (with its live model) and a candidate model.
 public struct BacktestConfiguration: Sendable {
@@ -98,8 +98,17 @@ public enum Backtest {
         }
         let engine = try Engine.open(replay) { stats in progress?(.replaying(records: stats.records)) }
         try engine.close()
-        let store = engine.store
+        return try compare(
+            months: months, baseline: baseline, in: live, candidate: candidate, in: engine.store,
+            movers: configuration.movers, progress: progress)
+    }
 
+    /// Compares the stored snapshots of two models month by month: a backtest's, or a shadow
+    /// model's beside the live one in one store.
+    public static func compare(
+        months: [Month], baseline: Scorecard, in live: SnapshotStore, candidate: Scorecard,
+        in store: SnapshotStore, movers: Int = 10, progress: ((Progress) -> Void)? = nil
+    ) throws(EngineError) -> BacktestReport {
         var report = BacktestReport(
             baseline: baseline.modelVersion, candidate: candidate.modelVersion,
             bands: PopulationStability.bandLabels(ScoreDistribution(scoreCounts: [])), months: [])
@@ -109,7 +118,7 @@ public enum Backtest {
             let a = try scores(live, month, baseline.modelVersion)
             let b = try scores(store, month, candidate.modelVersion)
             var m = try compare(
-                month, a, b, baseline: baseline, candidate: candidate, movers: configuration.movers)
+                month, a, b, baseline: baseline, candidate: candidate, movers: movers)
             if let p = previous {
                 m.baselinePSIPreviousMonth = PopulationStability.index(p.baselineDistribution, m.baselineDistribution)
                 m.candidatePSIPreviousMonth = PopulationStability.index(

@@ -88,13 +88,13 @@ struct ConsoleBacktest: Decodable {
 
     static func psi(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }
 
-    static func render(_ r: ConsoleBacktest) -> String {
+    static func render(_ r: ConsoleBacktest, anchor: String = "compare") -> String {
         let b = ConsolePage.escape(r.baseline)
         let c = ConsolePage.escape(r.candidate)
         var s = "<p class=\"note\">Live model <b>\(b)</b> beside candidate <b>\(c)</b>, \(r.months.count) months."
         s +=
             " PSI over the score bands: sum of (a-e)&middot;ln(a/e) of the shares, an empty band counted as 0.0001.</p>"
-        s += "<div class=\"card\" id=\"psi-chart\">"
+        s += "<div class=\"card\" id=\"\(anchor)-psi\">"
         s += ScoreCharts.lines(
             title: "PSI", months: r.months.map(\.month),
             series: [
@@ -105,7 +105,7 @@ struct ConsoleBacktest: Decodable {
             yFormat: { String(format: "%.3f", $0) })
         s += "</div>"
         for m in r.months.reversed() {
-            s += "<h2 id=\"compare-\(ConsolePage.escape(m.month))\">\(ConsolePage.escape(m.month)): \(m.users) users,"
+            s += "<h2 id=\"\(anchor)-\(ConsolePage.escape(m.month))\">\(ConsolePage.escape(m.month)): \(m.users) users,"
             s += " PSI \(psi(m.psi))</h2><div class=\"side\"><div class=\"card\">"
             var thresholds = m.services.compactMap { x in x.baselineThreshold.map { (name: x.service, threshold: $0) } }
             for x in m.services where x.candidateThreshold != x.baselineThreshold {

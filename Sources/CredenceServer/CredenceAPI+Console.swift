@@ -202,11 +202,28 @@ extension CredenceAPI {
     /// `GET /console/compare`: a backtest (``ServerConfiguration/backtestReportPath``) side by side with the live model.
     func consoleCompare(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         if let redirect = try consoleAccess(request) { return redirect }
-        var body = "<h1>Candidate model beside the live model</h1>"
+        var body = ""
+        // Shadow models (`--shadow-model`): their stored snapshots beside the live ones.
+        let shadows = try await service.run { $0.shadowModels }
+        let live = try closed.list().map(\.month)
+        for shadow in shadows {
+            let stored = Set(try store.months(modelVersion: shadow.modelVersion).map(\.month))
+            let months = live.filter { stored.contains($0) }
+            guard !months.isEmpty else { continue }
+            let report = try Backtest.compare(
+                months: months, baseline: model, in: store, candidate: shadow, in: store, movers: 5)
+            // The report's JSON is what `model backtest --json` prints: one renderer for both.
+            let decoded = try JSONDecoder().decode(ConsoleBacktest.self, from: JSONEncoder().encode(report))
+            body += "<h1>Shadow model \(ConsolePage.escape(shadow.modelVersion)) beside the live model</h1>"
+            body += ConsoleBacktest.render(decoded, anchor: "shadow-" + ConsolePage.escape(shadow.modelVersion))
+        }
         guard let path = configuration.backtestReportPath else {
-            body += "<p class=\"note\">No comparison loaded. Run <code>credence model backtest --model CANDIDATE.json"
-            body += " --json &gt; report.json</code>, then start <code>credence serve --backtest-report report.json"
-            body += "</code>.</p>"
+            if body.isEmpty {
+                body += "<h1>Candidate model beside the live model</h1>"
+                body += "<p class=\"note\">No comparison loaded. Run <code>credence model backtest --model "
+                body += "CANDIDATE.json --json &gt; report.json</code>, then start <code>credence serve "
+                body += "--backtest-report report.json</code>; or start it with <code>--shadow-model FILE</code>.</p>"
+            }
             return ConsolePage.render(title: "Compare", modelVersion: modelVersion, body: body)
         }
         guard let data = FileManager.default.contents(atPath: path),
@@ -216,7 +233,7 @@ extension CredenceAPI {
                 .internalError,
                 "the backtest report \(path) cannot be read: write it with `credence model backtest --json`")
         }
-        body += ConsoleBacktest.render(report)
+        body = "<h1>Backtest: candidate model beside the live model</h1>" + ConsoleBacktest.render(report) + body
         return ConsolePage.render(title: "Compare", modelVersion: modelVersion, body: body)
     }
 }

@@ -62,6 +62,12 @@ import Testing
             #expect(unknown.status == .notFound)
             let eligibility = try await client.get("/v1/users/alice/eligibility")
             #expect(eligibility.json["model_version"] as? String == "default-1")
+            // The console's compare page puts the shadow beside the live model.
+            let compare = try await client.get("/console/compare")
+            #expect(compare.status == .ok)
+            #expect(compare.text.contains("Shadow model shadow-1 beside the live model"))
+            #expect(compare.text.components(separatedBy: "data-series=\"shadow-1\"").count - 1 == 2 * 11)
+            #expect(compare.text.contains("id=\"shadow-shadow-1-2025-02\""))
         }
     }
 }

@@ -67,7 +67,7 @@ def world():
     env = dict(os.environ, CREDENCE_READ_TOKENS=TOKEN)
     server = subprocess.Popen(
         [BIN, "serve", "--data-dir", str(data), "--port", "0", "--no-intake",
-         "--backtest-report", str(work / "report.json")],
+         "--backtest-report", str(work / "report.json"), "--shadow-model", str(work / "candidate.json")],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     line = server.stdout.readline()
     match = re.search(r"listening on (http://\S+)", line)
@@ -188,4 +188,7 @@ def test_compare_page_shows_the_backtest_beside_the_live_model(world):
     section = d.find_element(By.ID, f"compare-{latest['month']}")
     assert section is not None
     bars = d.find_elements(By.CSS_SELECTOR, "rect.bar[data-series='candidate-2']")
-    assert len(bars) == len(BANDS) * len(report["months"])
+    # The backtest's months, and the same months again as the shadow model (--shadow-model).
+    assert len(bars) == 2 * len(BANDS) * len(report["months"])
+    shadow = d.find_element(By.ID, f"shadow-candidate-2-{latest['month']}")
+    assert shadow is not None
