@@ -10,7 +10,8 @@ extension CredenceAPI {
     func requestedModel(_ request: Request) throws(ServerError) -> String {
         guard let raw = request.uri.queryParameters["model"] else { return modelVersion }
         let version = String(raw)
-        guard !version.isEmpty, version.utf8.count <= 128 else {
+        // The document's minLength / maxLength count code points.
+        guard !version.isEmpty, version.unicodeScalars.count <= 128 else {
             throw ServerError(.badRequest, "?model= names a model version, for example default-1")
         }
         return version
