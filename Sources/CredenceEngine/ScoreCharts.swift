@@ -98,7 +98,7 @@ public enum ScoreCharts {
         yFormat: (Double) -> String = ScoreCharts.whole, width: Int = 720, height: Int = 320
     ) -> String {
         let left = 56.0
-        let right = 16.0
+        let right = 32.0
         let top = 36.0
         let bottom = 64.0
         let plotW = Double(width) - left - right
@@ -112,8 +112,9 @@ public enum ScoreCharts {
         var s = header(width, height, title: title)
         s += text(left, 22, title, size: 15, weight: "600")
         s += axes(left: left, top: top, plotW: plotW, plotH: plotH)
-        for k in 0...4 {
-            let v = yRange.lowerBound + span * Double(k) / 4
+        // Round steps from the bottom of the range: 300, 400, ... rather than quarters of it.
+        for step in [0.0] + niceTicks(span, integral: false) {
+            let v = yRange.lowerBound + step
             s += line(left - 4, y(v), left + plotW, y(v), stroke: "#e3e3e3")
             s += text(left - 8, y(v) + 4, yFormat(v), anchor: "end")
         }
@@ -182,10 +183,11 @@ public enum ScoreCharts {
             + " fill=\"\(fill)\">\(escape(s))</text>\n"
     }
 
-    /// About five round steps up to `peak`.
-    static func niceTicks(_ peak: Double) -> [Double] {
+    /// About five round steps up to `peak`; whole steps only when `integral` (counts).
+    static func niceTicks(_ peak: Double, integral: Bool = true) -> [Double] {
+        guard peak > 0 else { return [] }
         let raw = peak / 5
-        let magnitude = pow(10, floor(log10(max(raw, 1))))
+        let magnitude = pow(10, floor(log10(integral ? max(raw, 1) : raw)))
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
         return stride(from: step, through: peak, by: step).map { $0 }
     }

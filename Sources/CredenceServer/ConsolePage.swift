@@ -16,7 +16,8 @@ enum ConsolePage {
         table { border-collapse: collapse; background: #fff; margin-bottom: 8px; }
         th, td { border: 1px solid #d8dbe0; padding: 4px 8px; text-align: right; font-size: 13px; }
         th { background: #eef1f5; }
-        td.l, th.l { text-align: left; }
+        td.l, th.l { text-align: left; white-space: nowrap; }
+        .reasons { text-align: left; }
         .card { background: #fff; border: 1px solid #d8dbe0; padding: 8px; display: inline-block; margin: 4px 8px 8px 0; }
         .note { color: #555; font-size: 13px; }
         .yes { color: #1e7b3a; font-weight: 600; }

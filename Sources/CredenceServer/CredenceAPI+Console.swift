@@ -185,7 +185,10 @@ extension CredenceAPI {
             let reasons = s.reasons.map { code in
                 "<b>\(ConsolePage.escape(code))</b> " + ConsolePage.escape(model.text(forReason: code) ?? "")
             }.joined(separator: "<br>")
-            var row = ["\(s.month)", "<span class=\"score\">\(s.score)</span>", reasons.isEmpty ? "-" : reasons]
+            var row = [
+                "\(s.month)", "<span class=\"score\">\(s.score)</span>",
+                "<div class=\"reasons\">" + (reasons.isEmpty ? "-" : reasons) + "</div>",
+            ]
             for service in model.services {
                 row.append(
                     s.score >= service.threshold ? "<span class=\"yes\">yes</span>" : "<span class=\"no\">no</span>")
