@@ -16,6 +16,8 @@ extension Engine {
         case close(Month, String)
         case restate(Month, String)
         case source(id: UInt64, name: String)
+        /// A model became the live one (a promotion record).
+        case promote(Scorecard)
     }
 
     /// What a step does outside the state, done once its batch is durable.
@@ -55,6 +57,7 @@ extension Engine {
             let (snapshot, changes) = scoring.close(month, model: model)
             counters.monthsClosed += 1
             effects.append(.snapshot(snapshot, revision: 0))
+            for shadow in shadowSnapshots(of: snapshot) { effects.append(.snapshot(shadow, revision: 0)) }
             effects.append(.changes(changes, lsn: lsn))
             scoring.compact()
         case .restate(let month, _):
@@ -62,9 +65,12 @@ extension Engine {
             let revision = (restatements[month] ?? 0) + 1
             restatements[month] = revision
             effects.append(.snapshot(snapshot, revision: revision))
+            for shadow in shadowSnapshots(of: snapshot) { effects.append(.snapshot(shadow, revision: revision)) }
         case .source(let id, let name):
             sourceIDs[name] = id
             sourceNames[id] = name
+        case .promote(let model):
+            promotedModel = model
         }
     }
 

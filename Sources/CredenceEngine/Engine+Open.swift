@@ -144,6 +144,8 @@ extension Engine {
                         buffered.append((lsn, .restate(m, v)))
                     case .source(let id, let name):
                         buffered.append((lsn, .source(id: id, name: name)))
+                    case .promotion(let json):
+                        buffered.append((lsn, .promote(try Self.promotedModel(json))))
                     case .commit(let first):
                         for (l, step) in buffered {
                             guard l >= first else {

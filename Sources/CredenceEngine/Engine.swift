@@ -23,7 +23,10 @@ public import SnapshotStore
 public final class Engine {
     public let configuration: EngineConfiguration
     public let store: SnapshotStore
-    public var model: Scorecard { configuration.model }
+    /// The live model: the configured one, or the latest promoted (Engine+Models.swift).
+    public var model: Scorecard { promotedModel ?? configuration.model }
+    /// The model of the latest promotion record, if any.
+    var promotedModel: Scorecard? = nil
     public internal(set) var scoring: ScoringState
     public internal(set) var counters = IngestCounters()
     /// What opening the log had to cut from a torn tail, for the operator.
@@ -342,6 +345,7 @@ public final class Engine {
         switch record {
         case .monthClose(let m, let v): try stage(.close(m, v))
         case .restatement(let m, let v): try stage(.restate(m, v))
+        case .promotion(let json): try stage(.promote(try Self.promotedModel(json)))
         default: break
         }
     }

@@ -14,6 +14,9 @@ public struct EngineConfiguration: Sendable {
     public var decoder = EventDecoder.Configuration()
     /// The scorecard model. Default: the spec's `default-1`.
     public var model: Scorecard = .default
+    /// Models scored beside the live one at every month close, stored under their own versions,
+    /// never published and never used for eligibility (see Engine+Models.swift). Default: none.
+    public var shadowModels: [Scorecard] = []
     /// Log segment size, durability and buffers. Default: fsync before a batch counts as done.
     public var log = EventLogConfiguration()
     /// Events per batch before the engine commits on its own. Default: 8192.
@@ -41,6 +44,12 @@ public struct EngineConfiguration: Sendable {
         }
         guard scoring.allowedLatenessMilliseconds >= 0 else {
             throw EngineError(.configuration, "allowed lateness must not be negative")
+        }
+        var versions: Set<String> = [model.modelVersion]
+        for s in shadowModels where !versions.insert(s.modelVersion).inserted {
+            throw EngineError(
+                .configuration,
+                "model version \(s.modelVersion) is named twice among the live and shadow models; give each its own")
         }
         do { try decoder.validate() } catch { throw EngineError(.configuration, error.message) }
         do { try log.validate() } catch { throw EngineError(.configuration, "\(error)") }

@@ -24,6 +24,9 @@ enum EngineRecord {
     case commit(firstLSN: UInt64)
     /// Names a source (`file:PATH` or `kafka:TOPIC/PARTITION`) for the events that follow.
     case source(id: UInt64, name: String)
+    /// An operator made this model (its JSON, `default-scorecard.json` format) the live one,
+    /// from the next month close on (see Engine+Models.swift).
+    case promotion(modelJSON: [UInt8])
 
     struct EventHeader: Equatable {
         var kind: EventKind
@@ -47,7 +50,7 @@ enum EngineRecord {
     }
 
     enum Tag: UInt8 {
-        case event = 1, tombstone, erasure, monthClose, restatement, commit, source
+        case event = 1, tombstone, erasure, monthClose, restatement, commit, source, promotion
     }
 
     func encode(into w: inout RecordWriter) {
@@ -81,6 +84,9 @@ enum EngineRecord {
             w.byte(Tag.source.rawValue)
             w.varint(id)
             w.bytes(Array(name.utf8))
+        case .promotion(let json):
+            w.byte(Tag.promotion.rawValue)
+            w.bytes(json)
         }
     }
 
@@ -122,6 +128,8 @@ enum EngineRecord {
             record = .commit(firstLSN: try r.varint())
         case .source:
             record = .source(id: try r.varint(), name: try r.string())
+        case .promotion:
+            record = .promotion(modelJSON: try r.bytes())
         }
         guard r.isAtEnd else { throw RecordFormatError(reason: "trailing bytes after a \(tag) record") }
         return record

@@ -29,6 +29,7 @@ public struct LogInspection: Sendable, CustomStringConvertible {
                     case .restatement: name = "restatement"
                     case .commit: name = "commit"
                     case .source: name = "source"
+                    case .promotion: name = "promotion"
                     }
                     counts[name, default: 0] += 1
                 } catch {

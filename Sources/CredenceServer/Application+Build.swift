@@ -64,6 +64,11 @@ let apiRoutes: [(route: APIRoute, handler: APIHandler)] = [
     (APIRoute(method: "GET", path: "/v1/snapshots/{month}"), CredenceAPI.snapshot),
     (APIRoute(method: "GET", path: "/v1/snapshots/{month}/export"), CredenceAPI.export),
     (APIRoute(method: "POST", path: "/v1/events"), CredenceAPI.intake),
+    (APIRoute(method: "GET", path: "/console"), CredenceAPI.console),
+    (APIRoute(method: "GET", path: "/console/months/{month}"), CredenceAPI.consoleMonth),
+    (APIRoute(method: "GET", path: "/console/users"), CredenceAPI.consoleUserSearch),
+    (APIRoute(method: "GET", path: "/console/users/{user_id}"), CredenceAPI.consoleUser),
+    (APIRoute(method: "GET", path: "/console/compare"), CredenceAPI.consoleCompare),
 ]
 
 /// The router and the routes it was given (the OpenAPI agreement test reads them).

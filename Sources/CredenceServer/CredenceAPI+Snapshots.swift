@@ -9,8 +9,9 @@ extension CredenceAPI {
     /// `GET /v1/snapshots`
     func snapshots(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
-        let months = try closed.refresh()
-        var out = "{\"model_version\":" + JSONText.string(modelVersion) + ",\"months\":["
+        let version = try requestedModel(request)
+        let months = version == modelVersion ? try closed.refresh() : try store.months(modelVersion: version)
+        var out = "{\"model_version\":" + JSONText.string(version) + ",\"months\":["
         for (i, m) in months.enumerated() {
             if i > 0 { out += "," }
             appendSummary(m, to: &out)
@@ -24,8 +25,9 @@ extension CredenceAPI {
     func snapshot(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
         let month = try Self.parseMonth(Self.percentDecoded(context.parameters.get("month") ?? "")?[...] ?? "")
-        let summary = try closedMonth(month)
-        let d = try store.distribution(month: month, modelVersion: modelVersion)
+        let version = try requestedModel(request)
+        let summary = try closedMonth(month, modelVersion: version)
+        let d = try store.distribution(month: month, modelVersion: version)
         var out = ""
         appendSummary(summary, to: &out)
         func number(_ v: Int64?) -> String { v.map(String.init) ?? "null" }
@@ -44,12 +46,13 @@ extension CredenceAPI {
     func export(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
         let month = try Self.parseMonth(Self.percentDecoded(context.parameters.get("month") ?? "")?[...] ?? "")
-        _ = try closedMonth(month)
+        let version = try requestedModel(request)
+        _ = try closedMonth(month, modelVersion: version)
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"
         return Response(
             status: .ok, headers: headers,
-            body: ExportStream.body(store: store, month: month, modelVersion: modelVersion, logger: context.logger))
+            body: ExportStream.body(store: store, month: month, modelVersion: version, logger: context.logger))
     }
 
     /// `{"month":...,"closed_at":...` without the closing brace.

@@ -31,9 +31,12 @@ extension CredenceAPI {
     func scores(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
         let userID = try userID(context)
-        let history = try closedHistory(userID: userID)
+        let version = try requestedModel(request)
+        let history =
+            version == modelVersion
+            ? try closedHistory(userID: userID) : try store.history(userID: userID, modelVersion: version)
         guard !history.isEmpty else { throw noScore(userID) }
-        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
+        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(version)
         out += ",\"scores\":["
         for (i, s) in history.enumerated() {
             if i > 0 { out += "," }

@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// How many rejected lines an intake response lists one by one (all are counted and
     /// dead-lettered). Default: 1000.
     public var maxListedRejections: Int = 1000
+    /// A backtest report (`credence model backtest --json`) the console's compare page shows.
+    /// Default: `nil`, none.
+    public var backtestReportPath: String? = nil
 
     /// Bearer tokens: a read scope for personal data, a write scope for intake.
     ///

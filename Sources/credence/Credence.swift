@@ -12,7 +12,7 @@ struct Credence: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, IngestCommand.self, LogCommand.self, SnapshotCommand.self, ScoreCommand.self,
             ReplayCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self, RunCommand.self,
-            ProduceCommand.self,
+            ProduceCommand.self, ModelCommand.self,
         ]
     )
 }

@@ -3,6 +3,7 @@ import CredenceCore
 import CredenceEngine
 import CredenceSynth
 import Foundation
+import SnapshotStore
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,15 +57,7 @@ struct DemoCommand: ParsableCommand {
         try engine.store.export(month: month, modelVersion: model.modelVersion, revision: nil) { line in
             if let e = ExportLine(line) { scores.append((e.userID, e.score)) }
         }
-        print(Histogram.render(scores.map(\.1), lower: model.minScore, upper: model.maxScore, width: 50))
-        print("   share of \(Format.count(scores.count)) scored users at or above each service threshold:")
-        for s in model.services {
-            let n = scores.filter { $0.1 >= s.threshold }.count
-            let share = scores.isEmpty ? 0 : 100 * Double(n) / Double(scores.count)
-            print(
-                "     \(s.name.padding(toLength: 28, withPad: " ", startingAt: 0)) >= \(s.threshold): "
-                    + String(format: "%5.1f%%", share))
-        }
+        print(MonthText.render(scores.map(\.1), model: model))
         let sorted = scores.sorted { $0.1 < $1.1 }
         for (title, pick) in [("a user near the top", sorted.last), ("a user near the bottom", sorted.first)] {
             guard let pick, let report = try UserReport.make(engine: engine, userID: pick.0, asOf: nil) else {
@@ -92,18 +85,17 @@ struct ExportLine {
 }
 
 enum Histogram {
-    /// Bars of 50 points from `lower` to `upper`, scaled to `width` characters.
+    /// The score bands of ``ScoreDistribution`` (50 points from `lower`, the last one taking
+    /// `upper`), the bands of the SVG chart and of the PSI, scaled to `width` characters.
     static func render(_ values: [Int64], lower: Int64, upper: Int64, width: Int) -> String {
-        var buckets: [(Int64, Int)] = []
-        var b = lower
-        while b <= upper {
-            buckets.append((b, values.filter { $0 >= b && $0 < b + 50 }.count))
-            b += 50
-        }
-        let top = max(buckets.map(\.1).max() ?? 1, 1)
-        return buckets.map { lo, n in
-            let bar = String(repeating: "█", count: Int((Double(n) / Double(top) * Double(width)).rounded()))
-            return "   \(lo)-\(min(lo + 49, upper)) │\(bar) \(n)"
+        var counts: [Int64: Int] = [:]
+        for v in values { counts[v, default: 0] += 1 }
+        let d = ScoreDistribution(
+            scoreCounts: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, range: lower...max(lower, upper))
+        let top = max(d.buckets.map(\.count).max() ?? 1, 1)
+        return d.buckets.map { b in
+            let bar = String(repeating: "█", count: Int((Double(b.count) / Double(top) * Double(width)).rounded()))
+            return "   \(b.lower)-\(b.upper) │\(bar) \(b.count)"
         }.joined(separator: "\n")
     }
 }

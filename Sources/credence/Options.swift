@@ -11,6 +11,11 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "A scorecard model (JSON); default: the embedded default-1.")
     var model: String?
 
+    @Option(
+        name: .customLong("shadow-model"),
+        help: "A model scored beside the live one at every month close, under its own version (repeatable).")
+    var shadowModels: [String] = []
+
     @Option(name: .long, help: "The deployment currency; payments in others are rejected.")
     var currency: String = "CNY"
 
@@ -58,6 +63,7 @@ struct DataOptions: ParsableArguments {
                 throw ValidationError("\(model): \(error)")
             }
         }
+        c.shadowModels = try shadowModels.map(ModelFile.load)
         return c
     }
 

@@ -49,23 +49,29 @@ struct ReplayCommand: ParsableCommand {
                 + "\(Format.count(stats.unreadable)) erased) in \(Format.seconds(stats.seconds)) "
                 + "(\(Format.rate(Double(stats.events) / max(stats.seconds, 1e-9))) events/s); "
                 + "\(stats.monthsClosed) month closes into \(target)")
-        try compare(engine.store, with: configuration)
+        // Every model the log closed months with: the configured one, a promoted one, the shadows.
+        var versions = [configuration.model.modelVersion]
+        let others = [engine.model.modelVersion] + configuration.shadowModels.map(\.modelVersion)
+        for v in others where !versions.contains(v) { versions.append(v) }
+        try compare(engine.store, with: configuration, versions: versions)
     }
 
     /// Compares each month of `store` with the live snapshots of the data directory, if any.
-    func compare(_ store: SnapshotStore, with configuration: EngineConfiguration) throws {
+    func compare(_ store: SnapshotStore, with configuration: EngineConfiguration, versions: [String]? = nil) throws {
         var live = configuration
         live.derivedDirectory = nil
         guard let liveStore = try? SnapshotAccess.open(live) else { return }
-        let version = configuration.model.modelVersion
         var differing = 0
-        for m in try store.months(modelVersion: version) {
-            let a = try CredenceExport.bytes(store: store, month: m.month, modelVersion: version)
-            let b = try CredenceExport.bytes(store: liveStore, month: m.month, modelVersion: version)
-            if a != b { differing += 1 }
-            print(
-                "  \(m.month): \(m.userCount) users, \(a == b ? "identical to the live export" : "DIFFERS from the live export")"
-            )
+        for version in versions ?? [configuration.model.modelVersion] {
+            if versions != nil && versions!.count > 1 { print("model \(version):") }
+            for m in try store.months(modelVersion: version) {
+                let a = try CredenceExport.bytes(store: store, month: m.month, modelVersion: version)
+                let b = try CredenceExport.bytes(store: liveStore, month: m.month, modelVersion: version)
+                if a != b { differing += 1 }
+                print(
+                    "  \(m.month): \(m.userCount) users, \(a == b ? "identical to the live export" : "DIFFERS from the live export")"
+                )
+            }
         }
         if differing > 0 { throw ExitCode(3) }
     }

@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Tokens come from the environment: CREDENCE_READ_TOKENS and CREDENCE_WRITE_TOKENS, each a
             comma-separated list. Read tokens see scores, eligibility and snapshots; write tokens post
-            events to POST /v1/events. /healthz, /readyz and /metrics need no token.
+            events to POST /v1/events. /healthz, /readyz and /metrics need no token. The web console
+            is at /console (open /console?token=READ_TOKEN once; a cookie keeps the token).
 
             Prints `listening on http://HOST:PORT` once the socket is bound (useful with --port 0).
             Stops gracefully on SIGINT or SIGTERM.
@@ -28,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The largest POST /v1/events body, in bytes.") var maxBodyBytes: Int = 16 << 20
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String = "info"
     @Flag(name: .long, help: "Turn HTTP intake off (read-only API).") var noIntake = false
+    @Option(name: .long, help: "A `credence model backtest --json` report for the console's compare page.")
+    var backtestReport: String?
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -39,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxBodyBytes = maxBodyBytes
         configuration.intakeEnabled = !noIntake
         configuration.logLevel = level
+        configuration.backtestReportPath = backtestReport
         configuration.apply(environment: ProcessInfo.processInfo.environment)
         do {
             try configuration.validate()

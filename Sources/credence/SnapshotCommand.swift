@@ -6,7 +6,7 @@ import Foundation
 struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot", abstract: "Closed monthly snapshots.",
-        subcommands: [Export.self, List.self, Restate.self])
+        subcommands: [Export.self, List.self, Restate.self, Show.self])
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -16,12 +16,13 @@ struct SnapshotCommand: ParsableCommand {
         @Option(name: .long, help: "The month, YYYY-MM.") var month: String
         @Option(name: .long, help: "Write here instead of standard output.") var output: String?
         @Option(name: .long, help: "A restatement revision (default: the latest).") var revision: Int?
+        @Option(name: .long, help: "A shadow model's version (default: the live model's).") var modelVersion: String?
 
         func run() throws {
             guard let m = Month(month) else { throw ValidationError("--month must be YYYY-MM, got \(month)") }
             let configuration = try data.engineConfiguration()
             let store = try SnapshotAccess.open(configuration)
-            let version = configuration.model.modelVersion
+            let version = modelVersion ?? configuration.model.modelVersion
             guard try store.exists(month: m, modelVersion: version, revision: revision) else {
                 throw CLIError(
                     "month \(m) is not closed for model \(version) (see `credence snapshot list`)")
@@ -39,13 +40,15 @@ struct SnapshotCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List closed months with user counts.")
 
         @OptionGroup var data: DataOptions
+        @Option(name: .long, help: "A shadow model's version (default: the live model's).") var modelVersion: String?
 
         func run() throws {
             let configuration = try data.engineConfiguration()
             let store = try SnapshotAccess.open(configuration)
-            let months = try store.months(modelVersion: configuration.model.modelVersion)
+            let version = modelVersion ?? configuration.model.modelVersion
+            let months = try store.months(modelVersion: version)
             if months.isEmpty {
-                print("no closed months for model \(configuration.model.modelVersion)")
+                print("no closed months for model \(version)")
                 return
             }
             print("month    revision  users")
