@@ -88,6 +88,7 @@ public enum Backtest {
         defer { try? FileManager.default.removeItem(atPath: work) }
         var replay = configuration.engine
         replay.derivedDirectory = work
+        replay.checkpoints.enabled = false  // a throwaway directory: a full replay, nothing to keep
         if candidate.modelVersion == baseline.modelVersion {
             replay.model = candidate
             replay.shadowModels = []

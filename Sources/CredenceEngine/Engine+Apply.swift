@@ -16,8 +16,8 @@ extension Engine {
         case close(Month, String)
         case restate(Month, String)
         case source(id: UInt64, name: String)
-        /// A model became the live one (a promotion record).
-        case promote(Scorecard)
+        /// A model became the live one (a promotion record), with the JSON it was read from.
+        case promote(Scorecard, json: [UInt8])
     }
 
     /// What a step does outside the state, done once its batch is durable.
@@ -69,8 +69,9 @@ extension Engine {
         case .source(let id, let name):
             sourceIDs[name] = id
             sourceNames[id] = name
-        case .promote(let model):
+        case .promote(let model, let json):
             promotedModel = model
+            promotedModelJSON = json
         }
     }
 

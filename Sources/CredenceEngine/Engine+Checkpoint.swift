@@ -32,13 +32,15 @@ extension Engine {
     }
 
     /// A stable hash of the settings that shape the state: a checkpoint written under other
-    /// settings is not loaded.
+    /// settings is not loaded. The shadow models count too: a shadow added later is filled in
+    /// for the closed months by the full replay that follows (Engine+Models.swift).
     var settingsFingerprint: UInt64 {
         let s = configuration.scoring
+        let shadows = configuration.shadowModels.map(\.modelVersion).sorted().joined(separator: ",")
         let text =
             "credence-state-v1|offset=\(s.offset.minutes)|lateness=\(s.allowedLatenessMilliseconds)"
             + "|currency=\(configuration.decoder.currency)|dedup=\(configuration.dedupWindowMilliseconds)"
-            + "|model=\(model.modelVersion)"
+            + "|model=\(configuration.model.modelVersion)|shadows=\(shadows)"
         return StableHash.of(text).high
     }
 
@@ -116,6 +118,13 @@ extension Engine {
             w.writeZigZag(Int64(m.index))
             w.writeVarint(UInt64(restatements[m]!))
         }
+        // The promoted model, as its record held it.
+        if let json = promotedModelJSON {
+            w.writeByte(1)
+            w.writeLengthPrefixed(json)
+        } else {
+            w.writeByte(0)
+        }
     }
 
     /// The state as a checkpoint holds it: equal states give equal bytes (for tests and tools).
@@ -187,6 +196,12 @@ extension Engine {
                 let m = Month(index: try r.readInt32())
                 restated[m] = Int(try r.readVarint())
             }
+            var promoted: (Scorecard, [UInt8])? = nil
+            if try r.readBool() {
+                let count = try r.readCount(atMost: r.remaining)
+                let json = Array(try r.readBytes(count: count))
+                promoted = (try Self.promotedModel(json), json)
+            }
             try r.expectEnd()
 
             self.scoring = scoring
@@ -202,6 +217,8 @@ extension Engine {
             self.sourceMaxSeen = maxSeen
             self.restatements = restated
             self.lastSource = nil
+            self.promotedModel = promoted?.0
+            self.promotedModelJSON = promoted?.1
         }
     }
 
@@ -247,6 +264,8 @@ extension Engine {
         sourceMaxSeen = []
         restatements = [:]
         lastSource = nil
+        promotedModel = nil
+        promotedModelJSON = nil
     }
 }
 

@@ -145,7 +145,7 @@ extension Engine {
                     case .source(let id, let name):
                         buffered.append((lsn, .source(id: id, name: name)))
                     case .promotion(let json):
-                        buffered.append((lsn, .promote(try Self.promotedModel(json))))
+                        buffered.append((lsn, .promote(try Self.promotedModel(json), json: json)))
                     case .commit(let first):
                         for (l, step) in buffered {
                             guard l >= first else {

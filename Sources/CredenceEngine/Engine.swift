@@ -27,6 +27,8 @@ public final class Engine {
     public var model: Scorecard { promotedModel ?? configuration.model }
     /// The model of the latest promotion record, if any.
     var promotedModel: Scorecard? = nil
+    /// The JSON of ``promotedModel``, as its record holds it (checkpoints keep it).
+    var promotedModelJSON: [UInt8]? = nil
     public internal(set) var scoring: ScoringState
     public internal(set) var counters = IngestCounters()
     /// What opening the log had to cut from a torn tail, for the operator.
@@ -345,7 +347,7 @@ public final class Engine {
         switch record {
         case .monthClose(let m, let v): try stage(.close(m, v))
         case .restatement(let m, let v): try stage(.restate(m, v))
-        case .promotion(let json): try stage(.promote(try Self.promotedModel(json)))
+        case .promotion(let json): try stage(.promote(try Self.promotedModel(json), json: json))
         default: break
         }
     }

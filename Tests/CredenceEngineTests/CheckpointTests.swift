@@ -153,4 +153,25 @@ import Testing
                 "a checkpoint written after the erasure holds nothing from before the cut")
         }
     }
+
+    @Test func aPromotionSurvivesARestartFromACheckpoint() throws {
+        let dir = TempDir()
+        let input = dir.file("events.ndjson", Self.stream)
+        var c = configuration(dir)
+        c.checkpoints.everyEvents = 0
+        let engine = try Engine.open(c)
+        _ = try engine.ingest(files: [input])
+        try engine.promote(json: CandidateModels.changed)
+        try engine.close()
+
+        let restarted = try open(dir)
+        #expect(restarted.lastReplay.records == 0, "the clean close left a checkpoint at the end of the log")
+        #expect(restarted.model.modelVersion == "candidate-2")
+        let restored = try restarted.stateBytes()
+        try restarted.close()
+        let full = try open(dir, checkpoints: false)
+        #expect(full.model.modelVersion == "candidate-2")
+        #expect(try full.stateBytes() == restored)
+        try full.close()
+    }
 }
