@@ -83,8 +83,8 @@ extension Engine {
         let clock = ContinuousClock.now
         replayingUpTo = outbox.position
         var stats = ReplayStats()
-        // Nearly every record is an event: size the duplicate index once instead of growing it.
-        if start == 0 { dedup.reserveCapacity(Int(min(log.nextLSN, 50_000_000))) }
+        // The duplicate index is not sized for the whole log: the sweep after every batch keeps it
+        // to the window's events, so growing it as it goes costs less memory at the peak.
         var buffered: [(lsn: UInt64, step: Step)] = []
         var erasure: (marker: EngineRecord.Erasure, userID: String?, remaining: UInt64, survivors: [Event])? = nil
         var failure: EngineError? = nil
