@@ -143,13 +143,13 @@ extension Engine {
             let horizon = Instant(millisecondsSinceEpoch: try r.readZigZag())
             let dedupCount = try r.readCount(atMost: r.remaining / 32)
             var dedup = HashTable<DedupEntry>(capacity: dedupCount)
-            var weeks: [Int64: [StableHash]] = [:]
+            var weeks = WeekBuckets()
             for _ in 0..<dedupCount {
                 let id = StableHash(high: try r.readFixed(), low: try r.readFixed())
                 let digest = ContentDigest(high: try r.readFixed(), low: try r.readFixed())
                 let at = Instant(millisecondsSinceEpoch: try r.readZigZag())
                 dedup.updateValue(DedupEntry(digest: digest, at: at), forKey: id)
-                weeks[at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay), default: []].append(id)
+                weeks.append(id, week: at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay))
             }
             let obligationCount = try r.readCount(atMost: r.remaining / 16)
             var obligations = HashTable<Void>(capacity: obligationCount)
@@ -253,7 +253,7 @@ extension Engine {
     func resetState() {
         scoring = ScoringState(configuration: configuration.scoring)
         dedup = HashTable()
-        dedupWeeks = [:]
+        dedupWeeks = WeekBuckets()
         dedupHorizon = Instant(millisecondsSinceEpoch: .min)
         obligationKeys = HashTable()
         subjects = [:]

@@ -189,7 +189,8 @@ extension Engine {
         case .event(let h, let e):
             stats.events += 1
             indexHeader(h, lsn: lsn)
-            subjects[e.userID] = h.subject
+            // A user's subject changes only at an erasure: read before writing, which is cheaper.
+            if subjects[e.userID] != h.subject { subjects[e.userID] = h.subject }
         case .tombstone(let h):
             stats.events += 1
             if !h.isCopy { stats.unreadable += 1 }

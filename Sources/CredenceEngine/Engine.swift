@@ -73,7 +73,7 @@ public final class Engine {
     var pendingDestroy: [UInt64] = []
     var writer = RecordWriter()
     /// Dedup entries by the week of their event time, so a sweep removes whole weeks.
-    var dedupWeeks: [Int64: [StableHash]] = [:]
+    var dedupWeeks = WeekBuckets()
     /// A reused buffer for decrypting records.
     var scratch: [UInt8] = []
     /// Events applied since the last checkpoint was written or loaded.
@@ -317,7 +317,7 @@ public final class Engine {
     /// Adds an event id to the duplicate check.
     func remember(_ id: StableHash, _ entry: DedupEntry) {
         if dedup.updateValue(entry, forKey: id) == nil {
-            dedupWeeks[entry.at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay), default: []].append(id)
+            dedupWeeks.append(id, week: entry.at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay))
         }
     }
 
@@ -401,9 +401,7 @@ public final class Engine {
         }
         dedupHorizon = horizon
         let week = horizon.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay)
-        for w in dedupWeeks.keys where w < week {
-            for id in dedupWeeks.removeValue(forKey: w)! { dedup.removeValue(forKey: id) }
-        }
+        dedupWeeks.removeAll(before: week) { dedup.removeValue(forKey: $0) }
     }
 
     /// Syncs and closes the log, keys and side files.

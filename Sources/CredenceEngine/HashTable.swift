@@ -131,3 +131,42 @@ struct HashTable<Value> {
         }
     }
 }
+
+/// Keys grouped by the week of their event time, oldest week first, so the duplicate index can
+/// drop whole weeks. Weeks arrive nearly in order, so the newest bucket is found without a search.
+struct WeekBuckets {
+    private var weeks: [Int64] = []
+    private var keys: [[StableHash]] = []
+
+    mutating func append(_ key: StableHash, week: Int64) {
+        if let last = weeks.last, last == week {
+            keys[keys.count - 1].append(key)
+            return
+        }
+        var lo = 0
+        var hi = weeks.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if weeks[mid] < week { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < weeks.count, weeks[lo] == week {
+            keys[lo].append(key)
+        } else {
+            weeks.insert(week, at: lo)
+            keys.insert([key], at: lo)
+        }
+    }
+
+    /// Removes and returns every key of the weeks before `week`.
+    mutating func removeAll(before week: Int64, _ body: (StableHash) -> Void) {
+        var n = 0
+        while n < weeks.count, weeks[n] < week {
+            for k in keys[n] { body(k) }
+            n += 1
+        }
+        if n > 0 {
+            weeks.removeFirst(n)
+            keys.removeFirst(n)
+        }
+    }
+}
