@@ -8,7 +8,8 @@ import SnapshotStore
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure throughput: decode, ingest, features, replay, month close, snapshot store. Build with -c release.",
+        abstract:
+            "Measure throughput: decode, ingest, features, replay, month close, snapshot store. Build with -c release.",
         discussion: """
             Each figure is the median of --runs runs on a generated stream. Machines are noisy: compare
             medians, and ratios within one run, not single numbers.
@@ -23,7 +24,8 @@ struct BenchCommand: ParsableCommand {
     var kind: Kind = .all
     @Option(name: .long, help: "Users in the generated stream.") var users: Int = 20_000
     @Option(name: .long, help: "Months in the generated stream.") var months: Int = 12
-    @Option(name: .long, help: "Users for the month-close and snapshot-store benchmarks.") var closeUsers: Int = 1_000_000
+    @Option(name: .long, help: "Users for the month-close and snapshot-store benchmarks.") var closeUsers: Int =
+        1_000_000
     @Option(name: .long, help: "Runs per figure.") var runs: Int = 5
     @Flag(name: .long, help: "Ingest without fsync.") var noFsync = false
 
@@ -292,7 +294,7 @@ extension BenchCommand {
         let export = try medianThrowing(runs) {
             let t = ContinuousClock.now
             var n = 0
-            try store.export(month: first, modelVersion: "default-1") { n &+= $0.utf8.count + 1 }
+            try store.exportBytes(month: first, modelVersion: "default-1") { n &+= $0.count }
             precondition(n == lineBytes)
             return (ContinuousClock.now - t).secondsDouble
         }
