@@ -26,8 +26,10 @@ let package = Package(
     targets: [
         // Pure domain: events, validation, features, scorecard, exports. No I/O.
         .target(name: "CredenceCore", swiftSettings: strict),
+        // The CRC-32C instruction (SSE4.2 / ARMv8) behind a runtime check; EventLog's CRC32C falls back to Swift.
+        .target(name: "CCRC32C"),
         // Append-only segmented log of opaque, checksummed records. Knows nothing of events.
-        .target(name: "EventLog", swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["CCRC32C"], swiftSettings: strict),
         // Crypto-shredding: per-subject keys that can be destroyed, records sealed with ChaCha20-Poly1305
         // and identifiers keyed with HMAC-SHA256 (swift-crypto); key slots checksummed with the log's CRC-32C.
         .target(

@@ -2,6 +2,7 @@ import ArgumentParser
 import CredenceCore
 import CredenceEngine
 import CredenceSynth
+import EventLog
 import Foundation
 import SnapshotStore
 
@@ -17,7 +18,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
-        case decode, ingest, features, replay, close, store, all
+        case decode, ingest, features, replay, close, store, crc, all
     }
 
     @Argument(help: "What to measure: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -125,6 +126,9 @@ struct BenchCommand: ParsableCommand {
         }
         if kind == .store || kind == .all {
             try benchStore(work: work)
+        }
+        if kind == .crc || kind == .all {
+            benchCRC()
         }
     }
 
@@ -372,5 +376,39 @@ struct Xorshift {
         state ^= state >> 7
         state ^= state << 17
         return state
+    }
+}
+
+extension BenchCommand {
+    /// CRC-32C throughput: the instruction path the log uses against the portable tables, on
+    /// record-sized pieces (150 B) and on 64 KiB.
+    func benchCRC() {
+        var rng = Xorshift(seed: 3)
+        let data = (0..<(16 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        func rate(_ piece: Int, _ f: (UInt32, UnsafeRawPointer, Int) -> UInt32) -> Double {
+            median(runs) {
+                var crc: UInt32 = 0
+                let t = ContinuousClock.now
+                data.withUnsafeBytes { raw in
+                    var at = 0
+                    while at + piece <= raw.count {
+                        crc = f(crc, raw.baseAddress! + at, piece)
+                        at += piece
+                    }
+                }
+                precondition(crc != 1)
+                return Double(data.count) / (ContinuousClock.now - t).secondsDouble / 1e9
+            }
+        }
+        let hardware: (UInt32, UnsafeRawPointer, Int) -> UInt32 = { crc, p, n in
+            CRC32C.checksum(UnsafeRawBufferPointer(start: p, count: n), continuing: crc)
+        }
+        print("CRC-32C (\(CRC32C.usesHardware ? "instruction" : "no instruction on this CPU") vs portable), GB/s:")
+        for piece in [150, 64 << 10] {
+            print(
+                String(
+                    format: "  %6d-byte pieces: %.2f vs %.2f", piece, rate(piece, hardware),
+                    rate(piece, CRC32C.portable)))
+        }
     }
 }
