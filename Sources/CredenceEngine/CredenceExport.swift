@@ -7,7 +7,9 @@ public enum CredenceExport {
         -> [UInt8]
     {
         var out: [UInt8] = []
-        try store.exportBytes(month: month, modelVersion: modelVersion, revision: revision) { out.append(contentsOf: $0) }
+        try store.exportBytes(month: month, modelVersion: modelVersion, revision: revision) {
+            out.append(contentsOf: $0)
+        }
         return out
     }
 }

@@ -151,8 +151,10 @@ extension SnapshotStore {
                 + "rebuild it with a replay")
     }
 
-    /// Overwrites with zeros the old extents that erasures left, then forgets them.
-    func finishWipes(_ db: Database) throws {
+    /// Overwrites with zeros the old extents that erasures left. With `durably`, fsyncs them
+    /// and forgets them; without, they stay listed until a later fsync of their file (the next
+    /// erasure that touches it, ``close()`` or the next open) makes the zeros durable.
+    func finishWipes(_ db: Database, durably: Bool = true) throws {
         let rows = try Row.fetchAll(db, sql: "SELECT snapshot, offset, length FROM wipe ORDER BY snapshot")
         guard !rows.isEmpty else { return }
         var files: [Int64: SystemFile] = [:]
@@ -167,6 +169,7 @@ extension SnapshotStore {
             }
             try file.write([UInt8](repeating: 0, count: row[2]), at: row[1])
         }
+        guard durably else { return }
         if configuration.syncs { for file in files.values { try file.sync() } }
         try db.execute(sql: "DELETE FROM wipe")
     }

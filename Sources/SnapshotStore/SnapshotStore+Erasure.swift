@@ -10,12 +10,14 @@ extension SnapshotStore {
     /// Per revision that holds the user: the block holding them is decoded, encoded again
     /// without them and appended to the end of the month file (fsynced); one transaction points
     /// the catalogue at the new blocks (and re-keys a block whose first user was the erased
-    /// one); then the old blocks are overwritten with zeros and fsynced. Blocks never change in
-    /// place, so a crash at any point leaves every revision readable; old extents still to
-    /// zero are in the catalogue's `wipe` table and finished at the next open.
+    /// one) and lists the old extents in `wipe`; then the old extents are overwritten with
+    /// zeros at once. Those zeros become durable with the next fsync of their file (the next
+    /// erasure touching it, ``close()``, or the next open, which also redoes any wipe a crash
+    /// interrupted). Blocks never change in place, so a crash at any point leaves every
+    /// revision readable.
     ///
-    /// Cost: per revision, one indexed lookup, a read of one block (~3 KB) and an append of
-    /// one; per month file touched, two fdatasyncs; one catalogue commit; plus a WAL
+    /// Cost: per revision, one indexed lookup, a read of one block (~2 KB) and an append of
+    /// one; per month file touched, one fdatasync; one catalogue commit; plus a WAL
     /// checkpoint when `Configuration.checkpointAfterErasure` is on (the default), so a block
     /// key that named the user leaves the write-ahead log too (`secure_delete` zeroes it in
     /// the database file).
@@ -34,7 +36,9 @@ extension SnapshotStore {
                     deleted = try removeFromBlocks(db, userID, through: last)
                     return .commit
                 }
-                try finishWipes(db)
+                // Zeroed at once (no reader sees the bytes again); durable with the next fsync
+                // of the file, which also settles the wipes listed for it.
+                try finishWipes(db, durably: false)
                 return deleted
             }
         }
@@ -53,7 +57,11 @@ extension SnapshotStore {
         ).map(SnapshotRow.init)
         var deleted = 0
         var buffer: [UInt8] = []
-        var touched: [SystemFile] = []
+        var touched: [(Int64, SystemFile)] = []
+        // Old extents an earlier erasure zeroed, not yet fsynced.
+        let earlier = try Row.fetchAll(db, sql: "SELECT snapshot, offset FROM wipe").map {
+            (snapshot: $0[0] as Int64, offset: $0[1] as Int64)
+        }
         for row in rows {
             guard let block = try Self.block(db, snapshot: row.id, containing: userID) else { continue }
             let file = try openMonthFile(row.id, writable: true)
@@ -79,7 +87,7 @@ extension SnapshotStore {
                         Int64(CRC32C.checksum(writer.bytes)),
                     ])
                 fileSize += Int64(writer.bytes.count)
-                touched.append(file)
+                touched.append((row.id, file))
             }
             try db.execute(
                 sql: "INSERT INTO wipe (snapshot, offset, length) VALUES (?, ?, ?)",
@@ -92,8 +100,14 @@ extension SnapshotStore {
                 arguments: [row.id, score])
             deleted += 1
         }
-        // The moved blocks are durable before the catalogue points at them.
-        if configuration.syncs { for file in touched { try file.sync() } }
+        // The moved blocks are durable before the catalogue points at them. The same fsyncs make
+        // the zeros of earlier erasures in these files durable: those wipes are done.
+        if configuration.syncs { for (_, file) in touched { try file.sync() } }
+        let synced = Set(touched.map(\.0))
+        for wipe in earlier where synced.contains(wipe.snapshot) {
+            try db.execute(
+                sql: "DELETE FROM wipe WHERE snapshot = ? AND offset = ?", arguments: [wipe.snapshot, wipe.offset])
+        }
         return deleted
     }
 }

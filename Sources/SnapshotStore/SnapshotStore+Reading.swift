@@ -1,7 +1,9 @@
 public import CredenceCore
+import Dispatch
 import EventLog
 import Foundation
 import GRDB
+import Synchronization
 
 extension SnapshotStore {
     /// The revision a restatement of the month would write: 0 when the month is not stored.
@@ -63,11 +65,12 @@ extension SnapshotStore {
     }
 
     /// Streams a month's export as bytes: whole lines, each ending in a newline, in `user_id`
-    /// byte order, handed to `sink` in pieces of about 64 KiB (valid only during the call).
+    /// byte order, handed to `sink` in pieces of up to about 1 MiB (valid only during the call).
     ///
-    /// An erasure that commits during the export is either wholly visible in it or not at
-    /// all: it rewrites one block per revision. Errors thrown by `sink` stop the export and are
-    /// rethrown unchanged.
+    /// Blocks are decoded and rendered on every core, a few groups of blocks ahead of `sink`,
+    /// which is called on the caller's thread, in order. An erasure that commits during the
+    /// export is either wholly visible in it or not at all: it rewrites one block per revision.
+    /// Errors thrown by `sink` stop the export and are rethrown unchanged.
     ///
     /// - Returns: the number of lines exported.
     /// - Throws: `.notFound` when the month (or the revision) is not stored.
@@ -75,22 +78,60 @@ extension SnapshotStore {
     public func exportBytes(
         month: Month, modelVersion: String, revision: Int? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
-        let piece = 64 << 10
-        var out: [UInt8] = []
-        out.reserveCapacity(piece + (64 << 10))
-        let count = try exportEntries(month: month, modelVersion: modelVersion, revision: revision) {
-            entries, context in
-            for entry in entries {
-                entry.appendExportLine(context, to: &out)
-                out.append(10)
-            }
-            if out.count >= piece {
-                try out.withUnsafeBytes(sink)
-                out.removeAll(keepingCapacity: true)
+        let operation = "exporting \(month) of model \(modelVersion)"
+        let (row, blocks) = try run(operation) {
+            try pool.read { db in
+                let row = try resolve(db, month, modelVersion, revision)
+                return (row, try Self.blocks(db, snapshot: row.id))
             }
         }
-        if !out.isEmpty { try out.withUnsafeBytes(sink) }
+        let context = ExportLineContext(month: row.month, modelVersion: row.modelVersion)
+        let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        let blocksPerGroup = 32
+        var count = 0
+        var next = 0
+        while next < blocks.count {
+            let groups = (0..<workers).map { w in
+                let start = min(next + w * blocksPerGroup, blocks.count)
+                return start..<min(start + blocksPerGroup, blocks.count)
+            }.filter { !$0.isEmpty }
+            next = groups.last!.upperBound
+            let rendered = try run(operation) { try render(blocks, groups, of: row, context) }
+            for piece in rendered {
+                try piece.bytes.withUnsafeBytes(sink)
+                count += piece.lines
+            }
+        }
         return count
+    }
+
+    /// Decodes and renders each group of blocks on its own thread; the results in group order.
+    private func render(
+        _ blocks: [BlockRow], _ groups: [Range<Int>], of row: SnapshotRow, _ context: ExportLineContext
+    ) throws -> [(bytes: [UInt8], lines: Int)] {
+        let results = Mutex([(bytes: [UInt8], lines: Int)](repeating: ([], 0), count: groups.count))
+        let failure = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+            do {
+                let file = try openMonthFile(row.id)
+                var buffer: [UInt8] = []
+                var out: [UInt8] = []
+                out.reserveCapacity(groups[g].count * MonthFile.usersPerBlock * 512)
+                var lines = 0
+                for block in blocks[groups[g]] {
+                    for entry in try entries(of: block, in: row, file: file, buffer: &buffer) {
+                        entry.appendExportLine(context, to: &out)
+                        out.append(10)
+                        lines += 1
+                    }
+                }
+                results.withLock { [out] in $0[g] = (out, lines) }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return results.withLock { $0 }
     }
 
     /// Calls `body` with the entries of each block of the revision, in order, and the month's

@@ -146,6 +146,8 @@ public final class SnapshotStore: Sendable {
     /// Checkpoints the write-ahead log and closes every connection. Later calls fail with
     /// `.database`. Closing is optional: connections also close when the store goes away.
     public func close() throws {
+        // Erasures' zeros become durable now, not only at the next open.
+        try? pool.writeWithoutTransaction { db in try finishWipes(db) }
         try? checkpoint()
         try run("closing") { try pool.close() }
     }
