@@ -21,18 +21,25 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure domain: events, validation, features, scorecard, exports. No I/O.
         .target(name: "CredenceCore", swiftSettings: strict),
+        // The CRC-32C instruction (SSE4.2 / ARMv8) behind a runtime check; EventLog's CRC32C falls back to Swift.
+        .target(name: "CCRC32C"),
         // Append-only segmented log of opaque, checksummed records. Knows nothing of events.
-        .target(name: "EventLog", swiftSettings: strict),
-        // Crypto-shredding: ChaCha20 and a store of per-subject keys that can be destroyed.
-        .target(name: "Shredding", swiftSettings: strict),
-        // Closed monthly snapshots in SQLite: immutable, versioned, queryable per user and month.
+        .target(name: "EventLog", dependencies: ["CCRC32C"], swiftSettings: strict),
+        // Crypto-shredding: per-subject keys that can be destroyed, records sealed with ChaCha20-Poly1305
+        // and identifiers keyed with HMAC-SHA256 (swift-crypto); key slots checksummed with the log's CRC-32C.
+        .target(
+            name: "Shredding", dependencies: ["EventLog", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // Closed monthly snapshots: a compact month file per revision (the log's file layer and CRC-32C)
+        // and a SQLite catalogue (GRDB); immutable, versioned, queryable per user and month.
         .target(
             name: "SnapshotStore",
-            dependencies: ["CredenceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CredenceCore", "EventLog", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // Synthetic, seeded event streams for demos, tests and benchmarks.

@@ -56,41 +56,46 @@ public struct Features: Sendable, Hashable {
 
     /// `{"identity_verified":true,...,"utilization_bp":null}` in the spec's order, no spaces.
     public func appendJSON(to out: inout String) {
-        out += "{\"identity_verified\":"
-        out += identityVerified ? "true" : "false"
-        // Concrete Int64 formatting: the generic `String(some BinaryInteger)` costs several times more,
-        // and this runs for every user of every closed month.
-        func field(_ name: String, _ v: Int64) {
-            out += ",\""
-            out += name
-            out += "\":"
-            out += String(v)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(420)
+        appendJSON(to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The same JSON, as bytes: the one renderer of the features (exports render through it).
+    public func appendJSON(to out: inout [UInt8]) {
+        JSONText.append("{\"identity_verified\":", to: &out)
+        JSONText.append(identityVerified ? "true" : "false", to: &out)
+        func field(_ key: StaticString, _ v: Int64) {
+            JSONText.append(key, to: &out)
+            JSONText.appendInteger(v, to: &out)
         }
-        func field(_ name: String, _ v: Int128) {
-            if let small = Int64(exactly: v) { field(name, small) } else { out += ",\"\(name)\":\(v)" }
+        func field(_ key: StaticString, _ v: Int128) {
+            JSONText.append(key, to: &out)
+            JSONText.appendInteger(v, to: &out)
         }
-        field("tenure_days", tenureDays)
-        field("payments_12m", payments12m)
-        field("spend_12m_minor", spend12mMinor)
-        field("active_months_12m", activeMonths12m)
-        field("declined_12m", declined12m)
-        field("obligations_total", obligationsTotal)
-        field("on_time_settled", onTimeSettled)
-        field("late_settled_24m", lateSettled24m)
-        field("open_obligations", openObligations)
-        field("outstanding_minor", outstandingMinor)
-        field("overdue_obligations", overdueObligations)
-        field("max_dpd_current", maxDpdCurrent)
-        field("max_dpd_24m", maxDpd24m)
-        field("defaults_24m", defaults24m)
-        field("credit_limit_minor", creditLimitMinor)
-        out += ",\"utilization_bp\":"
+        field(",\"tenure_days\":", tenureDays)
+        field(",\"payments_12m\":", payments12m)
+        field(",\"spend_12m_minor\":", spend12mMinor)
+        field(",\"active_months_12m\":", activeMonths12m)
+        field(",\"declined_12m\":", declined12m)
+        field(",\"obligations_total\":", obligationsTotal)
+        field(",\"on_time_settled\":", onTimeSettled)
+        field(",\"late_settled_24m\":", lateSettled24m)
+        field(",\"open_obligations\":", openObligations)
+        field(",\"outstanding_minor\":", outstandingMinor)
+        field(",\"overdue_obligations\":", overdueObligations)
+        field(",\"max_dpd_current\":", maxDpdCurrent)
+        field(",\"max_dpd_24m\":", maxDpd24m)
+        field(",\"defaults_24m\":", defaults24m)
+        field(",\"credit_limit_minor\":", creditLimitMinor)
+        JSONText.append(",\"utilization_bp\":", to: &out)
         if let u = utilizationBp {
-            if let small = Int64(exactly: u) { out += String(small) } else { out += String(u) }
+            JSONText.appendInteger(u, to: &out)
         } else {
-            out += "null"
+            JSONText.append("null", to: &out)
         }
-        out += "}"
+        out.append(UInt8(ascii: "}"))
     }
 }
 

@@ -15,17 +15,50 @@ public struct SnapshotEntry: Sendable, Hashable {
     /// The export line of SCORING.md section 7, without the newline:
     /// `{"user_id":"u1","month":"2026-11","score":642,"model_version":"default-1","reasons":[...],"features":{...}}`.
     public func exportLine(month: Month, modelVersion: String) -> String {
-        var out = "{\"user_id\":"
-        out.reserveCapacity(480)
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        appendExportLine(month: month, modelVersion: modelVersion, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the export line (no newline) to `out`.
+    public func appendExportLine(month: Month, modelVersion: String, to out: inout [UInt8]) {
+        appendExportLine(ExportLineContext(month: month, modelVersion: modelVersion), to: &out)
+    }
+
+    /// Appends the export line (no newline) to `out`: the one renderer of the line. It writes
+    /// bytes, with the month's constant pieces rendered once in `context`, so a stored month
+    /// exports without a String per piece.
+    public func appendExportLine(_ context: ExportLineContext, to out: inout [UInt8]) {
+        JSONText.append("{\"user_id\":", to: &out)
         JSONText.appendString(userID, to: &out)
-        out += ",\"month\":\"" + month.description + "\",\"score\":" + String(score) + ",\"model_version\":"
-        JSONText.appendString(modelVersion, to: &out)
-        out += ",\"reasons\":"
+        out.append(contentsOf: context.beforeScore)
+        JSONText.appendInteger(score, to: &out)
+        out.append(contentsOf: context.beforeReasons)
         JSONText.appendStringArray(reasons, to: &out)
-        out += ",\"features\":"
+        JSONText.append(",\"features\":", to: &out)
         features.appendJSON(to: &out)
-        out += "}"
-        return out
+        out.append(UInt8(ascii: "}"))
+    }
+}
+
+/// The pieces of an export line that every line of a month shares: `,"month":"2026-11","score":`
+/// and `,"model_version":"default-1","reasons":`.
+public struct ExportLineContext: Sendable {
+    let beforeScore: [UInt8]
+    let beforeReasons: [UInt8]
+
+    public init(month: Month, modelVersion: String) {
+        var a: [UInt8] = []
+        JSONText.append(",\"month\":\"", to: &a)
+        a.append(contentsOf: month.description.utf8)
+        JSONText.append("\",\"score\":", to: &a)
+        beforeScore = a
+        var b: [UInt8] = []
+        JSONText.append(",\"model_version\":", to: &b)
+        JSONText.appendString(modelVersion, to: &b)
+        JSONText.append(",\"reasons\":", to: &b)
+        beforeReasons = b
     }
 }
 

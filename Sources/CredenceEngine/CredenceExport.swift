@@ -7,9 +7,8 @@ public enum CredenceExport {
         -> [UInt8]
     {
         var out: [UInt8] = []
-        try store.export(month: month, modelVersion: modelVersion, revision: revision) { line in
-            out.append(contentsOf: line.utf8)
-            out.append(10)
+        try store.exportBytes(month: month, modelVersion: modelVersion, revision: revision) {
+            out.append(contentsOf: $0)
         }
         return out
     }

@@ -19,8 +19,9 @@ extension Engine {
         }
     }
 
-    /// Encrypts the event's binary form under the subject's key; the nonce is the record's LSN,
-    /// which is never reused.
+    /// Seals the event's binary form under the subject's key (ChaCha20-Poly1305: ciphertext,
+    /// then a 16-byte tag); the nonce is the record's LSN (see `RecordNonce` for why it never
+    /// repeats under one key).
     func seal(_ event: Event, subject: UInt64, lsn: UInt64) throws(EngineError) -> [UInt8] {
         guard let key = keys.key(for: SubjectID(subject)) else {
             throw EngineError(.keys, "the key of subject \(subject) is missing")
@@ -28,17 +29,15 @@ extension Engine {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(128)
         EventCodec.encode(event, into: &bytes)
-        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &bytes)
-        return bytes
+        return key.seal(bytes, nonce: RecordNonce(lsn: lsn))
     }
 
+    /// Seals the user id of an erasure marker (its own nonce purpose).
     func seal(bytes: [UInt8], subject: UInt64, lsn: UInt64) throws(EngineError) -> [UInt8] {
         guard let key = keys.key(for: SubjectID(subject)) else {
             throw EngineError(.keys, "the key of subject \(subject) is missing")
         }
-        var out = bytes
-        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &out)
-        return out
+        return key.seal(bytes, nonce: RecordNonce(lsn: lsn, purpose: .userID))
     }
 
     /// Decrypts an event, or `nil` when its subject's key was destroyed (erased).
@@ -56,7 +55,11 @@ extension Engine {
     func unseal(_ sealed: UnsafeRawBufferPointer, subject: UInt64, lsn: UInt64) throws(EngineError) -> Event? {
         guard let key = keys.key(for: SubjectID(subject)) else { return nil }
         scratch.removeAll(keepingCapacity: true)
-        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), sealed, appendingTo: &scratch)
+        do {
+            try key.open(sealed, nonce: RecordNonce(lsn: lsn), appendingTo: &scratch)
+        } catch {
+            throw Self.unauthentic(lsn, error)
+        }
         do {
             return try scratch.withUnsafeBytes { try EventCodec.decode($0) }
         } catch {
@@ -66,11 +69,28 @@ extension Engine {
         }
     }
 
-    func unsealUserID(_ sealed: [UInt8], subject: UInt64, lsn: UInt64) -> String? {
+    /// The user id of an erasure marker, or `nil` when its key was destroyed (a later erasure).
+    func unsealUserID(_ sealed: [UInt8], subject: UInt64, lsn: UInt64) throws(EngineError) -> String? {
         guard let key = keys.key(for: SubjectID(subject)) else { return nil }
-        var bytes = sealed
-        ChaCha20.xor(key: key, nonce: ChaCha20.Nonce(lsn: lsn), &bytes)
-        return String(validating: bytes, as: UTF8.self)
+        let bytes: [UInt8]
+        do {
+            bytes = try key.open(sealed, nonce: RecordNonce(lsn: lsn, purpose: .userID))
+        } catch {
+            throw Self.unauthentic(lsn, error)
+        }
+        guard let user = String(validating: bytes, as: UTF8.self) else {
+            throw EngineError(.corruptLog, "the erasure record \(lsn) holds a user id that is not UTF-8")
+        }
+        return user
+    }
+
+    /// A sealed record whose tag does not match: altered or damaged after it was written.
+    static func unauthentic(_ lsn: UInt64, _ error: SealError) -> EngineError {
+        EngineError(
+            .corruptLog,
+            "record \(lsn) fails authentication under its subject key (ChaCha20-Poly1305): its bytes were altered "
+                + "or damaged after they were written; run `credence log verify` and restore the data directory "
+                + "from a backup")
     }
 
     /// Moves a user to a new subject after a withdrawal at `cut`: the user's events after the

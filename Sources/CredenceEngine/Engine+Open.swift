@@ -1,5 +1,6 @@
 import CredenceCore
 import EventLog
+import Foundation
 import Shredding
 import SnapshotStore
 
@@ -69,13 +70,22 @@ extension Engine {
         return engine
     }
 
-    static func loadSalt(_ path: String) throws(EngineError) -> UInt64 {
-        if let bytes = Files.read(path), bytes.count == 8 {
-            return bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    /// The directory's identifier key (HMAC-SHA256, 32 bytes), created on first use.
+    static func loadSalt(_ path: String) throws(EngineError) -> IdentifierKey {
+        if let bytes = Files.read(path) {
+            guard let key = IdentifierKey(bytes: bytes) else {
+                throw EngineError(
+                    .configuration,
+                    "\(path) holds \(bytes.count) bytes, not a \(IdentifierKey.byteCount)-byte HMAC key: the data "
+                        + "directory was written by an older credence (an 8-byte hash seed); open it with that "
+                        + "version, or ingest the original input again into a new data directory")
+            }
+            return key
         }
-        let salt = UInt64.random(in: 1...UInt64.max)
-        try Files.writeAtomically(path, (0..<8).map { UInt8(truncatingIfNeeded: salt >> (8 * UInt64($0))) })
-        return salt
+        let key = IdentifierKey.random()
+        try Files.writeAtomically(path, key.bytes)
+        chmod(path, 0o600)
+        return key
     }
 
     /// Replays every committed batch of the log from `start` (a batch boundary) into the state.
@@ -135,7 +145,7 @@ extension Engine {
                     case .tombstone(let h):
                         buffered.append((lsn, .tombstone(h)))
                     case .erasure(let m):
-                        let user = unsealUserID(m.sealedUserID, subject: m.newSubject, lsn: lsn)
+                        let user = try unsealUserID(m.sealedUserID, subject: m.newSubject, lsn: lsn)
                         erasure = (m, user, m.copies, [])
                         if m.copies == 0 { finishErasure() }
                     case .monthClose(let m, let v):

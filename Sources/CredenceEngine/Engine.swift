@@ -41,7 +41,8 @@ public final class Engine {
     let decoder: EventDecoder
     let deadLetters: AppendFile
     let outbox: Outbox
-    let salt: UInt64
+    /// The HMAC key of keyed identifiers (obligation keys); the data directory's `salt` file.
+    let salt: IdentifierKey
 
     // Intake indexes, rebuilt from the log at start-up.
     var dedup = HashTable<DedupEntry>()
@@ -92,7 +93,7 @@ public final class Engine {
 
     init(
         configuration: EngineConfiguration, log: EventLog, keys: KeyStore, store: SnapshotStore,
-        deadLetters: AppendFile, outbox: Outbox, salt: UInt64
+        deadLetters: AppendFile, outbox: Outbox, salt: IdentifierKey
     ) {
         self.configuration = configuration
         self.log = log
@@ -220,11 +221,14 @@ public final class Engine {
         return outcome
     }
 
+    /// HMAC-SHA256 of `user`, a zero byte and `obligation`, under the directory's identifier
+    /// key, truncated to 128 bits: kept in clear in the log, it must not let anyone test a guess.
     func obligationKeyOf(user: String, obligation: String) -> StableHash {
         var bytes = Array(user.utf8)
         bytes.append(0)
         bytes.append(contentsOf: obligation.utf8)
-        return StableHash.of(bytes, seed: salt)
+        let tag = salt.tag(bytes)
+        return StableHash(high: tag.high, low: tag.low)
     }
 
     func deadLetter(_ raw: UnsafeRawBufferPointer, _ position: SourcePosition, reason: String, message: String) {

@@ -7,13 +7,23 @@ import CredenceCore
 /// the clear part holds what must outlive an erasure: a hash of the event id (duplicates stay
 /// duplicates), the event type and time (months stay where they were), the content digest,
 /// and the source position (offsets already taken).
+///
+/// Sealed fields (log format version 2) are ChaCha20-Poly1305 under the subject's key
+/// (`Shredding.SubjectKey`): the ciphertext, as long as the plaintext, then a 16-byte Poly1305
+/// tag, so a record altered after it was written fails authentication instead of decoding into
+/// something else. The 96-bit nonce is not stored: it is a purpose (4 bytes LE: 0 for an event,
+/// 1 for an erasure marker's user id) then the record's own LSN (8 bytes LE), which the log
+/// hands out once; see `RecordNonce` for why nonces never repeat under one key. Version 1 had
+/// no tag (bare ChaCha20) and a seeded hash for obligation keys; it is refused at open.
 enum EngineRecord {
-    /// An accepted event; `sealed` is `EventCodec` bytes under the subject's key, nonce = LSN.
+    /// An accepted event; `sealed` is `EventCodec` bytes sealed under the subject's key
+    /// (ciphertext then tag), nonce = purpose 0 and the LSN.
     case event(EventHeader, sealed: [UInt8])
     /// An accepted event dropped as erased on arrival (at or before its user's cut): no personal data.
     case tombstone(EventHeader)
     /// A withdrawal moved `oldSubject`'s user to a new cut; `copies` re-keyed events (under
-    /// `newSubject`) follow. `sealedUserID` is the user id under `newSubject`'s key.
+    /// `newSubject`) follow. `sealedUserID` is the user id sealed under `newSubject`'s key, nonce =
+    /// purpose 1 and the marker's LSN.
     case erasure(Erasure)
     /// The month closed here, with this model.
     case monthClose(month: Month, modelVersion: String)
@@ -37,7 +47,8 @@ enum EngineRecord {
         var subject: UInt64
         var sourceID: UInt64
         var position: UInt64
-        /// For `obligation.opened`: the keyed hash of (user, obligation id), for the conflict check.
+        /// For `obligation.opened`: HMAC-SHA256 of (user, 0, obligation id) under the directory's
+        /// identifier key, first 128 bits, for the conflict check.
         var obligationKey: StableHash?
     }
 

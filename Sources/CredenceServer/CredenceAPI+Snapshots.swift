@@ -86,10 +86,9 @@ enum ExportStream {
                 var chunk = ByteBuffer()
                 chunk.reserveCapacity(chunkBytes + 4096)
                 do {
-                    try store.export(month: month, modelVersion: modelVersion) { line in
+                    try store.exportBytes(month: month, modelVersion: modelVersion) { lines in
                         if stop.flag.load(ordering: .relaxed) { throw CancellationError() }
-                        chunk.writeString(line)
-                        chunk.writeInteger(UInt8(ascii: "\n"))
+                        chunk.writeBytes(lines)
                         if chunk.readableBytes >= chunkBytes {
                             gate.wait()
                             continuation.yield(chunk)

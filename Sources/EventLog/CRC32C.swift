@@ -1,8 +1,13 @@
-/// CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`), as used by iSCSI, ext4 and Kafka.
+internal import CCRC32C
+
+/// CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`), as used by iSCSI, ext4 and Kafka:
+/// the one CRC of the project (log records, key slots, snapshot blocks).
 ///
-/// Slicing-by-8: eight 256-entry tables let the loop consume eight bytes per step with
-/// independent table lookups, several times faster than the byte-at-a-time form. This runs
-/// on every appended and every read record, so it stays free of bounds checks and allocations.
+/// On a CPU with a CRC-32C instruction (x86-64 SSE4.2 `crc32`, ARMv8 CRC) the bytes go through
+/// it, eight per instruction (`CCRC32C`, a few lines of C behind a runtime check). Elsewhere,
+/// slicing-by-8: eight 256-entry tables let the loop consume eight bytes per step with
+/// independent table lookups. Both give the same values; this runs on every appended and every
+/// read record, so it stays free of bounds checks and allocations.
 ///
 /// Checksums chain: `checksum(b, continuing: checksum(a))` equals the checksum of `a` followed by `b`.
 ///
@@ -27,8 +32,17 @@ public enum CRC32C {
         return checksum(Array(bytes), continuing: crc)
     }
 
+    /// Whether the CPU's instruction is used. Default: when the CPU has one.
+    package static let usesHardware = ccrc32c_hardware_available() != 0
+
     @usableFromInline
     static func update(_ crc: UInt32, _ start: UnsafeRawPointer, _ count: Int) -> UInt32 {
+        if usesHardware { return ccrc32c_hardware(crc, start, count) }
+        return portable(crc, start, count)
+    }
+
+    /// Slicing-by-8, for CPUs without the instruction (and to check the two agree).
+    package static func portable(_ crc: UInt32, _ start: UnsafeRawPointer, _ count: Int) -> UInt32 {
         table.withUnsafeBufferPointer { t in
             let t = t.baseAddress!
             var c = ~crc

@@ -45,6 +45,13 @@ extension EventLog {
                 )
                 expectedBase = nil
                 continue
+            case .unsupportedVersion(let version):
+                report.problems.append(
+                    .init(
+                        kind: .badHeader, segment: name, offset: 0, lsn: nil,
+                        detail: FileHeader.versionMessage(version, path: name)))
+                expectedBase = nil
+                continue
             case .invalid(let why):
                 report.problems.append(.init(kind: .badHeader, segment: name, offset: 0, lsn: nil, detail: why))
                 expectedBase = nil

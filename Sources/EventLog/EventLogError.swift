@@ -21,6 +21,8 @@ public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let locked = Code("locked")
         /// A segment header is unreadable or does not match its file name.
         public static let corruptSegment = Code("corruptSegment")
+        /// A segment is in another format version (written by an older or newer credence).
+        public static let unsupportedFormat = Code("unsupportedFormat")
         /// A record that should be readable is torn or fails its checksum.
         public static let corruptRecord = Code("corruptRecord")
         /// A payload is larger than `maxRecordSize`.

@@ -112,6 +112,9 @@ final class RecordStream {
         switch header {
         case .valid(let h) where h.baseLSN == base: return file
         case .torn where !sealed: return file
+        case .unsupportedVersion(let version):
+            throw EventLogError(
+                code: .unsupportedFormat, message: FileHeader.versionMessage(version, path: path), path: path)
         default:
             throw EventLogError(
                 code: .corruptSegment,

@@ -52,6 +52,9 @@ enum Recovery {
             report = RecoveryReport(
                 segment: path, offset: 0, bytesCut: size, recordsKept: 0, reason: .tornSegmentHeader)
             size = Int64(FileHeader.size)
+        case .unsupportedVersion(let version):
+            throw EventLogError(
+                code: .unsupportedFormat, message: FileHeader.versionMessage(version, path: path), path: path)
         case .invalid(let why):
             throw EventLogError(
                 code: .corruptSegment,

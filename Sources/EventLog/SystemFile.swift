@@ -4,13 +4,14 @@
     import Darwin
 #endif
 
-/// An open file descriptor, closed when the object goes away.
+/// An open file descriptor, closed when the object goes away. Shared (`package`) with the
+/// snapshot store's month files, which follow the same write-and-sync discipline.
 ///
 /// Thin over POSIX calls on purpose: the log needs exact control over what is written
 /// where and when it is synced, and `FileHandle` adds allocations and hides errors.
-final class SystemFile {
-    let fd: Int32
-    let path: String
+package final class SystemFile {
+    package let fd: Int32
+    package let path: String
 
     private init(fd: Int32, path: String) {
         self.fd = fd
@@ -20,10 +21,11 @@ final class SystemFile {
     deinit { _ = close(fd) }
 
     /// Opens `path`; `nil` when it does not exist and `missingOK`.
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644, missingOK: Bool = false) throws -> SystemFile?
-    {
+    package static func open(
+        _ path: String, flags: Int32, mode: UInt32 = 0o644, missingOK: Bool = false
+    ) throws -> SystemFile? {
         while true {
-            let fd = systemOpen(path, flags | O_CLOEXEC, mode)
+            let fd = systemOpen(path, flags | O_CLOEXEC, mode_t(mode))
             if fd >= 0 { return SystemFile(fd: fd, path: path) }
             let e = errno
             if e == EINTR { continue }
@@ -32,12 +34,12 @@ final class SystemFile {
         }
     }
 
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws -> SystemFile {
+    package static func open(_ path: String, flags: Int32, mode: UInt32 = 0o644) throws -> SystemFile {
         try open(path, flags: flags, mode: mode, missingOK: false)!
     }
 
     /// Writes all of `buffer` at `offset`.
-    func write(_ buffer: UnsafeRawBufferPointer, at offset: Int64) throws {
+    package func write(_ buffer: UnsafeRawBufferPointer, at offset: Int64) throws {
         var done = 0
         while done < buffer.count {
             let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -50,12 +52,12 @@ final class SystemFile {
         }
     }
 
-    func write(_ bytes: [UInt8], at offset: Int64) throws {
+    package func write(_ bytes: [UInt8], at offset: Int64) throws {
         try bytes.withUnsafeBytes { try write($0, at: offset) }
     }
 
     /// Reads into `buffer` from `offset` until it is full or the file ends; returns the byte count.
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -71,21 +73,21 @@ final class SystemFile {
     }
 
     /// Reads up to `count` bytes at `offset`.
-    func read(count: Int, at offset: Int64) throws -> [UInt8] {
+    package func read(count: Int, at offset: Int64) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let n = try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }
         bytes.removeLast(count - n)
         return bytes
     }
 
-    func size() throws -> Int64 {
+    package func size() throws -> Int64 {
         var st = stat()
         if fstat(fd, &st) != 0 { throw EventLogError.system("Inspecting", path: path, errno: errno) }
         return Int64(st.st_size)
     }
 
     /// `fdatasync`: the data and the metadata needed to read it (the size) reach stable storage.
-    func sync() throws {
+    package func sync() throws {
         #if os(Linux)
             let sync = fdatasync
         #else
@@ -98,7 +100,7 @@ final class SystemFile {
         }
     }
 
-    func truncate(to size: Int64) throws {
+    package func truncate(to size: Int64) throws {
         while ftruncate(fd, off_t(size)) != 0 {
             let e = errno
             if e == EINTR { continue }
@@ -107,7 +109,7 @@ final class SystemFile {
     }
 
     /// Takes an exclusive `flock`, failing at once when someone else holds it.
-    func lockExclusively() throws -> Bool {
+    package func lockExclusively() throws -> Bool {
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
             if e == EINTR { continue }
@@ -119,9 +121,9 @@ final class SystemFile {
 }
 
 /// Directory operations of the log.
-enum FileSystem {
+package enum FileSystem {
     /// Creates `path` and its missing parents.
-    static func makeDirectory(_ path: String) throws {
+    package static func makeDirectory(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for part in path.split(separator: "/") {
             prefix += part
@@ -134,7 +136,7 @@ enum FileSystem {
     }
 
     /// The file names in `directory`.
-    static func list(_ directory: String) throws -> [String] {
+    package static func list(_ directory: String) throws -> [String] {
         guard let dir = opendir(directory) else {
             throw EventLogError.system("Listing", path: directory, errno: errno)
         }
@@ -150,7 +152,7 @@ enum FileSystem {
     }
 
     /// Makes the directory's entries (created, renamed, removed files) durable.
-    static func syncDirectory(_ path: String) throws {
+    package static func syncDirectory(_ path: String) throws {
         let dir = try SystemFile.open(path, flags: O_RDONLY | O_DIRECTORY)
         while fsync(dir.fd) != 0 {
             let e = errno
@@ -161,15 +163,15 @@ enum FileSystem {
         }
     }
 
-    static func rename(_ from: String, to: String) throws {
+    package static func rename(_ from: String, to: String) throws {
         if systemRename(from, to) != 0 { throw EventLogError.system("Renaming \(from) to", path: to, errno: errno) }
     }
 
-    static func remove(_ path: String) throws {
+    package static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw EventLogError.system("Removing", path: path, errno: errno) }
     }
 
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
 
 // File-scope wrappers: inside the types above, `open` and `rename` name their own methods.

@@ -106,7 +106,7 @@ extension KeyStore {
 
         // Slots, read in chunks.
         let fullSlots = size / slotSize
-        var keys = [UInt8](repeating: 0, count: fullSlots * ChaCha20.Key.byteCount)
+        var keys = [UInt8](repeating: 0, count: fullSlots * SubjectKey.byteCount)
         var states = [UInt8](repeating: 0, count: fullSlots)
         var invalid: [Int] = []
         var lastValid = 0
@@ -133,8 +133,8 @@ extension KeyStore {
                             lastValid = id
                             states[id] = UInt8(state.rawValue)
                             if state == .live {
-                                (k.baseAddress! + id * ChaCha20.Key.byteCount).copyMemory(
-                                    from: slot + KeyFileFormat.keyOffset, byteCount: ChaCha20.Key.byteCount)
+                                (k.baseAddress! + id * SubjectKey.byteCount).copyMemory(
+                                    from: slot + KeyFileFormat.keyOffset, byteCount: SubjectKey.byteCount)
                             }
                         } else {
                             invalid.append(id)
@@ -153,7 +153,7 @@ extension KeyStore {
         loaded.recovery.droppedTailBytes = size % slotSize
         loaded.recovery.damagedSubjects = damaged.map { SubjectID(UInt64($0)) }
         guard !loaded.recovery.isClean else { return loaded }
-        loaded.keys.removeSubrange(((lastValid + 1) * ChaCha20.Key.byteCount)...)
+        loaded.keys.removeSubrange(((lastValid + 1) * SubjectKey.byteCount)...)
         loaded.states.removeSubrange((lastValid + 1)...)
         loaded.slotsOnDisk = lastValid + 1
         do {

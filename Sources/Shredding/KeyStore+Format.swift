@@ -1,3 +1,5 @@
+import EventLog
+
 /// The layout of the key file.
 ///
 /// The file is an array of 64-byte slots; slot 0 is the header and slot *n* belongs to subject
@@ -9,10 +11,10 @@
 /// | bytes  | content                                   |
 /// |--------|-------------------------------------------|
 /// | 0..<8  | magic `CREDKEYS`                          |
-/// | 8..<12 | format version, 1                         |
+/// | 8..<12 | format version, 2                         |
 /// | 12..<16| slot size, 64                             |
 /// | 16..<60| zero                                      |
-/// | 60..<64| CRC-32 (IEEE) of bytes 0..<60             |
+/// | 60..<64| CRC-32C of bytes 0..<60                   |
 ///
 /// Subject slot *n*:
 ///
@@ -23,17 +25,20 @@
 /// | 12..<16| zero                                             |
 /// | 16..<48| key; all zero once destroyed                     |
 /// | 48..<60| zero                                             |
-/// | 60..<64| CRC-32 (IEEE) of bytes 0..<60                    |
+/// | 60..<64| CRC-32C of bytes 0..<60                          |
 ///
 /// A slot whose checksum, id or state is wrong is invalid: a torn write or damage.
+///
+/// Version 2 checksums with CRC-32C, the one CRC of the project (the event log's); version 1
+/// used CRC-32 (IEEE) and is refused with a message naming both versions.
 enum KeyFileFormat {
     static let slotSize = 64
     static let magic: [UInt8] = Array("CREDKEYS".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let keyOffset = 16
     static let checksumOffset = 60
 
-    static let zeroKey = [UInt8](repeating: 0, count: ChaCha20.Key.byteCount)
+    static let zeroKey = [UInt8](repeating: 0, count: SubjectKey.byteCount)
 
     /// A subject slot's state.
     enum State: UInt32 {
@@ -58,7 +63,7 @@ enum KeyFileFormat {
         p.initializeMemory(as: UInt8.self, repeating: 0, count: slotSize)
         p.storeBytes(of: subject.littleEndian, toByteOffset: 0, as: UInt64.self)
         p.storeBytes(of: state.rawValue.littleEndian, toByteOffset: 8, as: UInt32.self)
-        if let key { (p + keyOffset).copyMemory(from: key, byteCount: ChaCha20.Key.byteCount) }
+        if let key { (p + keyOffset).copyMemory(from: key, byteCount: SubjectKey.byteCount) }
         sealChecksum(p)
     }
 
@@ -79,11 +84,11 @@ enum KeyFileFormat {
 
     static func checksumMatches(_ p: UnsafeRawPointer) -> Bool {
         let stored = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: checksumOffset, as: UInt32.self))
-        return stored == CRC32.checksum(UnsafeRawBufferPointer(start: p, count: checksumOffset))
+        return stored == CRC32C.checksum(UnsafeRawBufferPointer(start: p, count: checksumOffset))
     }
 
     private static func sealChecksum(_ p: UnsafeMutableRawPointer) {
-        let crc = CRC32.checksum(UnsafeRawBufferPointer(start: p, count: checksumOffset))
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: p, count: checksumOffset))
         p.storeBytes(of: crc.littleEndian, toByteOffset: checksumOffset, as: UInt32.self)
     }
 }

@@ -8,7 +8,7 @@
 
 /// Durable per-subject keys that can be destroyed: the crypto-shredding half of erasure.
 ///
-/// Every subject gets a random 256-bit ``ChaCha20/Key``; the engine encrypts the personal part of
+/// Every subject gets a random 256-bit ``SubjectKey``; the engine encrypts the personal part of
 /// the subject's log records with it. Erasing a subject overwrites its key in place with zeros, so
 /// its records in the append-only log become unreadable without rewriting the log.
 ///
@@ -36,7 +36,7 @@
 ///
 /// Limits of erasure: the overwrite removes the key from the file's contents. Copy-on-write file
 /// systems, snapshots, backups and SSD wear levelling can keep older copies of the block, and
-/// ``ChaCha20/Key`` values the caller copied stay in its memory until dropped.
+/// ``SubjectKey`` values the caller copied stay in its memory until dropped.
 public final class KeyStore {
     /// Where and how to open a store.
     public struct Configuration: Sendable {
@@ -139,7 +139,7 @@ public final class KeyStore {
     public func createKey() throws(KeyStoreError) -> SubjectID {
         try checkUsable()
         let id = UInt64(states.count)
-        let key = ChaCha20.Key.random().bytes
+        let key = SubjectKey.random().bytes
         keys.append(contentsOf: key)
         states.append(UInt8(KeyFileFormat.State.live.rawValue))
         unwritten.append(
@@ -159,11 +159,11 @@ public final class KeyStore {
     ///
     /// Keys created since the last ``sync()`` are returned too, so records can be encrypted before
     /// the sync that must precede their commit.
-    public func key(for subject: SubjectID) -> ChaCha20.Key? {
+    public func key(for subject: SubjectID) -> SubjectKey? {
         guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return nil }
         let i = Int(subject.rawValue)
         guard states[i] == UInt8(KeyFileFormat.State.live.rawValue) else { return nil }
-        return keys.withUnsafeBytes { ChaCha20.Key(loading: $0.baseAddress! + i * ChaCha20.Key.byteCount) }
+        return keys.withUnsafeBytes { SubjectKey(loading: $0.baseAddress! + i * SubjectKey.byteCount) }
     }
 
     /// Whether `subject` was created and then destroyed.
@@ -194,8 +194,8 @@ public final class KeyStore {
             let i = Int(s.rawValue)
             states[i] = UInt8(KeyFileFormat.State.destroyed.rawValue)
             keys.withUnsafeMutableBytes { k in
-                _ = (k.baseAddress! + i * ChaCha20.Key.byteCount).initializeMemory(
-                    as: UInt8.self, repeating: 0, count: ChaCha20.Key.byteCount)
+                _ = (k.baseAddress! + i * SubjectKey.byteCount).initializeMemory(
+                    as: UInt8.self, repeating: 0, count: SubjectKey.byteCount)
             }
             let slot = KeyFileFormat.slot(subject: s.rawValue, state: .destroyed, key: nil)
             if i >= slotsOnDisk {

@@ -1,14 +1,23 @@
+import EventLog
 import Foundation
 import GRDB
+import Synchronization
 
-/// Closed monthly snapshots in SQLite: immutable, versioned by month, model version and
-/// revision, queryable per month and per user.
+/// Closed monthly snapshots: immutable, versioned by month, model version and revision,
+/// queryable per month and per user.
+///
+/// Each stored revision is a month file of compact binary blocks sorted by `user_id`
+/// (``MonthFile``, about 40 bytes per user), beside a SQLite catalogue that says which
+/// revisions exist and where each block is (``SnapshotSchema``). Writing a month of a million
+/// users is one sequential file write and fsync plus a few thousand catalogue rows; an export
+/// renders the lines from the blocks with the function that renders the live export, so the
+/// bytes are identical.
 ///
 /// A month closes once (revision 0); an operator's restatement writes revision 1, 2, ...
 /// beside the older ones, and reads default to the latest revision of each month.
-/// Erasure (`deleteUser(_:)`) removes a user from every revision of every month and
-/// model; `PRAGMA secure_delete` overwrites the deleted bytes and a WAL checkpoint makes
-/// sure they do not linger in the write-ahead log.
+/// Erasure (`deleteUser(_:)`) removes a user from every revision of every month and model:
+/// each block holding the user is rewritten without them at the end of its file, and the old
+/// bytes are overwritten with zeros.
 ///
 /// ```swift
 /// let store = try SnapshotStore(directory: dataDirectory)
@@ -17,16 +26,20 @@ import GRDB
 /// ```
 ///
 /// The store is `Sendable`: writes are serialized by GRDB's writer connection, and reads
-/// (`export`, `history`, ...) run concurrently on reader connections, each seeing a
-/// consistent committed state.
+/// (`export`, `history`, ...) run concurrently on reader connections. Blocks are never
+/// changed in place, so a read sees either a block before an erasure or after it.
 public final class SnapshotStore: Sendable {
-    /// The file name of the store inside a data directory.
+    /// The file name of the catalogue inside a data directory.
     public static let fileName = "snapshots.sqlite"
 
-    /// The path of the SQLite database file.
+    /// The path of the SQLite catalogue.
     public let path: String
+    /// The directory of the month files: the catalogue's path with `.months` appended.
+    public let monthsDirectory: String
     public let configuration: Configuration
     let pool: DatabasePool
+    /// Reason dictionaries of revisions already read, by snapshot id (they never change).
+    let reasonCache = Mutex<[Int64: [String]]>([:])
 
     /// Opens the store in `directory` (`<directory>/snapshots.sqlite`), creating the
     /// directory and the database when they do not exist.
@@ -43,13 +56,16 @@ public final class SnapshotStore: Sendable {
         try self.init(path: path, configuration: configuration)
     }
 
-    /// Opens or creates the database file at `path` and brings its schema up to date.
+    /// Opens or creates the catalogue at `path` and its month files, brings the schema up to
+    /// date, and finishes what a crash interrupted (zeroing old blocks, removing unfinished files).
     ///
     /// - Throws: `SnapshotStoreError` `.cannotOpen` when the file cannot be opened, or
-    ///   `.newerSchema` when a newer credence has migrated it.
+    ///   `.newerSchema` when a newer credence has migrated it, or `.olderSchema` for the
+    ///   layout of version 1.
     public init(path: String, configuration: Configuration = Configuration()) throws {
         try configuration.validate()
         self.path = path
+        self.monthsDirectory = path + ".months"
         self.configuration = configuration
 
         var config = GRDB.Configuration()
@@ -59,7 +75,7 @@ public final class SnapshotStore: Sendable {
         let cacheKiB = configuration.cacheSizeKiB
         let pageSize = configuration.pageSize
         config.prepareDatabase { db in
-            // Deleted rows (erased users) are overwritten with zeros, not left in free space.
+            // Deleted rows (block keys of erased users) are overwritten with zeros, not left in free space.
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             // Only takes effect while the file is still empty, before the schema is created.
@@ -77,7 +93,16 @@ public final class SnapshotStore: Sendable {
         }
         let migrator = SnapshotSchema.migrator
         do {
-            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            let (superseded, version1) = try pool.read { db in
+                (try migrator.hasBeenSuperseded(db), try db.tableExists("score"))
+            }
+            if version1 {
+                throw SnapshotStoreError(
+                    code: .olderSchema,
+                    message: "the snapshot database at \(path) was written by an older credence (export lines "
+                        + "inside SQLite); this version keeps month files beside a catalogue: run the credence "
+                        + "version that wrote it, or remove the derived directory and rebuild it with a replay")
+            }
             if superseded {
                 throw SnapshotStoreError(
                     code: .newerSchema,
@@ -95,6 +120,15 @@ public final class SnapshotStore: Sendable {
                 underlying: error)
         }
         self.pool = pool
+        do {
+            try FileSystem.makeDirectory(monthsDirectory)
+        } catch {
+            throw SnapshotStoreError(
+                code: .cannotOpen,
+                message: "cannot create \(monthsDirectory) for the month files: check the permissions",
+                underlying: error)
+        }
+        try recover()
     }
 
     /// Runs a truncating WAL checkpoint: committed pages move into the database file and the
@@ -112,11 +146,13 @@ public final class SnapshotStore: Sendable {
     /// Checkpoints the write-ahead log and closes every connection. Later calls fail with
     /// `.database`. Closing is optional: connections also close when the store goes away.
     public func close() throws {
+        // Erasures' zeros become durable now, not only at the next open.
+        try? pool.writeWithoutTransaction { db in try finishWipes(db) }
         try? checkpoint()
         try run("closing") { try pool.close() }
     }
 
-    /// Runs `body`, turning SQLite errors into `SnapshotStoreError` `.database`.
+    /// Runs `body`, turning SQLite and file errors into `SnapshotStoreError` `.database`.
     func run<T>(_ operation: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -125,10 +161,29 @@ public final class SnapshotStore: Sendable {
         } catch {
             throw SnapshotStoreError(
                 code: .database,
-                message: "\(operation) failed on the snapshot database at \(path): check free disk space and "
-                    + "file permissions, and restore the file from a backup or rebuild it with a replay if it is "
+                message: "\(operation) failed on the snapshot store at \(path): check free disk space and "
+                    + "file permissions, and restore the store from a backup or rebuild it with a replay if it is "
                     + "corrupt",
                 underlying: error)
+        }
+    }
+
+    /// The month file of snapshot `id`.
+    func filePath(_ id: Int64) -> String { monthsDirectory + "/\(id).scores" }
+
+    /// Finishes interrupted work: zeroes the old extents an erasure left to wipe, and removes
+    /// month files that no catalogue row names (a crash while writing them).
+    private func recover() throws {
+        try run("recovering the month files") {
+            try pool.writeWithoutTransaction { db in
+                try finishWipes(db)
+                let ids = Set(try Int64.fetchAll(db, sql: "SELECT id FROM snapshot"))
+                for name in try FileSystem.list(monthsDirectory) {
+                    let stem = name.hasSuffix(".scores") ? String(name.dropLast(".scores".count)) : nil
+                    if let stem, let id = Int64(stem), ids.contains(id) { continue }
+                    try FileSystem.remove(monthsDirectory + "/" + name)
+                }
+            }
         }
     }
 }
@@ -143,18 +198,21 @@ extension SnapshotStore {
         /// How many reads may run at once (each on its own SQLite connection). Default: 4.
         public var maximumReaderCount: Int = 4
 
-        /// SQLite page cache of each connection, in KiB. Default: 32768 (32 MiB), enough to
-        /// keep the per-user index hot while a month of a million users is written.
-        public var cacheSizeKiB: Int = 32_768
+        /// SQLite page cache of each catalogue connection, in KiB. Default: 8192 (8 MiB).
+        public var cacheSizeKiB: Int = 8_192
 
-        /// SQLite page size in bytes, a power of two in 512...65536, used when the file is
-        /// created (an existing file keeps its own). Default: 16384: rows of about 600 bytes
-        /// pack with less overhead than in 4 KiB pages, and writes and exports run faster.
-        public var pageSize: Int = 16_384
+        /// SQLite page size of the catalogue in bytes, a power of two in 512...65536, used when
+        /// the file is created (an existing file keeps its own). Default: 4096.
+        public var pageSize: Int = 4_096
 
         /// Whether `deleteUser(_:)` runs a truncating WAL checkpoint after the erasure
-        /// commits, so the erased bytes leave the write-ahead log at once. Default: true.
+        /// commits, so a block key naming the erased user leaves the write-ahead log at once.
+        /// Default: true.
         public var checkpointAfterErasure = true
+
+        /// Whether month files and erasures are fsynced. Default: true; turn off only for
+        /// throwaway runs (a crash may then lose stored months; a replay rebuilds them).
+        public var syncs = true
 
         public init() {}
 

@@ -13,6 +13,8 @@ public struct SnapshotStoreError: Error, CustomStringConvertible {
         public static let cannotOpen = Code("cannot-open")
         /// The database was written by a newer credence, with a schema this one does not know.
         public static let newerSchema = Code("newer-schema")
+        /// The database was written by an older credence, in a layout this one no longer reads.
+        public static let olderSchema = Code("older-schema")
         /// A stored revision already holds different content; closed snapshots never change.
         public static let immutable = Code("immutable")
         /// The snapshot to write is malformed (entries not in `user_id` byte order, duplicates).

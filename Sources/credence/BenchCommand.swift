@@ -2,12 +2,15 @@ import ArgumentParser
 import CredenceCore
 import CredenceEngine
 import CredenceSynth
+import EventLog
 import Foundation
+import SnapshotStore
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure throughput: decode, ingest, features, replay, month close. Build with -c release.",
+        abstract:
+            "Measure throughput: decode, ingest, features, replay, month close, snapshot store. Build with -c release.",
         discussion: """
             Each figure is the median of --runs runs on a generated stream. Machines are noisy: compare
             medians, and ratios within one run, not single numbers.
@@ -15,14 +18,15 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
-        case decode, ingest, features, replay, close, all
+        case decode, ingest, features, replay, close, store, crc, all
     }
 
     @Argument(help: "What to measure: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kind: Kind = .all
     @Option(name: .long, help: "Users in the generated stream.") var users: Int = 20_000
     @Option(name: .long, help: "Months in the generated stream.") var months: Int = 12
-    @Option(name: .long, help: "Users for the month-close benchmark.") var closeUsers: Int = 1_000_000
+    @Option(name: .long, help: "Users for the month-close and snapshot-store benchmarks.") var closeUsers: Int =
+        1_000_000
     @Option(name: .long, help: "Runs per figure.") var runs: Int = 5
     @Flag(name: .long, help: "Ingest without fsync.") var noFsync = false
 
@@ -118,12 +122,18 @@ struct BenchCommand: ParsableCommand {
             print("replay from the log at a restart (state and indexes): \(Format.rate(restart)) events/s")
         }
         if kind == .close || kind == .all {
-            try benchClose()
+            try benchClose(work: work)
+        }
+        if kind == .store || kind == .all {
+            try benchStore(work: work)
+        }
+        if kind == .crc || kind == .all {
+            benchCRC()
         }
     }
 
     /// Builds `closeUsers` users with a year of typical history, then times one month close.
-    func benchClose() throws {
+    func benchClose(work: String) throws {
         let before = residentBytes()
         var state = ScoringState()
         let month = Month(year: 2026, month: 1)
@@ -190,6 +200,23 @@ struct BenchCommand: ParsableCommand {
         print(
             "month close: \(Format.count(closeUsers)) users in \(String(format: "%.2f", times[times.count / 2])) s (median); "
                 + "state built at \(Format.rate(Double(id) / buildSeconds)) events/s")
+        // The issue's figure: the close and the durable store write of the month it produced.
+        var copy = state
+        let (snapshot, _) = copy.close(month, model: .default)
+        var writes: [Double] = []
+        for i in 0..<max(runs, 1) {
+            let store = try SnapshotStore(directory: work + "/close-store-\(i)")
+            let t = ContinuousClock.now
+            try store.writeClosed(snapshot)
+            writes.append((ContinuousClock.now - t).secondsDouble)
+            try store.close()
+            try? FileManager.default.removeItem(atPath: work + "/close-store-\(i)")
+        }
+        writes.sort()
+        let write = writes[writes.count / 2]
+        print(
+            "snapshot store write of that month (durable): \(String(format: "%.2f", write)) s (median); "
+                + "close + store: \(String(format: "%.2f", times[times.count / 2] + write)) s")
         print(
             "state per user: ~\(approximate) B by its own count, \((after - before) / max(closeUsers, 1)) B of resident memory "
                 + "(includes the user-id index and dictionary overhead)")
@@ -216,5 +243,172 @@ extension Duration {
     var secondsDouble: Double {
         let (s, a) = components
         return Double(s) + Double(a) / 1e18
+    }
+}
+
+extension BenchCommand {
+    /// Times the snapshot store on a month of `closeUsers` users: the durable write of a closed
+    /// month, the export, point lookups, a user's history, the distribution and an erasure.
+    func benchStore(work: String) throws {
+        let count = closeUsers
+        var rng = Xorshift(seed: 7)
+        let ids = (0..<count).map { i in "user-\(i)" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let codes = ["R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "R09", "R10"]
+        let entries = ids.map { id -> SnapshotEntry in
+            var f = Features()
+            f.identityVerified = rng.next() % 10 != 0
+            f.tenureDays = Int64(rng.next() % 1500)
+            f.payments12m = Int64(rng.next() % 60)
+            f.spend12mMinor = Int128(rng.next() % 5_000_000)
+            f.activeMonths12m = Int64(rng.next() % 13)
+            f.declined12m = Int64(rng.next() % 3)
+            f.obligationsTotal = Int64(rng.next() % 12)
+            f.onTimeSettled = Int64(rng.next() % 10)
+            f.lateSettled24m = Int64(rng.next() % 2)
+            f.openObligations = Int64(rng.next() % 3)
+            f.outstandingMinor = Int128(rng.next() % 300_000)
+            f.overdueObligations = Int64(rng.next() % 2)
+            f.maxDpdCurrent = Int64(rng.next() % 40)
+            f.maxDpd24m = Int64(rng.next() % 100)
+            f.defaults24m = Int64(rng.next() % 2)
+            f.creditLimitMinor = rng.next() % 5 == 0 ? 0 : 500_000
+            f.utilizationBp = f.creditLimitMinor == 0 ? nil : Int128(rng.next() % 10_000)
+            let reasons = (0..<Int(rng.next() % 5)).map { _ in codes[Int(rng.next() % 10)] }
+            return SnapshotEntry(userID: id, score: 300 + Int64(rng.next() % 551), reasons: reasons, features: f)
+        }
+        let directory = work + "/store"
+        let store = try SnapshotStore(directory: directory)
+        let first = Month(year: 2026, month: 1)
+        let runs = max(self.runs, 1)
+        var lineBytes = 0
+        let render = median(runs) {
+            let t = ContinuousClock.now
+            lineBytes = 0
+            for e in entries { lineBytes &+= e.exportLine(month: first, modelVersion: "default-1").utf8.count + 1 }
+            return (ContinuousClock.now - t).secondsDouble
+        }
+        var month = first
+        let write = try medianThrowing(runs) {
+            let snapshot = Snapshot(month: month, modelVersion: "default-1", entries: entries)
+            month = month.advanced(by: 1)
+            let t = ContinuousClock.now
+            try store.writeClosed(snapshot)
+            return (ContinuousClock.now - t).secondsDouble
+        }
+        let export = try medianThrowing(runs) {
+            let t = ContinuousClock.now
+            var n = 0
+            try store.exportBytes(month: first, modelVersion: "default-1") { n &+= $0.count }
+            precondition(n == lineBytes)
+            return (ContinuousClock.now - t).secondsDouble
+        }
+        let lookups = 2_000
+        let lookup = try medianThrowing(runs) {
+            let t = ContinuousClock.now
+            for _ in 0..<lookups {
+                let id = ids[Int(rng.next() % UInt64(count))]
+                let found = try store.entry(userID: id, month: first, modelVersion: "default-1")
+                precondition(found != nil)
+            }
+            return (ContinuousClock.now - t).secondsDouble / Double(lookups)
+        }
+        let history = try medianThrowing(runs) {
+            let t = ContinuousClock.now
+            for _ in 0..<200 {
+                let id = ids[Int(rng.next() % UInt64(count))]
+                let months = try store.history(userID: id, modelVersion: "default-1").count
+                precondition(months == runs)
+            }
+            return (ContinuousClock.now - t).secondsDouble / 200
+        }
+        let distribution = try medianThrowing(runs) {
+            let t = ContinuousClock.now
+            let users = try store.distribution(month: first, modelVersion: "default-1").count
+            precondition(users == count)
+            return (ContinuousClock.now - t).secondsDouble
+        }
+        let erase = try medianThrowing(runs) {
+            let id = ids[Int(rng.next() % UInt64(count))]
+            let t = ContinuousClock.now
+            let erased = try store.deleteUser(id)
+            precondition(erased == runs)
+            return (ContinuousClock.now - t).secondsDouble
+        }
+        let onDisk = Self.diskBytes(directory)
+        func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
+        func us(_ s: Double) -> String { String(format: "%.0f µs", s * 1e6) }
+        print("snapshot store, \(Format.count(count)) users, \(lineBytes / max(count, 1)) B/line (medians of \(runs)):")
+        print("  render export lines alone (one thread): \(ms(render))")
+        print("  write a closed month, durable:         \(ms(write))")
+        print("  export a month:                        \(ms(export))")
+        print("  point lookup (user, month):            \(us(lookup))")
+        print("  history over \(runs) months:             \(us(history))")
+        print("  distribution:                          \(ms(distribution))")
+        print("  erase a user from \(runs) months:        \(ms(erase))")
+        print("  on disk: \(onDisk / 1_000_000) MB for \(runs) months (\(onDisk / max(runs * count, 1)) B/user-month)")
+        try store.close()
+    }
+
+    func medianThrowing(_ n: Int, _ body: () throws -> Double) throws -> Double {
+        var values: [Double] = []
+        for _ in 0..<max(n, 1) { values.append(try body()) }
+        values.sort()
+        return values[values.count / 2]
+    }
+
+    static func diskBytes(_ directory: String) -> Int {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return 0 }
+        var total = 0
+        while let name = walker.nextObject() as? String {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)
+            if attributes?[.type] as? FileAttributeType == .typeRegular { total += attributes?[.size] as? Int ?? 0 }
+        }
+        return total
+    }
+}
+
+/// A small deterministic generator for benchmark data.
+struct Xorshift {
+    var state: UInt64
+    init(seed: UInt64) { state = seed | 1 }
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+}
+
+extension BenchCommand {
+    /// CRC-32C throughput: the instruction path the log uses against the portable tables, on
+    /// record-sized pieces (150 B) and on 64 KiB.
+    func benchCRC() {
+        var rng = Xorshift(seed: 3)
+        let data = (0..<(16 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        func rate(_ piece: Int, _ f: (UInt32, UnsafeRawPointer, Int) -> UInt32) -> Double {
+            median(runs) {
+                var crc: UInt32 = 0
+                let t = ContinuousClock.now
+                data.withUnsafeBytes { raw in
+                    var at = 0
+                    while at + piece <= raw.count {
+                        crc = f(crc, raw.baseAddress! + at, piece)
+                        at += piece
+                    }
+                }
+                precondition(crc != 1)
+                return Double(data.count) / (ContinuousClock.now - t).secondsDouble / 1e9
+            }
+        }
+        let hardware: (UInt32, UnsafeRawPointer, Int) -> UInt32 = { crc, p, n in
+            CRC32C.checksum(UnsafeRawBufferPointer(start: p, count: n), continuing: crc)
+        }
+        print("CRC-32C (\(CRC32C.usesHardware ? "instruction" : "no instruction on this CPU") vs portable), GB/s:")
+        for piece in [150, 64 << 10] {
+            print(
+                String(
+                    format: "  %6d-byte pieces: %.2f vs %.2f", piece, rate(piece, hardware),
+                    rate(piece, CRC32C.portable)))
+        }
     }
 }

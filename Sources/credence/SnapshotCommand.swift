@@ -28,10 +28,7 @@ struct SnapshotCommand: ParsableCommand {
                     "month \(m) is not closed for model \(version) (see `credence snapshot list`)")
             }
             let sink = try OutputSink(path: output)
-            try store.export(month: m, modelVersion: version, revision: revision) { line in
-                sink.write(line)
-                sink.write("\n")
-            }
+            try store.exportBytes(month: m, modelVersion: version, revision: revision) { sink.write($0) }
             try sink.close()
         }
     }

@@ -8,7 +8,7 @@ import Testing
     @Test func createSyncReopen() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        var keys: [SubjectID: ChaCha20.Key] = [:]
+        var keys: [SubjectID: SubjectKey] = [:]
         do {
             let store = try KeyStore(directory: dir.path)
             #expect(store.subjectCount == 0)
@@ -50,7 +50,7 @@ import Testing
     @Test func destroyThenReopen() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let kept: ChaCha20.Key
+        let kept: SubjectKey
         do {
             let store = try KeyStore(directory: dir.path)
             let a = try store.createKey()
@@ -128,7 +128,7 @@ import Testing
     @Test func tornLastSlotIsTreatedAsNeverCreated() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let first: ChaCha20.Key
+        let first: SubjectKey
         do {
             let store = try KeyStore(directory: dir.path)
             _ = try store.createKey()
@@ -190,7 +190,7 @@ import Testing
     @Test func damagedMiddleSlotBecomesDestroyed() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let third: ChaCha20.Key
+        let third: SubjectKey
         do {
             let store = try KeyStore(directory: dir.path)
             for _ in 0..<3 { _ = try store.createKey() }
@@ -231,7 +231,7 @@ import Testing
         defer { dir.remove() }
         let count = 100_000
         let clock = ContinuousClock()
-        var samples: [(SubjectID, ChaCha20.Key)] = []
+        var samples: [(SubjectID, SubjectKey)] = []
         let created = try clock.measure {
             let store = try KeyStore(directory: dir.path)
             for i in 0..<count {
@@ -286,7 +286,7 @@ import Testing
         defer { dir.remove() }
         _ = try KeyStore(directory: dir.path)
         var file = try dir.read("keys.bin")
-        file[8] = 2  // version 2, checksum now wrong too
+        file[8] = 3  // version 3, checksum now wrong too
         try dir.write("keys.bin", file)
         let error = #expect(throws: KeyStoreError.self) { try KeyStore(directory: dir.path) }
         #expect(error?.code == .unsupportedFormat)

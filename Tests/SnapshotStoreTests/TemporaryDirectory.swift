@@ -18,11 +18,15 @@ final class TemporaryDirectory {
         try SnapshotStore(directory: path, configuration: configuration)
     }
 
-    /// The bytes of the database and of its WAL and shared-memory files.
+    /// The bytes of the catalogue, of its WAL and shared-memory files, and of every month file.
     func databaseFiles() -> [(name: String, bytes: [UInt8])] {
-        ["", "-wal", "-shm"].compactMap { suffix in
-            let name = path + "/" + SnapshotStore.fileName + suffix
-            return FileManager.default.contents(atPath: name).map { (name, [UInt8]($0)) }
+        let catalogue = path + "/" + SnapshotStore.fileName
+        let months = catalogue + ".months"
+        let monthFiles = ((try? FileManager.default.contentsOfDirectory(atPath: months)) ?? []).map {
+            months + "/" + $0
+        }
+        return (["", "-wal", "-shm"].map { catalogue + $0 } + monthFiles).compactMap { name in
+            FileManager.default.contents(atPath: name).map { (name, [UInt8]($0)) }
         }
     }
 }

@@ -1,0 +1,15 @@
+#ifndef CCRC32C_H
+#define CCRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU has a CRC-32C instruction (x86-64 SSE4.2 `crc32`, ARMv8 `crc32c`), else 0.
+int ccrc32c_hardware_available(void);
+
+/// The CRC-32C of `count` bytes at `data`, continuing from `crc` (the checksum of the bytes
+/// before them; 0 to start), with the CPU's instruction. Call only when
+/// `ccrc32c_hardware_available()` says so.
+uint32_t ccrc32c_hardware(uint32_t crc, const void *data, size_t count);
+
+#endif

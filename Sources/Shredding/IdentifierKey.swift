@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+
+/// The secret of a data directory's keyed identifiers: HMAC-SHA256 under a 256-bit key.
+///
+/// Identifiers that must stay comparable after an erasure but must not reveal what they
+/// identify (the per-user obligation key of the conflict check, kept in clear in the log) are
+/// `HMAC-SHA256(key, input)` truncated to 128 bits: without the key nobody can test a guess
+/// of the user and obligation id against them, which an unkeyed or seeded hash allows.
+///
+/// ```swift
+/// let key = IdentifierKey.random()
+/// let (high, low) = key.tag(Array("u1\u{0}o-17".utf8))
+/// ```
+public struct IdentifierKey: Sendable, CustomStringConvertible {
+    /// The key size in bytes.
+    public static let byteCount = 32
+
+    /// The key bytes (a `SubjectKey` holds 32 bytes as plain words, which keeps this `Sendable`:
+    /// swift-crypto's `SymmetricKey` is not).
+    let words: SubjectKey
+
+    /// A key from exactly 32 bytes; `nil` for any other length.
+    public init?(bytes: [UInt8]) {
+        guard let words = SubjectKey(bytes: bytes) else { return nil }
+        self.words = words
+    }
+
+    /// A fresh random key from the system's CSPRNG.
+    public static func random() -> IdentifierKey {
+        IdentifierKey(bytes: SubjectKey.random().bytes)!
+    }
+
+    /// The 32 key bytes, to keep the key in the data directory.
+    public var bytes: [UInt8] { words.bytes }
+
+    /// The first 128 bits of `HMAC-SHA256(key, message)`, as two big-endian words.
+    public func tag(_ message: UnsafeRawBufferPointer) -> (high: UInt64, low: UInt64) {
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: words.symmetricKey)
+        return mac.withUnsafeBytes { p in
+            (
+                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
+        }
+    }
+
+    /// The tag of `message`'s bytes.
+    public func tag(_ message: [UInt8]) -> (high: UInt64, low: UInt64) {
+        message.withUnsafeBytes { tag($0) }
+    }
+
+    public var description: String { "IdentifierKey(redacted)" }
+}
