@@ -1,3 +1,5 @@
+import CredenceCore
+
 /// A flat open-addressing map from 128-bit ``StableHash`` keys to small values, for the intake
 /// indexes (duplicate check, obligation keys) that see every event.
 ///
