@@ -53,7 +53,15 @@ extension Engine {
 
     /// Decrypts an event in a reused buffer, or `nil` when its subject's key was destroyed (erased).
     func unseal(_ sealed: UnsafeRawBufferPointer, subject: UInt64, lsn: UInt64) throws(EngineError) -> Event? {
-        guard let key = keys.key(for: SubjectID(subject)) else { return nil }
+        try Self.unseal(sealed, key: keys.key(for: SubjectID(subject)), lsn: lsn, scratch: &scratch)
+    }
+
+    /// Decrypts an event under `key` (`nil`: destroyed, so the event is unreadable) in `scratch`:
+    /// what the engine and the replay stage (on its own thread, with a key snapshot) both do.
+    static func unseal(
+        _ sealed: UnsafeRawBufferPointer, key: SubjectKey?, lsn: UInt64, scratch: inout [UInt8]
+    ) throws(EngineError) -> Event? {
+        guard let key else { return nil }
         scratch.removeAll(keepingCapacity: true)
         do {
             try key.open(sealed, nonce: RecordNonce(lsn: lsn), appendingTo: &scratch)
@@ -71,7 +79,11 @@ extension Engine {
 
     /// The user id of an erasure marker, or `nil` when its key was destroyed (a later erasure).
     func unsealUserID(_ sealed: [UInt8], subject: UInt64, lsn: UInt64) throws(EngineError) -> String? {
-        guard let key = keys.key(for: SubjectID(subject)) else { return nil }
+        try Self.unsealUserID(sealed, key: keys.key(for: SubjectID(subject)), lsn: lsn)
+    }
+
+    static func unsealUserID(_ sealed: [UInt8], key: SubjectKey?, lsn: UInt64) throws(EngineError) -> String? {
+        guard let key else { return nil }
         let bytes: [UInt8]
         do {
             bytes = try key.open(sealed, nonce: RecordNonce(lsn: lsn, purpose: .userID))

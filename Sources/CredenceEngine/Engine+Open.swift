@@ -115,37 +115,30 @@ extension Engine {
             erasure = nil
         }
 
-        do {
-            let reader = try EventLogReader(
-                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark)
-            try reader.forEach(from: start) { lsn, payload in
-                if failure != nil { return }
-                stats.records += 1
-                do {
-                    // Events, by far the most records, are read in place.
-                    if let (h, sealed) = try EngineRecord.decodeEvent(payload) {
-                        if h.isCopy, erasure != nil {
-                            if erasure!.userID != nil, let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
-                                erasure!.survivors.append(e)
-                            }
-                            buffered.append((lsn, .tombstone(h)))  // indexes only; the erasure step applies it
-                            erasure!.remaining -= 1
-                            if erasure!.remaining == 0 { finishErasure() }
-                        } else if let e = try unseal(sealed, subject: h.subject, lsn: lsn) {
-                            buffered.append((lsn, .event(h, e)))
-                        } else {
-                            buffered.append((lsn, .tombstone(h)))
-                        }
-                        return
+        /// Handles one decoded record; `false` once something failed.
+        func consume(_ item: ReplayStage.Item) -> Bool {
+            do {
+                switch item {
+                case .event(let lsn, let h, let event):
+                    stats.records += 1
+                    if h.isCopy, erasure != nil {
+                        if erasure!.userID != nil, let e = event { erasure!.survivors.append(e) }
+                        buffered.append((lsn, .tombstone(h)))  // indexes only; the erasure step applies it
+                        erasure!.remaining -= 1
+                        if erasure!.remaining == 0 { finishErasure() }
+                    } else if let e = event {
+                        buffered.append((lsn, .event(h, e)))
+                    } else {
+                        buffered.append((lsn, .tombstone(h)))
                     }
-                    let record = try EngineRecord.decode(payload)
+                case .record(let lsn, let record, let user):
+                    stats.records += 1
                     switch record {
                     case .event:
-                        break  // read in place above
+                        break  // decoded as `.event` items
                     case .tombstone(let h):
                         buffered.append((lsn, .tombstone(h)))
                     case .erasure(let m):
-                        let user = try unsealUserID(m.sealedUserID, subject: m.newSubject, lsn: lsn)
                         erasure = (m, user, m.copies, [])
                         if m.copies == 0 { finishErasure() }
                     case .monthClose(let m, let v):
@@ -170,17 +163,40 @@ extension Engine {
                         pruneDedup()  // after every batch, as the live run did: the same ids stay known
                         if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
                     }
-                } catch let e as EngineError {
-                    failure = e
-                } catch {
-                    failure = EngineError(
-                        .corruptLog,
-                        "record \(lsn) of the event log is not an engine record (\(error)); "
-                            + "run `credence log verify` and restore the data directory from a backup")
+                }
+                return true
+            } catch {
+                failure = error
+                return false
+            }
+        }
+
+        func consume(_ output: ReplayStage.Output) -> Bool {
+            switch output {
+            case .failure(let error):
+                failure = error
+                return false
+            case .items(let items):
+                for item in items where !consume(item) { return false }
+                return true
+            }
+        }
+
+        let keySnapshot = keys.snapshot()
+        if configuration.parallelDecode {
+            let stage = ReplayStage.start(
+                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark,
+                from: start, keys: keySnapshot)
+            while let output = stage.handoff.take() {
+                if !consume(output) {
+                    stage.handoff.cancel()
+                    break
                 }
             }
-        } catch {
-            throw EngineError(.io, "cannot read the event log", underlying: error)
+        } else {
+            ReplayStage.read(
+                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark,
+                from: start, keys: keySnapshot, itemsPerChunk: 1_024, emit: consume)
         }
         if let failure { throw failure }
         stats.orphans += buffered.count

@@ -27,8 +27,8 @@ public struct EngineConfiguration: Sendable {
     /// State checkpoints, so a restart replays only the log after the newest one. Default: one
     /// every 1,000,000 events and at a clean close, two kept.
     public var checkpoints = CheckpointConfiguration()
-    /// Whether file ingest decodes on a thread of its own, beside the one that checks, logs and
-    /// applies. The result is the same either way. Default: `true`.
+    /// Whether file ingest and replay decode (and decrypt) on a thread of their own, beside the one
+    /// that checks, logs and applies. The result is the same either way. Default: `true`.
     public var parallelDecode = true
 
     public init() {}

@@ -15,7 +15,7 @@ import CredenceCore
 /// 1 for an erasure marker's user id) then the record's own LSN (8 bytes LE), which the log
 /// hands out once; see `RecordNonce` for why nonces never repeat under one key. Version 1 had
 /// no tag (bare ChaCha20) and a seeded hash for obligation keys; it is refused at open.
-enum EngineRecord {
+enum EngineRecord: Sendable {
     /// An accepted event; `sealed` is `EventCodec` bytes sealed under the subject's key
     /// (ciphertext then tag), nonce = purpose 0 and the LSN.
     case event(EventHeader, sealed: [UInt8])
@@ -38,7 +38,7 @@ enum EngineRecord {
     /// from the next month close on (see Engine+Models.swift).
     case promotion(modelJSON: [UInt8])
 
-    struct EventHeader: Equatable {
+    struct EventHeader: Equatable, Sendable {
         var kind: EventKind
         var isCopy: Bool
         var eventIDHash: StableHash
@@ -52,7 +52,7 @@ enum EngineRecord {
         var obligationKey: StableHash?
     }
 
-    struct Erasure: Equatable {
+    struct Erasure: Equatable, Sendable {
         var newSubject: UInt64
         var oldSubject: UInt64
         var cut: Instant

@@ -160,10 +160,14 @@ public final class KeyStore {
     /// Keys created since the last ``sync()`` are returned too, so records can be encrypted before
     /// the sync that must precede their commit.
     public func key(for subject: SubjectID) -> SubjectKey? {
-        guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return nil }
-        let i = Int(subject.rawValue)
-        guard states[i] == UInt8(KeyFileFormat.State.live.rawValue) else { return nil }
-        return keys.withUnsafeBytes { SubjectKey(loading: $0.baseAddress! + i * SubjectKey.byteCount) }
+        KeySnapshot.key(for: subject, keys: keys, states: states)
+    }
+
+    /// The keys as they are now, for reading on another thread (a replay that decrypts ahead of
+    /// the engine). Later creations and destructions do not show in it; copying is cheap until
+    /// the store changes (the arrays are copy-on-write).
+    public func snapshot() -> KeySnapshot {
+        KeySnapshot(keys: keys, states: states)
     }
 
     /// Whether `subject` was created and then destroyed.
@@ -237,3 +241,21 @@ public final class KeyStore {
 /// One owner at a time: the store's buffers and file offsets are unsynchronized state.
 @available(*, unavailable)
 extension KeyStore: Sendable {}
+
+/// A read-only copy of a ``KeyStore``'s keys, safe to use from any thread.
+public struct KeySnapshot: Sendable {
+    let keys: [UInt8]
+    let states: [UInt8]
+
+    /// The key of `subject` when the snapshot was taken; `nil` if destroyed or never created.
+    public func key(for subject: SubjectID) -> SubjectKey? {
+        Self.key(for: subject, keys: keys, states: states)
+    }
+
+    static func key(for subject: SubjectID, keys: [UInt8], states: [UInt8]) -> SubjectKey? {
+        guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return nil }
+        let i = Int(subject.rawValue)
+        guard states[i] == UInt8(KeyFileFormat.State.live.rawValue) else { return nil }
+        return keys.withUnsafeBytes { SubjectKey(loading: $0.baseAddress! + i * SubjectKey.byteCount) }
+    }
+}

@@ -61,4 +61,29 @@ import Testing
         #expect(throws: EngineError.self) { try engine.ingest(files: [dir.path + "/no-such-file.ndjson"]) }
         try engine.close()
     }
+
+    @Test func parallelAndOneThreadReplayAgreeByteForByte() throws {
+        let dir = TempDir()
+        let input = dir.file("events.ndjson", Self.stream)
+        var c = configuration(dir)
+        c.batchSize = 700
+        c.checkpoints.enabled = false
+        let live = try Engine.open(c)
+        _ = try live.ingest(files: [input])
+        #expect(live.counters.erasures > 0)
+        let liveState = try live.stateBytes()
+        try live.close()
+
+        var states: [[UInt8]] = []
+        for parallel in [false, true] {
+            var r = c
+            r.parallelDecode = parallel
+            let engine = try Engine.open(r)
+            #expect(engine.lastReplay.events > 0)
+            states.append(try engine.stateBytes())
+            try engine.close()
+        }
+        #expect(states[0] == liveState ? true : false, "a one-thread replay rebuilds the live state")
+        #expect(states[1] == liveState ? true : false, "a parallel replay rebuilds the live state")
+    }
 }

@@ -1,0 +1,99 @@
+import CredenceCore
+import EventLog
+import Foundation
+import Shredding
+
+/// Reads the event log, checks each frame, decodes each record and decrypts each event on a
+/// thread of its own, while the engine indexes and applies what came before: the stateless half
+/// of a replay on the second core. Records arrive in log order, in chunks.
+///
+/// The stage decrypts with a snapshot of the key store taken when the replay starts. A replay
+/// only ever destroys keys (a crash between an erasure's commit and its key's destruction), never
+/// creates them, and every record of a destroyed subject precedes the erasure that destroys it,
+/// so the snapshot opens exactly what the live key store would have opened at each record.
+struct ReplayStage {
+    /// One log record, decoded.
+    enum Item: Sendable {
+        /// An event record: the event, or `nil` when its subject's key is destroyed.
+        case event(lsn: UInt64, header: EngineRecord.EventHeader, event: Event?)
+        /// Any other record; for an erasure, the user id it names (`nil`: its key is destroyed too).
+        case record(lsn: UInt64, record: EngineRecord, userID: String?)
+    }
+
+    enum Output: Sendable {
+        case items([Item])
+        /// The log could not be read or a record is damaged: nothing after it is trusted.
+        case failure(EngineError)
+    }
+
+    let handoff: Handoff<Output>
+
+    /// Starts reading `directory` from `start` on a new thread.
+    static func start(
+        directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
+        keys: KeySnapshot, itemsPerChunk: Int = 4_096, depth: Int = 4
+    ) -> ReplayStage {
+        let handoff = Handoff<Output>(capacity: depth)
+        let thread = Thread {
+            read(
+                directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
+                itemsPerChunk: itemsPerChunk
+            ) { handoff.put($0) }
+            handoff.finish()
+        }
+        thread.name = "credence-replay"
+        thread.start()
+        return ReplayStage(handoff: handoff)
+    }
+
+    /// Reads and decodes the log from `start`, handing chunks to `emit` until it returns `false`.
+    static func read(
+        directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
+        keys: KeySnapshot, itemsPerChunk: Int, emit: (Output) -> Bool
+    ) {
+        var chunk: [Item] = []
+        chunk.reserveCapacity(itemsPerChunk)
+        var scratch: [UInt8] = []
+        var failure: EngineError? = nil
+        var stopped = false
+        do {
+            let reader = try EventLogReader(directory: directory, configuration: configuration, watermark: watermark)
+            try reader.forEach(from: start) { lsn, payload in
+                if failure != nil || stopped { return }
+                do {
+                    if let (h, sealed) = try EngineRecord.decodeEvent(payload) {
+                        let event = try Engine.unseal(
+                            sealed, key: keys.key(for: SubjectID(h.subject)), lsn: lsn, scratch: &scratch)
+                        chunk.append(.event(lsn: lsn, header: h, event: event))
+                    } else {
+                        let record = try EngineRecord.decode(payload)
+                        var user: String? = nil
+                        if case .erasure(let m) = record {
+                            user = try Engine.unsealUserID(
+                                m.sealedUserID, key: keys.key(for: SubjectID(m.newSubject)), lsn: lsn)
+                        }
+                        chunk.append(.record(lsn: lsn, record: record, userID: user))
+                    }
+                } catch let e as EngineError {
+                    failure = e
+                    return
+                } catch {
+                    failure = EngineError(
+                        .corruptLog,
+                        "record \(lsn) of the event log is not an engine record (\(error)); "
+                            + "run `credence log verify` and restore the data directory from a backup")
+                    return
+                }
+                if chunk.count >= itemsPerChunk {
+                    stopped = !emit(.items(chunk))
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+        } catch {
+            failure = EngineError(.io, "cannot read the event log: \(error)")
+        }
+        if stopped { return }
+        if !chunk.isEmpty, !emit(.items(chunk)) { return }
+        if let failure { _ = emit(.failure(failure)) }
+    }
+}
