@@ -85,7 +85,7 @@ extension Engine {
                             .snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
                     }
                 }
-                if lsn >= replayingUpTo { outbox.append(change, offset: offset) }
+                if lsn >= replayingUpTo { try announceErasure(of: userID, change, offset: offset) }
                 destroyLater(oldSubject)
             case .changes(let changes, let lsn):
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }
