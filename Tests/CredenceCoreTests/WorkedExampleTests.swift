@@ -44,18 +44,9 @@ import Testing
     }
 
     @Test func theIndependentCheckerAgreesWithTheExpectedFiles() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Repository.path("scripts/check-worked-example.py")]
-        p.currentDirectoryURL = Repository.root
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(out)")
-        #expect(out.components(separatedBy: "identical:").count == 5, "\(out)")
+        let run = try CommandRunner.python([Repository.path("scripts/check-worked-example.py")])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.components(separatedBy: "identical:").count == 5, "\(run.output)")
     }
 
     // Needs ../shared/spec (the CI machine has it); a clone on its own skips this.

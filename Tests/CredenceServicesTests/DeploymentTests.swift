@@ -75,22 +75,29 @@ import Testing
         try reopened.runSync { try $0.close() }
     }
 
+    /// Topics on the mock cluster, `lines` produced into `payments`, and a consumer configuration for them.
+    func loaded(_ cluster: KafkaMockCluster, partitions: Int, lines: [[UInt8]], group: String) throws
+        -> KafkaIngestConfiguration
+    {
+        try cluster.createTopic("payments", partitions: partitions)
+        try cluster.createTopic("score-changes", partitions: 1)
+        let producer = try KafkaTestSupport.producer(brokers: cluster.bootstrapServers)
+        for line in lines { try producer.send(topic: "payments", key: nil, value: line) }
+        _ = try producer.flush()
+        var kafka = KafkaIngestConfiguration()
+        kafka.consumer.kafka.brokers = cluster.bootstrapServers
+        kafka.consumer.groupID = group
+        kafka.consumer.kafka.properties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+        kafka.deadLetterTopic = nil
+        return kafka
+    }
+
     @Test func runConsumesPublishesAndStopsWhenIdle() async throws {
         let dir = TemporaryDirectory("deployment")
         let cluster = try KafkaMockCluster(brokers: 1, logger: Self.logger)
         defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
-        try cluster.createTopic("payments", partitions: 2)
-        try cluster.createTopic("score-changes", partitions: 1)
-        let producer = try KafkaTestSupport.producer(brokers: cluster.bootstrapServers)
         let lines = Repository.workedExampleLines
-        for line in lines { try producer.send(topic: "payments", key: nil, value: line) }
-        _ = try producer.flush()
-
-        var kafka = KafkaIngestConfiguration()
-        kafka.consumer.kafka.brokers = cluster.bootstrapServers
-        kafka.consumer.groupID = "deployment-test"
-        kafka.consumer.kafka.properties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
-        kafka.deadLetterTopic = nil
+        let kafka = try loaded(cluster, partitions: 2, lines: lines, group: "deployment-test")
         let engine = try await EngineService.open(engineConfiguration(dir))
         let deployment = try Deployment.run(
             engine: engine, kafka: kafka, stopWhenIdle: .seconds(3), signals: .none, logger: Self.logger)
@@ -115,18 +122,8 @@ import Testing
         let dir = TemporaryDirectory("deployment")
         let cluster = try KafkaMockCluster(brokers: 1, logger: Self.logger)
         defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
-        try cluster.createTopic("payments", partitions: 1)
-        try cluster.createTopic("score-changes", partitions: 1)
-        let producer = try KafkaTestSupport.producer(brokers: cluster.bootstrapServers)
         let lines = Repository.workedExampleLines
-        for line in lines { try producer.send(topic: "payments", key: nil, value: line) }
-        _ = try producer.flush()
-
-        var kafka = KafkaIngestConfiguration()
-        kafka.consumer.kafka.brokers = cluster.bootstrapServers
-        kafka.consumer.groupID = "deployment-shutdown"
-        kafka.consumer.kafka.properties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
-        kafka.deadLetterTopic = nil
+        let kafka = try loaded(cluster, partitions: 1, lines: lines, group: "deployment-shutdown")
         var server = ServerConfiguration()
         server.port = 0
         server.access.readTokens = [Tokens.read]

@@ -114,3 +114,21 @@ extension CommandRunner {
         return Watched(status: p.terminationStatus, output: text)
     }
 }
+
+extension CommandRunner {
+    /// Runs `python3 ARGS...` (found on PATH) in the repository's root; returns its status and
+    /// standard output and error together.
+    public static func python(_ arguments: [String]) throws -> Watched {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3"] + arguments
+        p.currentDirectoryURL = Repository.root
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return Watched(status: p.terminationStatus, output: out)
+    }
+}
