@@ -14,9 +14,9 @@ final class AppendFile {
     let path: String
     private var file: DurableFile.Appender
     private var buffer: [UInt8] = []
-    /// How many lines each user has in the file, by the user id a line names (see
-    /// `indexUsers`), and the file size this index covers; built on the first erasure.
-    private var userLines: [String: Int] = [:]
+    /// Where each user's lines are in the file (offset and length, by the user id a line names;
+    /// see `removeLines`), and the file size this index covers; built on the first erasure.
+    private var userLines: [String: [(offset: UInt64, length: Int)]] = [:]
     private var indexedBytes: UInt64 = 0
 
     init(path: String) throws(EngineError) {
@@ -47,9 +47,11 @@ final class AppendFile {
     }
 
     /// Removes every line, written or pending, that `user(line)` says belongs to `userID`; returns
-    /// how many it removed. The file is rewritten (atomically, durably) only when it holds such a line.
+    /// how many it removed. A written line is overwritten in place with spaces (its newline
+    /// kept), so no other line moves and offsets into the file stay valid; readers skip blank
+    /// lines, and compaction drops them.
     ///
-    /// `user` extracts the user id a line names; the index it builds is kept, and later calls
+    /// `user` extracts the user id a line names. The index it builds is kept, and later calls
     /// read only what was appended since, so many erasures cost one pass over the file.
     func removeLines(of userID: String, user: ([UInt8]) -> String?) throws(EngineError) -> Int {
         var removed = 0
@@ -67,30 +69,18 @@ final class AppendFile {
         }
         do {
             let tail = try DurableFile.read(path, from: indexedBytes) ?? []
-            let complete = tail.lastIndex(of: 10).map { $0 + 1 } ?? 0
-            for line in tail[..<complete].split(separator: 10) {
-                if let owner = user(Array(line)) { userLines[owner, default: 0] += 1 }
-            }
-            indexedBytes += UInt64(complete)
-            guard userLines[userID, default: 0] > 0 else { return removed }
-            let bytes = try DurableFile.read(path) ?? []
-            var kept: [UInt8] = []
-            kept.reserveCapacity(bytes.count)
-            var index: [String: Int] = [:]
-            for line in bytes.split(separator: 10, omittingEmptySubsequences: true) {
-                let owner = user(Array(line))
-                if owner == userID {
-                    removed += 1
-                    continue
+            var start = 0
+            while let newline = tail[start...].firstIndex(of: 10) {
+                if newline > start, let owner = user(Array(tail[start..<newline])) {
+                    userLines[owner, default: []].append((indexedBytes + UInt64(start), newline - start))
                 }
-                if let owner { index[owner, default: 0] += 1 }
-                kept += line
-                kept.append(10)
+                start = newline + 1
             }
-            try DurableFile.replace(path, with: kept)
-            file = try DurableFile.Appender(path: path)
-            userLines = index
-            indexedBytes = UInt64(kept.count)
+            indexedBytes += UInt64(start)
+            guard let lines = userLines.removeValue(forKey: userID) else { return removed }
+            try DurableFile.overwrite(
+                path, lines.map { ($0.offset, [UInt8](repeating: UInt8(ascii: " "), count: $0.length)) })
+            removed += lines.count
         } catch {
             throw EngineError(
                 .io, "cannot remove an erased user's lines from \(path): \(error.message)", underlying: error)

@@ -15,8 +15,9 @@ import DurableFile
 /// leaves an offset naming the old file, which then counts as 0 (nothing of the new file is
 /// delivered), which is exactly right.
 ///
-/// An erasure removes the user's `score.changed` lines that are still in the file (privacy of
-/// what is left behind) and keeps the `score.deleted` that announces it.
+/// An erasure blanks the user's `score.changed` lines that are still in the file (privacy of
+/// what is left behind: overwritten in place with spaces, skipped by the publisher, dropped by
+/// the next compaction) and keeps the `score.deleted` that announces it.
 final class Outbox {
     let file: AppendFile
     let positionPath: String
@@ -81,15 +82,18 @@ final class Outbox {
         var lines: [[UInt8]] = []
         var at = 0
         while lines.count < max, let newline = bytes[at...].firstIndex(of: 10) {
-            if newline > at { lines.append(Array(bytes[at..<newline])) }
+            // Lines an erasure blanked out are spaces only.
+            if bytes[at..<newline].contains(where: { $0 != UInt8(ascii: " ") }) {
+                lines.append(Array(bytes[at..<newline]))
+            }
             at = newline + 1
         }
         return OutboxBatch(lines: lines, end: start + UInt64(at), file: identity)
     }
 
     /// Records that everything before `batch.end` is delivered, and compacts the file when at
-    /// least half of it is. A batch read from a file that an erasure has since rewritten records
-    /// nothing: its lines are sent again (their `event_id`s make the copies harmless).
+    /// least half of it is. A batch read from a file that was compacted since records nothing:
+    /// its lines are sent again (their `event_id`s make the copies harmless).
     func acknowledge(_ batch: OutboxBatch) throws(EngineError) {
         guard batch.file == Files.identity(file.path), batch.end > publishedOffset else { return }
         try recordPublished(batch.end, identity: batch.file)
@@ -97,7 +101,7 @@ final class Outbox {
         if batch.end * 2 >= size { try compact() }
     }
 
-    /// Rewrites the file without its delivered prefix.
+    /// Rewrites the file without its delivered prefix and without the lines an erasure blanked.
     func compact() throws(EngineError) {
         let start = publishedOffset
         guard start > 0 else { return }
@@ -107,7 +111,13 @@ final class Outbox {
         } catch {
             throw EngineError(.io, "cannot read the outbox: \(error.message)", underlying: error)
         }
-        try file.replaceContent(with: rest)
+        var kept: [UInt8] = []
+        kept.reserveCapacity(rest.count)
+        for line in rest.split(separator: 10) where line.contains(where: { $0 != UInt8(ascii: " ") }) {
+            kept += line
+            kept.append(10)
+        }
+        try file.replaceContent(with: kept)
         try recordPublished(0, identity: Files.identity(file.path))
     }
 
@@ -117,12 +127,12 @@ final class Outbox {
 
     // MARK: Erasure
 
-    /// Removes the user's `score.changed` lines, delivered or not, written or pending; keeps
-    /// every `score.deleted`. Returns how many it removed.
+    /// Removes the user's `score.changed` lines, delivered or not, written or pending (written
+    /// ones are blanked in place, so the delivered offset stays valid); keeps every
+    /// `score.deleted`. Returns how many it removed.
     @discardableResult
     func removeScores(of userID: String) throws(EngineError) -> Int {
-        try compact()
-        return try file.removeLines(of: userID, user: Outbox.scoreChangedUser)
+        try file.removeLines(of: userID, user: Outbox.scoreChangedUser)
     }
 
     /// The `user_id` of a `score.changed` line (the engine writes them, keys in a fixed order,

@@ -73,6 +73,28 @@ public enum DurableFile {
         try syncDirectory(containing: path)
     }
 
+    /// Overwrites bytes of an existing file in place, at the given offsets, then syncs it: how a
+    /// line is blanked out without moving the lines after it.
+    public static func overwrite(_ path: String, _ patches: [(offset: UInt64, bytes: [UInt8])]) throws(DurableFileError) {
+        guard !patches.isEmpty else { return }
+        let fd = try open(path, O_WRONLY, doing: "Opening for overwriting")
+        defer { _ = systemClose(fd) }
+        for patch in patches {
+            var done = 0
+            while done < patch.bytes.count {
+                let n = patch.bytes.withUnsafeBytes {
+                    pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(patch.offset) + off_t(done))
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DurableFileError(.io, "Overwriting", path: path, errno: errno)
+                }
+                done += n
+            }
+        }
+        if fsync(fd) != 0 { throw DurableFileError(.sync, "Syncing", path: path, errno: errno) }
+    }
+
     /// Syncs the directory that holds `path`, so that a create, rename or unlink in it is durable.
     public static func syncDirectory(containing path: String) throws(DurableFileError) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()

@@ -27,8 +27,10 @@ import Testing
         try engine.commit()
     }
 
+    /// The lines of a file that are not blank (an erasure blanks lines in place).
     func lines(_ path: String) throws -> [String] {
-        (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init).filter { $0.contains { $0 != " " } }
     }
 
     @Test func deliveredLinesAreCompactedAndAnErasureLeavesOnlyScoreDeleted() throws {
@@ -57,6 +59,13 @@ import Testing
         let deleted =
             #"{"event_id":"kim/erased/2025-02-06T10:00:00+08:00","type":"score.deleted","user_id":"kim","occurred_at":"2025-02-06T10:00:00+08:00"}"#
         #expect(left == before.filter { !$0.contains(#""user_id":"kim""#) } + [deleted])
+        // Nothing of kim's scores is left in the file's bytes, nor of the rejected payment.
+        let bytes = try String(contentsOfFile: outboxFile, encoding: .utf8)
+        #expect(!bytes.contains("kim/2025"))
+        let deadBytes = try String(contentsOfFile: deadLetters, encoding: .utf8)
+        #expect(!deadBytes.contains(DeadLetter(
+            receivedAt: Date(), source: "", position: 0, reason: "", message: "", raw: Array(Self.january[2].utf8)
+        ).jsonLine().split(separator: "\"raw_base64\":").last!))
         // kim's rejected payment is gone from the dead letters; lou's stays.
         let letters = try lines(deadLetters).compactMap(DeadLetter.parse)
         #expect(letters.map { String(decoding: $0.raw, as: UTF8.self) } == [Self.january[3]])
