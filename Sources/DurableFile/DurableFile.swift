@@ -75,7 +75,8 @@ public enum DurableFile {
 
     /// Overwrites bytes of an existing file in place, at the given offsets, then syncs it: how a
     /// line is blanked out without moving the lines after it.
-    public static func overwrite(_ path: String, _ patches: [(offset: UInt64, bytes: [UInt8])]) throws(DurableFileError) {
+    public static func overwrite(_ path: String, _ patches: [(offset: UInt64, bytes: [UInt8])]) throws(DurableFileError)
+    {
         guard !patches.isEmpty else { return }
         let fd = try open(path, O_WRONLY, doing: "Opening for overwriting")
         defer { _ = systemClose(fd) }

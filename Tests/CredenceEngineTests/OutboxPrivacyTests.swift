@@ -63,9 +63,12 @@ import Testing
         let bytes = try String(contentsOfFile: outboxFile, encoding: .utf8)
         #expect(!bytes.contains("kim/2025"))
         let deadBytes = try String(contentsOfFile: deadLetters, encoding: .utf8)
-        #expect(!deadBytes.contains(DeadLetter(
-            receivedAt: Date(), source: "", position: 0, reason: "", message: "", raw: Array(Self.january[2].utf8)
-        ).jsonLine().split(separator: "\"raw_base64\":").last!))
+        #expect(
+            !deadBytes.contains(
+                DeadLetter(
+                    receivedAt: Date(), source: "", position: 0, reason: "", message: "",
+                    raw: Array(Self.january[2].utf8)
+                ).jsonLine().split(separator: "\"raw_base64\":").last!))
         // kim's rejected payment is gone from the dead letters; lou's stays.
         let letters = try lines(deadLetters).compactMap(DeadLetter.parse)
         #expect(letters.map { String(decoding: $0.raw, as: UTF8.self) } == [Self.january[3]])
