@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "CredenceKafka",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "Kafka", "DurableFile",
+                "CredenceEngine", "CredenceCore", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -118,30 +118,29 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore", "CredenceTestSupport"],
+            name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore"],
             swiftSettings: strict),
         .testTarget(
             name: "DurableFileTests", dependencies: ["DurableFile", "CredenceTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CredenceEngineTests",
-            dependencies: ["CredenceEngine", "CredenceCore", "EventLog", "CredenceSynth", "CredenceTestSupport"],
+            dependencies: ["CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", "CredenceTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kafka", "CredenceTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "CredenceKafkaTests",
             dependencies: [
                 "Kafka", "CredenceKafka", "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceTestSupport",
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "CredenceServerTests",
             dependencies: [
-                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceTestSupport",
+                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,14 +154,13 @@ let package = Package(
                 "CredenceServices", "CredenceServer", "CredenceKafka", "CredenceEngine", "CredenceCore",
                 "CredenceTestSupport", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         // The CLI as users run it: whole commands, their output and exit codes.
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["CredenceCore", "CredenceEngine", "CredenceSynth", "CredenceTestSupport"],
+            dependencies: ["CredenceTestSupport"],
             swiftSettings: strict
         ),
     ]
