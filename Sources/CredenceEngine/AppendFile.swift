@@ -1,30 +1,32 @@
+import DurableFile
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
 
-/// A file opened for appending, with explicit `sync`: dead letters and the outbox.
+/// A line file opened for appending, with explicit `flush`: dead letters and the outbox.
+/// Writes go through `DurableFile`, with the log's discipline.
 ///
 /// Not `Sendable`: owned by the engine's task.
 final class AppendFile {
     let path: String
-    private let fd: Int32
+    private var file: DurableFile.Appender
     private var buffer: [UInt8] = []
+    /// Where each user's lines are in the file (offset and length, by the user id a line names;
+    /// see `removeLines`), and the file size this index covers; built on the first erasure.
+    private var userLines: [String: [(offset: UInt64, length: Int)]] = [:]
+    private var indexedBytes: UInt64 = 0
 
     init(path: String) throws(EngineError) {
         self.path = path
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw EngineError(
-                .io,
-                "cannot open \(path) for appending: \(String(cString: strerror(errno))); check the data directory's permissions"
-            )
+        do {
+            file = try DurableFile.Appender(path: path)
+        } catch {
+            throw EngineError(.io, "cannot open \(path) for appending: \(error.message)", underlying: error)
         }
-        self.fd = fd
     }
-
-    deinit { close(fd) }
 
     func append(line: String) {
         buffer.append(contentsOf: line.utf8)
@@ -35,67 +37,93 @@ final class AppendFile {
 
     /// Writes what was appended and, with `durable`, fsyncs it.
     func flush(durable: Bool) throws(EngineError) {
-        var written = 0
-        while written < buffer.count {
-            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw EngineError(.io, "cannot write \(path): \(String(cString: strerror(errno))); is the disk full?")
-            }
-            written += n
+        do {
+            if !buffer.isEmpty { try file.append(buffer) }
+            buffer.removeAll(keepingCapacity: true)
+            if durable { try file.sync() }
+        } catch {
+            throw EngineError(.io, "cannot write \(path): \(error.message)", underlying: error)
         }
-        buffer.removeAll(keepingCapacity: true)
-        if durable, fsync(fd) != 0 {
-            throw EngineError(.io, "cannot fsync \(path): \(String(cString: strerror(errno)))")
+    }
+
+    /// Removes every line, written or pending, that `user(line)` says belongs to `userID`; returns
+    /// how many it removed. A written line is overwritten in place with spaces (its newline
+    /// kept), so no other line moves and offsets into the file stay valid; readers skip blank
+    /// lines, and compaction drops them.
+    ///
+    /// `user` extracts the user id a line names. The index it builds is kept, and later calls
+    /// read only what was appended since, so many erasures cost one pass over the file.
+    func removeLines(of userID: String, user: ([UInt8]) -> String?) throws(EngineError) -> Int {
+        var removed = 0
+        if hasPending {
+            var kept: [UInt8] = []
+            for line in buffer.split(separator: 10, omittingEmptySubsequences: true) {
+                if user(Array(line)) == userID {
+                    removed += 1
+                } else {
+                    kept += line
+                    kept.append(10)
+                }
+            }
+            buffer = kept
+        }
+        do {
+            let tail = try DurableFile.read(path, from: indexedBytes) ?? []
+            var start = 0
+            while let newline = tail[start...].firstIndex(of: 10) {
+                if newline > start, let owner = user(Array(tail[start..<newline])) {
+                    userLines[owner, default: []].append((indexedBytes + UInt64(start), newline - start))
+                }
+                start = newline + 1
+            }
+            indexedBytes += UInt64(start)
+            guard let lines = userLines.removeValue(forKey: userID) else { return removed }
+            try DurableFile.overwrite(
+                path, lines.map { ($0.offset, [UInt8](repeating: UInt8(ascii: " "), count: $0.length)) })
+            removed += lines.count
+        } catch {
+            throw EngineError(
+                .io, "cannot remove an erased user's lines from \(path): \(error.message)", underlying: error)
+        }
+        return removed
+    }
+
+    /// Replaces the file's written content with `bytes` (atomically, durably); pending lines stay pending.
+    func replaceContent(with bytes: [UInt8]) throws(EngineError) {
+        do {
+            try DurableFile.replace(path, with: bytes)
+            file = try DurableFile.Appender(path: path)
+            userLines = [:]
+            indexedBytes = 0
+        } catch {
+            throw EngineError(.io, "cannot rewrite \(path): \(error.message)", underlying: error)
         }
     }
 }
 
+/// Paths of the data directory, over `DurableFile`.
 enum Files {
     static func makeDirectory(_ path: String) throws(EngineError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw EngineError(.io, "cannot create directory \(current): \(String(cString: strerror(errno)))")
-            }
+        do {
+            try DurableFile.makeDirectory(path)
+        } catch {
+            throw EngineError(.io, "cannot create directory \(error.path): \(error.message)", underlying: error)
         }
     }
 
-    static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
-    }
+    static func exists(_ path: String) -> Bool { DurableFile.exists(path) }
 
+    /// The file's bytes; `nil` when it is missing or unreadable.
     static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
-        return out
+        (try? DurableFile.read(path)) ?? nil
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, fsync of the directory.
     static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(EngineError) {
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw EngineError(.io, "cannot write \(tmp): \(String(cString: strerror(errno)))") }
-        let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            throw EngineError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            fsync(dfd)
-            close(dfd)
+        do {
+            try DurableFile.replace(path, with: bytes)
+        } catch {
+            throw EngineError(.io, "cannot write \(path): \(error.message)", underlying: error)
         }
     }
 

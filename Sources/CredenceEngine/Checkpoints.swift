@@ -1,4 +1,5 @@
 import CredenceCore
+import DurableFile
 import EventLog
 import Glibc
 
@@ -121,13 +122,8 @@ struct Checkpoints {
             unlink(entry.path)
             removed = true
         }
-        if removed {
-            let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dfd >= 0 {
-                fsync(dfd)
-                close(dfd)
-            }
-        }
+        // Best effort: the files are unlinked either way; a failed directory sync is retried by the next one.
+        if removed { try? DurableFile.syncDirectory(directory) }
     }
 
     static func append<T: FixedWidthInteger>(_ v: T, to out: inout [UInt8]) {

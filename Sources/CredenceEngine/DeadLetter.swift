@@ -30,15 +30,31 @@ public struct DeadLetter: Sendable, Hashable {
         return out
     }
 
+    /// One line as written, for `Codable`.
+    private struct Line: Decodable {
+        var source: String
+        var position: UInt64
+        var reason: String
+        var message: String
+        var raw_base64: String
+    }
+
     /// Reads a dead-letter line back (for tests and tools).
     public static func parse(_ line: String) -> DeadLetter? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let source = object["source"] as? String, let position = object["position"] as? Int,
-            let reason = object["reason"] as? String, let message = object["message"] as? String,
-            let b64 = object["raw_base64"] as? String, let raw = Data(base64Encoded: b64)
+        guard let l = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)),
+            let raw = Data(base64Encoded: l.raw_base64)
         else { return nil }
         return DeadLetter(
-            receivedAt: Date(), source: source, position: UInt64(position), reason: reason, message: message,
+            receivedAt: Date(), source: l.source, position: l.position, reason: l.reason, message: l.message,
             raw: Array(raw))
+    }
+
+    /// The `user_id` that a dead-letter line's raw input names, when it names one plainly
+    /// (`"user_id": "..."`, valid JSON or not); what an erasure looks for.
+    static func userID(ofLine line: [UInt8]) -> String? {
+        guard let encoded = JSONScan.stringMember("raw_base64", in: line),
+            let raw = Data(base64Encoded: encoded)
+        else { return nil }
+        return JSONScan.stringMember("user_id", in: Array(raw))
     }
 }

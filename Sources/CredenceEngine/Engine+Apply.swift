@@ -94,7 +94,7 @@ extension Engine {
                             .snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
                     }
                 }
-                if lsn >= replayingUpTo { outbox.append(change, offset: offset) }
+                if lsn >= replayingUpTo { try announceErasure(of: userID, change, offset: offset) }
                 // Checkpoints written before the erasure hold the user in clear: gone before the key is.
                 checkpoints.removeAll(before: lsn)
                 destroyLater(oldSubject)

@@ -177,3 +177,14 @@ extension Engine {
         subjects[userID] = newSubject
     }
 }
+
+extension Engine {
+    /// Queues the `score.deleted` of an erasure and removes what the data directory still holds of
+    /// the user outside the log: their `score.changed` lines in the outbox (delivered or not) and
+    /// their dead letters (raw input that names them). See docs/privacy.md.
+    func announceErasure(of userID: String, _ change: ScoreChange, offset: UTCOffset) throws(EngineError) {
+        try outbox.removeScores(of: userID)
+        _ = try deadLetters.removeLines(of: userID, user: DeadLetter.userID(ofLine:))
+        outbox.append(change, offset: offset)
+    }
+}

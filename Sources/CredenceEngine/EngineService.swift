@@ -1,27 +1,46 @@
 import Dispatch
+public import SnapshotStore
 
 /// The engine for concurrent callers (HTTP handlers, a Kafka consumer, a publisher): every
 /// call runs on one serial queue, off the cooperative thread pool, because appends and
 /// commits block in `fsync`.
 ///
 /// ```swift
-/// let service = try EngineService(configuration)
+/// let service = try await EngineService.open(configuration)
 /// let counters = try await service.run { engine in engine.counters }
 /// ```
 public final class EngineService: Sendable {
     private let queue = DispatchQueue(label: "credence.engine")
     private let box: Box
+    /// The engine's configuration (the model, directories, the scoring offset): fixed once open.
+    public let configuration: EngineConfiguration
+    /// The snapshot store, which serves reads on its own.
+    public let store: SnapshotStore
 
     /// Holds the non-`Sendable` engine. `@unchecked Sendable` is sound because the engine is
-    /// only ever touched inside `queue`'s serial blocks (`run` is the one way in).
+    /// only ever touched inside `queue`'s serial blocks (`run` and `runSync` are the ways in).
     private final class Box: @unchecked Sendable {
         let engine: Engine
         init(_ engine: Engine) { self.engine = engine }
     }
 
-    /// Opens the engine (recovering and replaying the log) on the calling thread.
+    /// Opens the engine (recovering and replaying the log) on the calling thread; from async
+    /// code, use ``open(_:progress:)``.
     public init(_ configuration: EngineConfiguration, progress: ((ReplayStats) -> Void)? = nil) throws {
-        box = Box(try Engine.open(configuration, progress: progress))
+        let engine = try Engine.open(configuration, progress: progress)
+        box = Box(engine)
+        self.configuration = engine.configuration
+        store = engine.store
+    }
+
+    /// Opens the engine on a queue of its own, off the cooperative thread pool: the replay of a
+    /// large log takes a while and blocks in reads.
+    public static func open(_ configuration: EngineConfiguration) async throws -> EngineService {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue(label: "credence.engine.open").async {
+                continuation.resume(with: Result { try EngineService(configuration) })
+            }
+        }
     }
 
     /// Runs `body` with the engine on the engine's queue and returns its result.
@@ -33,8 +52,8 @@ public final class EngineService: Sendable {
         }
     }
 
-    /// Runs `body` with the engine and waits for it, blocking the calling thread (for start-up
-    /// and shutdown paths that are not async).
+    /// Runs `body` with the engine and waits for it, blocking the calling thread: for code that
+    /// runs on a thread or queue of its own (the Kafka consume loop), never from async code.
     public func runSync<T>(_ body: (Engine) throws -> T) rethrows -> T {
         try queue.sync { try body(box.engine) }
     }

@@ -1,4 +1,5 @@
 import CredenceCore
+import DurableFile
 
 /// `score.changed` and `score.deleted` records waiting for the publisher, in
 /// `<derived>/outbox/score-changes.ndjson`, one JSON line each in the spec's format.
@@ -6,9 +7,21 @@ import CredenceCore
 /// `position` records the log position whose effects are all written, so a restart that
 /// replays the log does not write them twice. A crash between the two writes can repeat a few
 /// lines; their `event_id`s are deterministic, so downstream recognises them.
+///
+/// `published` (`<byte offset> <dev:inode>`) records how much of the file the publisher has
+/// delivered. Delivered lines are compacted away: once at least half of the file is delivered,
+/// the rest is rewritten as a new file, so the outbox holds only what is still to send. The
+/// offset counts only for the file it names; a crash between the rewrite and the new position
+/// leaves an offset naming the old file, which then counts as 0 (nothing of the new file is
+/// delivered), which is exactly right.
+///
+/// An erasure blanks the user's `score.changed` lines that are still in the file (privacy of
+/// what is left behind: overwritten in place with spaces, skipped by the publisher, dropped by
+/// the next compaction) and keeps the `score.deleted` that announces it.
 final class Outbox {
     let file: AppendFile
     let positionPath: String
+    let publishedPath: String
     private(set) var position: UInt64
     var nextPosition: UInt64 = 0
 
@@ -16,6 +29,7 @@ final class Outbox {
         try Files.makeDirectory(directory)
         file = try AppendFile(path: directory + "/score-changes.ndjson")
         positionPath = directory + "/position"
+        publishedPath = directory + "/published"
         if let bytes = Files.read(positionPath), let text = String(validating: bytes, as: UTF8.self),
             let p = UInt64(text.trimmingSuffixNewline())
         {
@@ -40,6 +54,146 @@ final class Outbox {
             if had { try Files.writeAtomically(positionPath, Array("\(position)\n".utf8)) }
         }
     }
+
+    // MARK: Publishing
+
+    /// The delivered byte offset of the current file: 0 when `published` is missing or names
+    /// another file. A bare offset (written before the identity was recorded) counts as this file's.
+    var publishedOffset: UInt64 {
+        guard let bytes = Files.read(publishedPath), let text = String(validating: bytes, as: UTF8.self) else {
+            return 0
+        }
+        let parts = text.trimmingSuffixNewline().split(separator: " ")
+        guard let offset = parts.first.flatMap({ UInt64($0) }) else { return 0 }
+        if parts.count > 1, String(parts[1]) != Files.identity(file.path) { return 0 }
+        return offset
+    }
+
+    /// Up to `max` complete lines after the delivered offset.
+    func unpublished(max: Int) throws(EngineError) -> OutboxBatch {
+        let start = publishedOffset
+        let identity = Files.identity(file.path)
+        let bytes: [UInt8]
+        do {
+            bytes = try DurableFile.read(file.path, from: start) ?? []
+        } catch {
+            throw EngineError(.io, "cannot read the outbox: \(error.message)", underlying: error)
+        }
+        var lines: [[UInt8]] = []
+        var at = 0
+        while lines.count < max, let newline = bytes[at...].firstIndex(of: 10) {
+            // Lines an erasure blanked out are spaces only.
+            if bytes[at..<newline].contains(where: { $0 != UInt8(ascii: " ") }) {
+                lines.append(Array(bytes[at..<newline]))
+            }
+            at = newline + 1
+        }
+        return OutboxBatch(lines: lines, end: start + UInt64(at), file: identity)
+    }
+
+    /// Records that everything before `batch.end` is delivered, and compacts the file when at
+    /// least half of it is. A batch read from a file that was compacted since records nothing:
+    /// its lines are sent again (their `event_id`s make the copies harmless).
+    func acknowledge(_ batch: OutboxBatch) throws(EngineError) {
+        guard batch.file == Files.identity(file.path), batch.end > publishedOffset else { return }
+        try recordPublished(batch.end, identity: batch.file)
+        let size = UInt64((try? DurableFile.read(file.path))??.count ?? 0)
+        if batch.end * 2 >= size { try compact() }
+    }
+
+    /// Rewrites the file without its delivered prefix and without the lines an erasure blanked.
+    func compact() throws(EngineError) {
+        let start = publishedOffset
+        guard start > 0 else { return }
+        let rest: [UInt8]
+        do {
+            rest = try DurableFile.read(file.path, from: start) ?? []
+        } catch {
+            throw EngineError(.io, "cannot read the outbox: \(error.message)", underlying: error)
+        }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(rest.count)
+        for line in rest.split(separator: 10) where line.contains(where: { $0 != UInt8(ascii: " ") }) {
+            kept += line
+            kept.append(10)
+        }
+        try file.replaceContent(with: kept)
+        try recordPublished(0, identity: Files.identity(file.path))
+    }
+
+    private func recordPublished(_ offset: UInt64, identity: String) throws(EngineError) {
+        try Files.writeAtomically(publishedPath, Array("\(offset) \(identity)\n".utf8))
+    }
+
+    // MARK: Erasure
+
+    /// Removes the user's `score.changed` lines, delivered or not, written or pending (written
+    /// ones are blanked in place, so the delivered offset stays valid); keeps every
+    /// `score.deleted`. Returns how many it removed.
+    @discardableResult
+    func removeScores(of userID: String) throws(EngineError) -> Int {
+        try file.removeLines(of: userID, user: Outbox.scoreChangedUser)
+    }
+
+    /// The `user_id` of a `score.changed` line (the engine writes them, keys in a fixed order,
+    /// user ids without escapes); `nil` for any other line.
+    static func scoreChangedUser(_ line: [UInt8]) -> String? {
+        guard line.contains(subsequence: scoreChangedType) else { return nil }
+        return JSONScan.stringMember("user_id", in: line)
+    }
+
+    private static let scoreChangedType = Array(#""type":"score.changed""#.utf8)
+}
+
+/// Complete outbox lines read for the publisher, and where they end.
+public struct OutboxBatch: Sendable {
+    /// The lines, without their newlines.
+    public var lines: [[UInt8]]
+    /// The byte offset after the last line.
+    public var end: UInt64
+    /// The identity (`dev:inode`) of the file they were read from.
+    var file: String
+}
+
+/// A quick look into JSON text that need not be valid: the string value of a member.
+enum JSONScan {
+    /// The value of the first `"name": "..."` member, when it is a string without escapes.
+    static func stringMember(_ name: String, in bytes: [UInt8]) -> String? {
+        let key = Array("\"\(name)\"".utf8)
+        var from = 0
+        while let at = bytes.firstRange(of: key, from: from) {
+            var i = at + key.count
+            while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
+                from = at + 1
+                continue
+            }
+            i += 1
+            while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+            let start = i + 1
+            guard let end = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
+                bytes[end] == UInt8(ascii: "\"")
+            else { return nil }
+            return String(decoding: bytes[start..<end], as: UTF8.self)
+        }
+        return nil
+    }
+}
+
+fileprivate extension Array where Element == UInt8 {
+    /// The index where `needle` first occurs at or after `from`.
+    func firstRange(of needle: [UInt8], from: Int = 0) -> Int? {
+        guard !needle.isEmpty, count >= needle.count, from <= count - needle.count else { return nil }
+        var i = from
+        while i <= count - needle.count {
+            if self[i] == needle[0], self[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    func contains(subsequence needle: [UInt8]) -> Bool { firstRange(of: needle) != nil }
 }
 
 extension String {

@@ -1,7 +1,9 @@
 import CredenceCore
 public import CredenceEngine
+import Dispatch
 import Kafka
 public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// Consumes events from Kafka into the engine, effectively once:
@@ -18,14 +20,23 @@ import Synchronization
 /// duplicates) a no-op. On revoke there is nothing left to do: every batch is durable and
 /// committed before the next poll, which is when the rebalance completes.
 ///
-/// ``run(stop:stopWhenIdle:)`` blocks: give it a thread of its own.
-public final class KafkaIngest: Sendable {
+/// As a `Service` (``run()``), the consume loop runs on a dispatch queue of its own (librdkafka's
+/// polls block) until graceful shutdown, which finishes the batch at hand, makes it durable,
+/// commits and leaves the group; with `stopWhenIdle` it ends by itself once nothing arrives.
+/// ``run(stop:stopWhenIdle:)`` is the same loop for callers on a thread of their own.
+public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
     public let configuration: KafkaIngestConfiguration
     let engine: EngineService
     let consumer: KafkaConsumer
     let producer: KafkaProducer?
-    let publisher: ScorePublisher?
+    /// Publishes the outbox after each batch, when the configuration names a publish topic.
+    public let publisher: ScorePublisher?
     let logger: Logger
+    /// Set by graceful shutdown; read by the consume loop between polls.
+    let stopping = Atomic<Bool>(false)
+    /// With ``run()``: stop once nothing arrived for this long, closing the months the input covers.
+    let stopWhenIdle: Duration?
+    private let queue = DispatchQueue(label: "credence.kafka.ingest")
     let stats = Mutex(Stats())
     /// Offsets whose commit failed, for the next batch's commit.
     let uncommitted = Mutex<[KafkaTopicPartition: Int64]>([:])
@@ -40,24 +51,25 @@ public final class KafkaIngest: Sendable {
         public var duplicates = 0
         public var rejected = 0
         public var batches = 0
-        public var published = 0
         /// The latest known lag per assigned partition (`topic/partition`), for metrics.
         public var lag: [String: Int64] = [:]
         public var firstMessageAt: ContinuousClock.Instant? = nil
         public var lastBatchAt: ContinuousClock.Instant? = nil
     }
 
-    public init(engine: EngineService, configuration: KafkaIngestConfiguration, logger: Logger) throws {
+    public init(
+        engine: EngineService, configuration: KafkaIngestConfiguration, stopWhenIdle: Duration? = nil, logger: Logger
+    ) throws {
         try configuration.validate()
         self.configuration = configuration
         self.engine = engine
         self.logger = logger
+        self.stopWhenIdle = stopWhenIdle
         let needsProducer = configuration.deadLetterTopic != nil || configuration.publishTopic != nil
         let producer = needsProducer ? try KafkaProducer(configuration.producer, logger: logger) : nil
         self.producer = producer
         if let topic = configuration.publishTopic, let producer {
-            let outbox = engine.runSync { $0.configuration.outboxDirectory }
-            publisher = try ScorePublisher(outboxDirectory: outbox, topic: topic, producer: producer, logger: logger)
+            publisher = ScorePublisher(engine: engine, topic: topic, producer: producer, logger: logger)
         } else {
             publisher = nil
         }
@@ -65,6 +77,27 @@ public final class KafkaIngest: Sendable {
     }
 
     public var currentStats: Stats { stats.withLock { $0 } }
+
+    /// Records delivered to the publish topic so far.
+    public var published: Int { publisher?.published ?? 0 }
+
+    /// The consume loop as a service: on a queue of its own until graceful shutdown (or idle,
+    /// with `stopWhenIdle`). Everything consumed is durable and committed when it returns.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                queue.async {
+                    done.resume(
+                        with: Result {
+                            try self.run(
+                                stop: { self.stopping.load(ordering: .relaxed) }, stopWhenIdle: self.stopWhenIdle)
+                        })
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+    }
 
     /// Seconds from the first message to the latest batch's end, for throughput figures.
     public var elapsedSinceFirstMessage: Double? {
@@ -156,14 +189,13 @@ public final class KafkaIngest: Sendable {
             logger.warning("kafka ingest: offset commit failed, retried with the next batch: \(error)")
             uncommitted.withLock { $0.merge(next) { max($0, $1) } }
         }
-        let published = try publisher?.publishPending() ?? 0
+        try publisher?.publishPending()
         stats.withLock {
             $0.messages += batch.count
             $0.accepted += accepted
             $0.duplicates += duplicates
             $0.rejected += rejects.count
             $0.batches += 1
-            $0.published += published
             $0.lastBatchAt = .now
         }
     }
@@ -240,9 +272,4 @@ extension KafkaIngest {
         }
         logger.notice("kafka ingest: restated \(pending.months.count) months after the takeover caught up")
     }
-}
-
-extension EngineConfiguration {
-    /// `<derived>/outbox`, where the engine writes score changes.
-    public var outboxDirectory: String { (derivedDirectory ?? dataDirectory) + "/outbox" }
 }

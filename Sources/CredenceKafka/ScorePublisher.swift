@@ -1,95 +1,101 @@
-import Foundation
+public import CredenceEngine
+import Dispatch
 public import Kafka
 public import Logging
+public import ServiceLifecycle
 import Synchronization
 
-/// Publishes the outbox (`<outbox>/score-changes.ndjson`, written by the engine) to a topic,
-/// keyed by `user_id`, from a byte position persisted in `<outbox>/published`.
+/// Publishes the engine's outbox (`score.changed`, `score.deleted`) to a topic, keyed by
+/// `user_id`.
 ///
-/// The position advances only after the broker acknowledged every record before it, so a crash
-/// loses nothing; it can publish the last chunk again, which downstream recognises by the
-/// records' deterministic `event_id`s. The idempotent producer with an endless delivery
-/// timeout keeps each user's records in order.
-public final class ScorePublisher: Sendable {
-    let file: String
-    let positionFile: String
+/// Lines are taken from the outbox in chunks; a chunk is acknowledged to the engine (which
+/// compacts delivered lines away) only after the broker acknowledged every record of it, so a
+/// crash loses nothing; it can publish the last chunk again, which downstream recognises by the
+/// records' deterministic `event_id`s. The idempotent producer with an endless delivery timeout
+/// keeps each user's records in order.
+///
+/// The ingest publishes after each durable batch (``publishPending()``). As a `Service` it also
+/// publishes every `interval` (what an ingest that failed to publish left) and once more on
+/// graceful shutdown; put it before the ingest in a `ServiceGroup`, so that it shuts down after it.
+public final class ScorePublisher: ServiceLifecycle.Service, Sendable {
+    let engine: EngineService
     let topic: String
     let producer: KafkaProducer
     let logger: Logger
-    let position: Mutex<UInt64>
+    let interval: Duration
+    /// Delivered records; held while publishing, so that two callers never send the same chunk.
+    private let count = Mutex(0)
+    private let queue = DispatchQueue(label: "credence.kafka.publisher")
     /// Records per acknowledged chunk.
     let chunk = 5000
 
-    public init(outboxDirectory: String, topic: String, producer: KafkaProducer, logger: Logger) throws {
-        try FileManager.default.createDirectory(atPath: outboxDirectory, withIntermediateDirectories: true)
-        file = outboxDirectory + "/score-changes.ndjson"
-        positionFile = outboxDirectory + "/published"
+    public init(
+        engine: EngineService, topic: String, producer: KafkaProducer, logger: Logger,
+        interval: Duration = .seconds(1)
+    ) {
+        self.engine = engine
         self.topic = topic
         self.producer = producer
         self.logger = logger
-        let text = (try? String(contentsOfFile: positionFile, encoding: .utf8)) ?? "0"
-        position = Mutex(UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+        self.interval = interval
     }
 
-    /// The byte position up to which every record is acknowledged.
-    public var publishedPosition: UInt64 { position.withLock { $0 } }
+    /// How many records this publisher has delivered.
+    public var published: Int { count.withLock { $0 } }
 
-    /// Publishes every complete line after the position; returns how many. Blocking.
+    /// Publishes every outbox line not yet delivered; returns how many. Blocking: for a thread or
+    /// queue of its own (the ingest's loop), never the cooperative pool.
     @discardableResult
     public func publishPending() throws -> Int {
-        guard let handle = FileHandle(forReadingAtPath: file) else { return 0 }
-        defer { try? handle.close() }
-        var start = publishedPosition
-        try handle.seek(toOffset: start)
-        var total = 0
-        var carry: [UInt8] = []
-        while true {
-            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { break }
-            carry.append(contentsOf: data)
-            guard let lastNewline = carry.lastIndex(of: UInt8(ascii: "\n")) else { continue }
-            var lineStart = 0
-            var sent = 0
-            for i in 0...lastNewline where carry[i] == UInt8(ascii: "\n") {
-                let line = Array(carry[lineStart..<i])
-                if !line.isEmpty {
-                    try producer.send(topic: topic, key: Self.userID(line).map { Array($0.utf8) }, value: line)
-                    sent += 1
-                }
-                lineStart = i + 1
-                if sent >= chunk {
-                    try acknowledge(start + UInt64(lineStart))
-                    total += sent
-                    sent = 0
-                }
+        try count.withLock { published in
+            var total = 0
+            while true {
+                let batch = try engine.runSync { try $0.unpublishedScoreChanges(max: chunk) }
+                if batch.lines.isEmpty { break }
+                try send(batch)
+                try engine.runSync { try $0.acknowledgePublished(batch) }
+                total += batch.lines.count
+                published += batch.lines.count
             }
-            try acknowledge(start + UInt64(lineStart))
-            total += sent
-            start += UInt64(lineStart)
-            carry.removeFirst(lineStart)
+            return total
         }
-        return total
     }
 
-    /// Waits for every record sent so far, then persists `newPosition`.
-    private func acknowledge(_ newPosition: UInt64) throws {
-        guard newPosition > publishedPosition else { return }
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.interval)
+                if Task.isCancelled { break }
+                try await self.publishAll()
+            }
+        }
+        // Whatever the services shut down before this one left in the outbox.
+        try await publishAll()
+    }
+
+    /// `publishPending` on a queue of its own: its flushes block.
+    private func publishAll() async throws {
+        let _: Int = try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try self.publishPending() }) }
+        }
+    }
+
+    private func send(_ batch: OutboxBatch) throws {
+        for line in batch.lines {
+            try producer.send(topic: topic, key: Self.userID(line).map { Array($0.utf8) }, value: line)
+        }
         try producer.flush()
-        let temporary = positionFile + ".tmp"
-        try Data("\(newPosition)\n".utf8).write(to: URL(fileURLWithPath: temporary))
-        let fd = open(temporary, O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
-        guard rename(temporary, positionFile) == 0 else {
-            throw KafkaError(.client, "cannot record the publisher's position in \(positionFile)")
-        }
-        position.withLock { $0 = newPosition }
     }
 
-    /// The `user_id` of an outbox record.
+    /// The `user_id` of an outbox record: the engine writes them with this member unescaped.
     static func userID(_ line: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
-        return object["user_id"] as? String
+        let key = Array(#""user_id":""#.utf8)
+        guard line.count > key.count else { return nil }
+        for i in 0...(line.count - key.count) where line[i..<(i + key.count)].elementsEqual(key) {
+            let start = i + key.count
+            guard let end = line[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            return String(decoding: line[start..<end], as: UTF8.self)
+        }
+        return nil
     }
 }

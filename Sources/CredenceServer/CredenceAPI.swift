@@ -29,9 +29,10 @@ struct CredenceAPI: Sendable {
     ) {
         self.configuration = configuration
         self.service = service
-        let facts = service.runSync { engine in
-            (engine.store, engine.model, engine.configuration.dataDirectory, engine.configuration.scoring.offset)
-        }
+        let facts = (
+            service.store, service.configuration.model, service.configuration.dataDirectory,
+            service.configuration.scoring.offset
+        )
         store = facts.0
         model = facts.1
         dataDirectory = facts.2

@@ -2,6 +2,7 @@ import ArgumentParser
 import CredenceCore
 import CredenceEngine
 import CredenceServer
+import CredenceServices
 import Foundation
 import Logging
 import Metrics
@@ -63,8 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         let engineConfiguration = try data.engineConfiguration()
         logger.notice("starting", metadata: ["data_dir": "\(engineConfiguration.dataDirectory)", "mode": "serve"])
-        let service = try EngineService(engineConfiguration)
-        let restored = service.runSync { engine in
+        let engine = try await EngineService.open(engineConfiguration)
+        let restored = try await engine.run { engine in
             (engine.lastReplay, engine.scoring.closedMonths, engine.recoveryNotes, engine.counters)
         }
         for note in restored.2 { logger.warning("log recovery", metadata: ["note": "\(note)"]) }
@@ -79,18 +80,12 @@ struct ServeCommand: AsyncParsableCommand {
         metrics.record(counters: restored.3, watermark: nil)
 
         let host = configuration.host
-        let app = try buildApplication(
-            configuration: configuration, service: service, logger: logger, metrics: metrics,
+        let deployment = try Deployment.serve(
+            engine: engine, server: configuration, metrics: metrics, signals: .terminate, logger: logger,
             onServerRunning: { port in
                 FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
             })
-        do {
-            try await app.runService()
-        } catch {
-            try? service.runSync { try $0.close() }
-            throw error
-        }
-        try service.runSync { try $0.close() }
+        try await deployment.run()
         logger.notice("stopped")
     }
 }

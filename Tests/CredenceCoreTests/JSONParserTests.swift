@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceTestSupport
 import Testing
 
 /// Strict RFC 8259 parsing, seen through the decoder.
@@ -174,21 +175,9 @@ import Testing
         #expect(TestSupport.decode(spaced).event != nil)
     }
 
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func randomAndMutatedInputsNeverCrash() throws {
-        var rng = SplitMix64(state: 20_260_105)
-        var seeds = try EventDecoderTests.specExampleLines().map { Array($0.utf8) }
+        var rng = SeededRandom(seed: 20_260_105)
+        var seeds = try EventDecoderTests.exampleLines().map { Array($0.utf8) }
         seeds.append(Array(#"{"a":[1,-2.5e+3,{"b":"\u00e9\ud83d\ude00"},null,true,false,"\\\"x"],"c":{}}"#.utf8))
         let alphabet =
             Array(#"{}[]",:0123456789-+.eE\u tfnrl"#.utf8) + [0x00, 0x0A, 0x80, 0xBF, 0xC3, 0xED, 0xF4, 0xFF]

@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceTestSupport
 import Foundation
 import Testing
 
@@ -19,13 +20,17 @@ import Testing
         }
     }
 
-    /// Every line of the spec's expected snapshot exports, as valid `snapshot-line` examples.
+    /// Every line of the expected snapshot exports of the project's worked example (and of the
+    /// spec's, when `../shared/spec` is beside the clone), as valid `snapshot-line` examples.
     static func expectedExportLines() throws -> [SchemaExample] {
-        let folder = TestSupport.specFolder.appendingPathComponent("examples/expected")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".ndjson") }
-        return try files.sorted().flatMap { file in
-            try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
-                .split(separator: "\n").map { SchemaExample.valid(file, String($0), schema: "snapshot-line") }
+        let examples = [Repository.workedExample] + (SharedSpec.isAvailable ? [SharedSpec.workedExample] : [])
+        return try examples.flatMap { example in
+            try example.months.flatMap { month in
+                String(decoding: try example.expected(month), as: UTF8.self)
+                    .split(separator: "\n").map {
+                        SchemaExample.valid("snapshot-\(month)", String($0), schema: "snapshot-line")
+                    }
+            }
         }
     }
 

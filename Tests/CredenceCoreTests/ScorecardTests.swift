@@ -1,10 +1,21 @@
 import CredenceCore
+import CredenceTestSupport
 import Foundation
 import Testing
 
 @Suite struct ScorecardTests {
-    @Test func embeddedDefaultIsTheSpecFile() throws {
-        #expect(try SpecFiles.text("default-scorecard.json") == Scorecard.defaultModelJSON)
+    @Test func embeddedDefaultIsTheRepositoryFile() throws {
+        // scripts/embed-model regenerates the Swift literal from the file.
+        #expect(try String(contentsOfFile: Repository.defaultModel, encoding: .utf8) == Scorecard.defaultModelJSON)
+    }
+
+    // Needs ../shared/spec (the CI machine has it); a clone on its own skips this.
+    @Test(.enabled(if: SharedSpec.isAvailable, "../shared/spec is not beside this clone"))
+    func embeddedDefaultIsTheSpecFile() throws {
+        #expect(try SharedSpec.text("default-scorecard.json") == Scorecard.defaultModelJSON)
+    }
+
+    @Test func theDefaultModel() throws {
         let m = Scorecard.default
         #expect(m.modelVersion == "default-1")
         #expect(m.characteristics.count == 13)

@@ -1,16 +1,11 @@
 import CredenceCore
+import CredenceTestSupport
 import Foundation
 
 /// Paths and helpers shared by the CredenceCore tests.
 enum TestSupport {
-    /// The package root, found from this file's path so tests never depend on the current directory.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // CredenceCoreTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()
-
-    /// The shared spec folder beside the package (`../shared/spec`).
-    static let specFolder: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/spec")
+    /// The package root.
+    static let packageRoot: URL = Repository.root
 
     static let decoder = EventDecoder()
 

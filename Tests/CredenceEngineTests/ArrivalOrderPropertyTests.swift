@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceTestSupport
 import Testing
 
 /// SCORING.md section 2, "Order": every result is defined on the set of accepted events, so any
@@ -36,14 +37,4 @@ import Testing
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
+typealias SplitMix = SeededRandom

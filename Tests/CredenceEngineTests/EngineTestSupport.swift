@@ -1,37 +1,20 @@
 import CredenceCore
 import CredenceSynth
+import CredenceTestSupport
 import Foundation
 
 @testable import CredenceEngine
 
+/// The spec's worked example (`../shared/spec/examples`), when it is beside the clone.
 enum Paths {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let spec = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/spec")
-    static let exampleEvents = spec.appendingPathComponent("examples/events.ndjson").path
+    static let exampleEvents = SharedSpec.workedExample.events
 
     static func expectedExport(_ month: Month) throws -> [UInt8] {
-        Array(try Data(contentsOf: spec.appendingPathComponent("examples/expected/snapshot-\(month).ndjson")))
+        try SharedSpec.workedExample.expected(month.description)
     }
 }
 
-/// A temporary directory removed when the value goes away.
-final class TempDir {
-    let path: String
-
-    init(_ name: String = "credence-test") {
-        path = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String, _ contents: [UInt8]) -> String {
-        let p = path + "/" + name
-        _ = FileManager.default.createFile(atPath: p, contents: Data(contents))
-        return p
-    }
-}
+typealias TempDir = TemporaryDirectory
 
 func configuration(_ dir: TempDir, derived: String? = nil) -> EngineConfiguration {
     var c = EngineConfiguration()

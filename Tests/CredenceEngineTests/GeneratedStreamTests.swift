@@ -1,5 +1,6 @@
 import CredenceCore
 import CredenceSynth
+import CredenceTestSupport
 import Foundation
 import Testing
 

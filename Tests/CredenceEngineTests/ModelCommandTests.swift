@@ -1,26 +1,16 @@
 import CredenceCore
+import CredenceTestSupport
 import Foundation
 import Testing
 
 /// `credence model backtest` and `credence snapshot show` as a user runs them.
 @Suite(.serialized) struct ModelCommandTests {
-    func credence(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
-        p.arguments = args
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    func credence(_ args: [String]) throws -> CommandRunner.Result {
+        try CommandRunner.credence(args)
     }
 
     @Test func backtestJSONTableAndInvalidCandidates() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary), "run `swift build` first")
+        try #require(CommandRunner.isBuilt, "run `swift build` first")
         let dir = TempDir()
         let data = dir.path + "/data"
         let events = dir.file("events.ndjson", generated(users: 120, months: 4, seed: 5))
@@ -75,11 +65,12 @@ import Testing
         #expect(outside.err.contains("no closed month in the range"))
     }
 
-    @Test func snapshotShowPrintsTheHistogramAndWritesTheSVG() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary), "run `swift build` first")
+    @Test(.enabled(if: SharedSpec.isAvailable, "the spec's worked example (../shared/spec) is not beside this clone"))
+    func snapshotShowPrintsTheHistogramAndWritesTheSVG() throws {
+        try #require(CommandRunner.isBuilt, "run `swift build` first")
         let dir = TempDir()
         let data = dir.path + "/data"
-        #expect(try credence(["ingest", "--data-dir", data, Paths.exampleEvents]).status == 0)
+        #expect(try credence(["ingest", "--data-dir", data, SharedSpec.workedExample.events]).status == 0)
         let svg = dir.path + "/2026-02.svg"
         let show = try credence(["snapshot", "show", "--data-dir", data, "--month", "2026-02", "--svg", svg])
         #expect(show.status == 0, "\(show.err)")
@@ -98,7 +89,7 @@ import Testing
     }
 
     @Test func shadowModelsAndAPromotionFromTheCommandLine() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary), "run `swift build` first")
+        try #require(CommandRunner.isBuilt, "run `swift build` first")
         let dir = TempDir()
         let data = dir.path + "/data"
         let all = lines(generated(users: 100, months: 6, seed: 9, clean: true))

@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing

@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import HummingbirdTesting
 import Testing
 

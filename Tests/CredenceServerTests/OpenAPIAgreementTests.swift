@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
     /// `METHOD /path` for every operation under `paths:` (a line-oriented read of the document's
     /// fixed layout: paths indented 2 spaces, methods 4).
     static func documentedRoutes() throws -> Set<String> {
-        let text = try String(contentsOfFile: Paths.openAPI, encoding: .utf8)
+        let text = try String(contentsOfFile: Repository.openAPI, encoding: .utf8)
         var routes = Set<String>()
         var inPaths = false
         var path: String?

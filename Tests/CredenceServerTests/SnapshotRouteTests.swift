@@ -1,5 +1,6 @@
 import CredenceCore
 import CredenceEngine
+import CredenceTestSupport
 import HummingbirdTesting
 import Testing
 

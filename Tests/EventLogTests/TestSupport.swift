@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 import Testing
 
@@ -10,24 +11,10 @@ func temporaryPath() -> String {
 
 /// A fresh directory under the system's temporary directory, removed after `body`.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let path = temporaryPath()
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
+    try TemporaryDirectory.with("eventlog", body)
 }
 
-/// SplitMix64: seeded and reproducible, so a failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededGenerator = SeededRandom
 
 extension EventLogConfiguration {
     /// Small segments, a dense index and no syncs: many rolls and index entries in a fast test.

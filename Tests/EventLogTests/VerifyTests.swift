@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Testing
 
 @testable import EventLog

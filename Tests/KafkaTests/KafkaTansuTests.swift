@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 import Kafka
 import Testing

@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 import Shredding
 import Testing
@@ -6,7 +7,7 @@ import Testing
     static let slot = 64
 
     @Test func createSyncReopen() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         var keys: [SubjectID: SubjectKey] = [:]
         do {
@@ -34,7 +35,7 @@ import Testing
     }
 
     @Test func keysNotSyncedAreGoneAfterReopen() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         do {
             let store = try KeyStore(directory: dir.path)
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func destroyThenReopen() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let kept: SubjectKey
         do {
@@ -73,7 +74,7 @@ import Testing
     }
 
     @Test func destroyedKeyBytesAreGoneFromTheFile() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let store = try KeyStore(directory: dir.path)
         let ids = try (0..<5).map { _ in try store.createKey() }
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func keyDestroyedBeforeSyncNeverReachesTheFile() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let store = try KeyStore(directory: dir.path)
         _ = try store.createKey()
@@ -113,7 +114,7 @@ import Testing
     }
 
     @Test func destroyOfUnknownSubjectThrowsAndChangesNothing() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let store = try KeyStore(directory: dir.path)
         let a = try store.createKey()
@@ -126,7 +127,7 @@ import Testing
     }
 
     @Test func tornLastSlotIsTreatedAsNeverCreated() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let first: SubjectKey
         do {
@@ -157,7 +158,7 @@ import Testing
 
     @Test(arguments: [1, 20, 63])
     func partialLastSlotIsDropped(bytes: Int) throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         do {
             let store = try KeyStore(directory: dir.path)
@@ -174,7 +175,7 @@ import Testing
     }
 
     @Test func zeroFilledTailSlotsAreDropped() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         do {
             let store = try KeyStore(directory: dir.path)
@@ -188,7 +189,7 @@ import Testing
     }
 
     @Test func damagedMiddleSlotBecomesDestroyed() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let third: SubjectKey
         do {
@@ -215,7 +216,7 @@ import Testing
     }
 
     @Test func retiredIdsAreNotReused() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let store = try KeyStore(directory: dir.path)
         _ = try store.createKey()
@@ -227,7 +228,7 @@ import Testing
     }
 
     @Test func manySubjectsCreateAndReopenQuickly() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let count = 100_000
         let clock = ContinuousClock()
@@ -255,7 +256,7 @@ import Testing
 
 @Suite struct KeyStoreErrorTests {
     @Test func notAKeyStore() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         try dir.write("keys.bin", Array("this is definitely not a key store, it is a text file of some length".utf8))
         let error = #expect(throws: KeyStoreError.self) { try KeyStore(directory: dir.path) }
@@ -264,7 +265,7 @@ import Testing
     }
 
     @Test func shortGarbageIsNotAKeyStore() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         try dir.write("keys.bin", [1, 2, 3])
         let error = #expect(throws: KeyStoreError.self) { try KeyStore(directory: dir.path) }
@@ -272,7 +273,7 @@ import Testing
     }
 
     @Test func tornHeaderOfANewStoreIsRewritten() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         _ = try KeyStore(directory: dir.path)
         try dir.write("keys.bin", Array(try dir.read("keys.bin")[0..<10]))
@@ -282,7 +283,7 @@ import Testing
     }
 
     @Test func newerFormatIsRefused() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         _ = try KeyStore(directory: dir.path)
         var file = try dir.read("keys.bin")
@@ -293,7 +294,7 @@ import Testing
     }
 
     @Test func secondOpenIsLocked() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let first = try KeyStore(directory: dir.path)
         let error = #expect(throws: KeyStoreError.self) { try KeyStore(directory: dir.path) }
@@ -302,7 +303,7 @@ import Testing
     }
 
     @Test func missingStoreWithoutCreateIsNotFound() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         var configuration = KeyStore.Configuration()
         configuration.createIfMissing = false
@@ -314,7 +315,7 @@ import Testing
 
     @Test(.enabled(if: geteuid() != 0, "root ignores file permissions"))
     func unwritableDirectoryIsPermissionDenied() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer {
             _ = chmod(dir.path, 0o700)
             dir.remove()

@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 import Shredding
 import Testing
@@ -44,7 +45,7 @@ import Testing
     }
 
     @Test func aDestroyedKeyLeavesRecordsUnreadable() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let subject: SubjectID
         let sealed: [UInt8]

@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import CredenceCore
 import Foundation
 import SnapshotStore

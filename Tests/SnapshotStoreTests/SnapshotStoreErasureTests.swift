@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceTestSupport
 import SnapshotStore
 import Testing
 
@@ -51,7 +52,7 @@ import Testing
         }
         try store.restate(Fixture.snapshot(users, month: months[2], bump: 1))
         try store.checkpoint()
-        let presentBefore = dir.databaseFiles().contains { $0.bytes.contains(bytes: needle) }
+        let presentBefore = dir.databaseFiles().contains { $0.bytes.contains(subsequence: needle) }
         #expect(presentBefore, "the search must find the user before the erasure")
 
         // More writes after the checkpoint, so the user's pages are also in the WAL.
@@ -59,7 +60,7 @@ import Testing
         #expect(try store.deleteUser(Self.erased) == 5)
 
         for file in dir.databaseFiles() {
-            let leaked = file.bytes.contains(bytes: needle)
+            let leaked = file.bytes.contains(subsequence: needle)
             #expect(!leaked, "\(file.name) still holds the erased user_id")
         }
         #expect(try store.months(modelVersion: Fixture.model).map(\.userCount) == [3_000, 3_000, 3_000])

@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceTestSupport
 import Foundation
 import SnapshotStore
 import Testing

@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -16,7 +17,7 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Starts the CLI and waits (up to `timeout`) for its `listening on` line.
     init(dataDir: String, extraArguments: [String] = [], timeout: TimeInterval = 60) throws {
-        let binary = Paths.credenceBinary
+        let binary = CommandRunner.binary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestFailure(
                 "no credence binary at \(binary): run `swift build` first (scripts/test does), or set CREDENCE_BIN")

@@ -1,6 +1,7 @@
 import CredenceCore
 import CredenceEngine
 import CredenceSynth
+import CredenceTestSupport
 import Foundation
 import Kafka
 import Testing
@@ -63,7 +64,7 @@ import Testing
     }
 
     @Test func ingestThroughABrokerOutageAndRequestErrorsLosesAndDoublesNothing() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("credence-kafka")
         let cluster = try KafkaMockCluster(brokers: 3, logger: S.logger)
         defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         try cluster.createTopic("payments", partitions: 3)
@@ -123,7 +124,7 @@ import Testing
     @Test(.enabled(if: ProcessInfo.processInfo.environment["CREDENCE_KAFKA_BENCH"] != nil))
     func benchmarkKafkaPathAgainstRawConsume() throws {
         let users = Int(ProcessInfo.processInfo.environment["CREDENCE_KAFKA_BENCH"] ?? "") ?? 2000
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory("credence-kafka")
         let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
         defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
         // The mock keeps about 5 MB per partition: enough partitions that nothing is dropped.

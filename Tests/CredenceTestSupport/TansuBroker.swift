@@ -4,26 +4,22 @@ import Foundation
 ///
 /// Tests that need it are skipped (with the reason printed) when `CREDENCE_TANSU` is unset;
 /// `scripts/test` sets it.
-final class TansuBroker {
-    let port: Int
-    var brokers: String { "127.0.0.1:\(port)" }
+public final class TansuBroker {
+    public let port: Int
+    public var brokers: String { "127.0.0.1:\(port)" }
 
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let repositoryRoot: String = Repository.root.path
 
-    static var binary: String? {
+    public static var binary: String? {
         ProcessInfo.processInfo.environment["CREDENCE_TANSU"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    static var skipReason: String? {
+    public static var skipReason: String? {
         binary == nil ? "CREDENCE_TANSU is not set: skipping tests against a real broker (scripts/test sets it)" : nil
     }
 
     /// Starts a broker on a free port; throws when none starts.
-    init() throws {
+    public init() throws {
         var lastError = ""
         for _ in 0..<5 {
             let port = Int.random(in: 20_000..<40_000)
@@ -37,14 +33,14 @@ final class TansuBroker {
         throw TansuError(message: "cannot start tansu: \(lastError)")
     }
 
-    func stop() {
+    public func stop() {
         _ = Self.script("stop", port)
     }
 
     deinit { stop() }
 
     /// Creates a topic with Tansu's own command line.
-    func createTopic(_ name: String, partitions: Int) throws {
+    public func createTopic(_ name: String, partitions: Int) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary!)
         p.arguments = ["topic", "create", name, "--partitions", "\(partitions)", "--broker", "tcp://\(brokers)"]
@@ -69,7 +65,7 @@ final class TansuBroker {
     }
 }
 
-struct TansuError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct TansuError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

@@ -1,21 +1,21 @@
 import Foundation
-import Kafka
-import Logging
+public import Kafka
+public import Logging
 
 /// Helpers shared by the Kafka suites.
-enum KafkaTestSupport {
-    static let logger: Logger = {
+public enum KafkaTestSupport {
+    public static let logger: Logger = {
         var l = Logger(label: "credence.kafka.test")
         l.logLevel = ProcessInfo.processInfo.environment["CREDENCE_KAFKA_TEST_LOG"] != nil ? .debug : .error
         return l
     }()
 
-    static func uniqueName(_ prefix: String) -> String {
+    public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
     /// A consumer tuned to join a group quickly.
-    static func consumer(
+    public static func consumer(
         brokers: String, group: String, topics: [String], properties: [String: String] = [:]
     ) throws -> KafkaConsumer {
         var c = KafkaConsumerConfiguration(kafka: KafkaConfiguration(brokers: brokers), groupID: group, topics: topics)
@@ -25,7 +25,7 @@ enum KafkaTestSupport {
         return try KafkaConsumer(c, logger: logger)
     }
 
-    static func producer(brokers: String, properties: [String: String] = [:]) throws -> KafkaProducer {
+    public static func producer(brokers: String, properties: [String: String] = [:]) throws -> KafkaProducer {
         var c = KafkaProducerConfiguration(kafka: KafkaConfiguration(brokers: brokers))
         c.kafka.properties = properties
         return try KafkaProducer(c, logger: logger)
@@ -33,7 +33,7 @@ enum KafkaTestSupport {
 
     /// Polls until `count` messages arrived or `timeout` passed; commits what it read after
     /// each batch when `commit` is set. Returns the messages in arrival order.
-    static func consume(
+    public static func consume(
         _ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30), commit: Bool = false
     ) throws -> [KafkaMessage] {
         var out: [KafkaMessage] = []
@@ -52,7 +52,8 @@ enum KafkaTestSupport {
 
     /// Waits up to `first` for the first message, then until nothing more arrives for `quiet`;
     /// returns what did.
-    static func drain(_ consumer: KafkaConsumer, quiet: Duration = .seconds(2), first: Duration = .seconds(20)) throws
+    public static func drain(_ consumer: KafkaConsumer, quiet: Duration = .seconds(2), first: Duration = .seconds(20))
+        throws
         -> [KafkaMessage]
     {
         var out: [KafkaMessage] = []
@@ -66,10 +67,12 @@ enum KafkaTestSupport {
         return out
     }
 
-    static func value(_ user: Int, _ seq: Int) -> [UInt8] { Array("{\"user\":\"u\(user)\",\"seq\":\(seq)}".utf8) }
-    static func key(_ user: Int) -> [UInt8] { Array("u\(user)".utf8) }
+    public static func value(_ user: Int, _ seq: Int) -> [UInt8] {
+        Array("{\"user\":\"u\(user)\",\"seq\":\(seq)}".utf8)
+    }
+    public static func key(_ user: Int) -> [UInt8] { Array("u\(user)".utf8) }
 }
 
 extension KafkaMessage {
-    var text: String { String(decoding: value, as: UTF8.self) }
+    public var text: String { String(decoding: value, as: UTF8.self) }
 }

@@ -1,10 +1,11 @@
+import CredenceTestSupport
 import Foundation
 import Testing
 
 /// `credence serve` as users run it, over a real loopback socket.
 @Suite struct ServeEndToEndTests {
     @Test func postEventsSeeTheMonthCloseAndReadTheScoreBack() async throws {
-        let dir = TempDir()
+        let dir = TemporaryDirectory()
         let server = try ServeProcess(dataDir: dir.path + "/data")
         defer { server.stop() }
 
@@ -16,7 +17,7 @@ import Testing
 
         // January's events: no month can close yet.
         let laterIDs = ["\"a7\"", "\"d1\"", "\"z1\"", "\"b3\""]
-        let early = World.events.filter { e in !laterIDs.contains { e.contains($0) } }
+        let early = SmallWorld.events.filter { e in !laterIDs.contains { e.contains($0) } }
         let first = try await server.request(
             "POST", "/v1/events", token: Tokens.write, body: early.joined(separator: "\n"))
         #expect(first.status == 200)
@@ -26,7 +27,7 @@ import Testing
         #expect(notYet.body.contains("no month is closed yet"))
 
         // February and March: the watermark passes end(2025-02) + 48 h, January and February close.
-        let late = World.events.filter { e in laterIDs.dropLast().contains { e.contains($0) } }
+        let late = SmallWorld.events.filter { e in laterIDs.dropLast().contains { e.contains($0) } }
         let second = try await server.request(
             "POST", "/v1/events", token: Tokens.write, body: late.joined(separator: "\n"))
         #expect(second.status == 200)

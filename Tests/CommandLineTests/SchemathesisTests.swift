@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 import Testing
 
@@ -10,16 +11,17 @@ import Testing
     func theAPIConformsToItsDocument() async throws {
         guard let schemathesis = which("schemathesis") ?? which("st") else {
             Issue.record(
-                "schemathesis is not installed: `python3 -m pip install schemathesis==4.32.5` (.ci/run does this)")
+                "schemathesis is not installed: `python3 -m pip install schemathesis==4.32.5` (scripts/setup --test does this)"
+            )
             return
         }
-        let binary = Paths.credenceBinary
+        let binary = CommandRunner.binary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             Issue.record("no credence binary at \(binary): run `swift build` first, or set CREDENCE_BIN")
             return
         }
         // A small data directory with the users (u1...) and months (2025-01) the document's examples name.
-        let dir = TempDir()
+        let dir = TemporaryDirectory()
         let events = dir.path + "/events.ndjson"
         let generate = try runProgram(
             binary, ["generate", "--users", "40", "--months", "3", "--output", events], timeout: 60)
@@ -36,7 +38,7 @@ import Testing
         let run = try runProgram(
             schemathesis,
             [
-                "run", Paths.openAPI, "--url", server.baseURL,
+                "run", Repository.openAPI, "--url", server.baseURL,
                 "-H", "Authorization: Bearer \(ServeProcess.bothToken)",
                 "--max-examples", "25", "--seed", seed, "--request-timeout", "10", "--no-color",
             ],

@@ -1,3 +1,4 @@
+import CredenceTestSupport
 import Foundation
 import Testing
 
@@ -22,12 +23,12 @@ import Testing
             }
             return
         }
-        let binary = Paths.credenceBinary
+        let binary = CommandRunner.binary
         try #require(
             FileManager.default.isExecutableFile(atPath: binary), "run `swift build` first, or set CREDENCE_BIN")
         var environment = ProcessInfo.processInfo.environment
         environment["CREDENCE_BIN"] = binary
-        let script = Paths.packageRoot.appendingPathComponent("Tests/console/test_console.py").path
+        let script = Repository.path("Tests/console/test_console.py")
         let run = try runProgram(
             python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", script], timeout: 170, environment: environment)
         #expect(!run.timedOut, "the browser test ran past 170 s")
