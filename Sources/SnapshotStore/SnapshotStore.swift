@@ -101,7 +101,7 @@ public final class SnapshotStore: Sendable {
                     code: .olderSchema,
                     message: "the snapshot database at \(path) was written by an older credence (export lines "
                         + "inside SQLite); this version keeps month files beside a catalogue: run the credence "
-                        + "version that wrote it, or remove the derived directory and rebuild it with a replay")
+                        + "version that wrote it, or ingest the original input again into a new data directory")
             }
             if superseded {
                 throw SnapshotStoreError(
