@@ -101,7 +101,7 @@ public final class SnapshotStore: Sendable {
                     code: .olderSchema,
                     message: "the snapshot database at \(path) was written by an older credence (export lines "
                         + "inside SQLite); this version keeps month files beside a catalogue: run the credence "
-                        + "version that wrote it, or remove the derived directory and rebuild it with a replay")
+                        + "version that wrote it, or ingest the original input again into a new data directory")
             }
             if superseded {
                 throw SnapshotStoreError(
@@ -173,15 +173,22 @@ public final class SnapshotStore: Sendable {
 
     /// Finishes interrupted work: zeroes the old extents an erasure left to wipe, and removes
     /// month files that no catalogue row names (a crash while writing them).
+    ///
+    /// Inside an IMMEDIATE transaction: another process (a `credence run` beside a
+    /// `credence snapshot export`) writes a month file only while it holds the catalogue's write
+    /// lock, so a file being written is never taken for an orphan.
     private func recover() throws {
         try run("recovering the month files") {
             try pool.writeWithoutTransaction { db in
-                try finishWipes(db)
-                let ids = Set(try Int64.fetchAll(db, sql: "SELECT id FROM snapshot"))
-                for name in try FileSystem.list(monthsDirectory) {
-                    let stem = name.hasSuffix(".scores") ? String(name.dropLast(".scores".count)) : nil
-                    if let stem, let id = Int64(stem), ids.contains(id) { continue }
-                    try FileSystem.remove(monthsDirectory + "/" + name)
+                try db.inTransaction(.immediate) {
+                    try finishWipes(db)
+                    let ids = Set(try Int64.fetchAll(db, sql: "SELECT id FROM snapshot"))
+                    for name in try FileSystem.list(monthsDirectory) {
+                        let stem = name.hasSuffix(".scores") ? String(name.dropLast(".scores".count)) : nil
+                        if let stem, let id = Int64(stem), ids.contains(id) { continue }
+                        try FileSystem.remove(monthsDirectory + "/" + name)
+                    }
+                    return .commit
                 }
             }
         }
