@@ -1,6 +1,6 @@
-import CredenceTestSupport
 import CredenceCore
 import CredenceEngine
+import CredenceTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,5 +1,5 @@
-import CredenceTestSupport
 import CredenceCore
+import CredenceTestSupport
 import Foundation
 import SnapshotStore
 import Testing
