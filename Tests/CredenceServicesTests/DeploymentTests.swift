@@ -68,8 +68,10 @@ import Testing
         await deployment.shutDown()
         try await running.value
         // The engine was closed: the log's single-writer lock is free for a new engine, which
-        // finds every event durable.
-        let reopened = try EngineService(engineConfiguration(dir))
+        // finds every event durable (a full replay: the clean close's checkpoint would replay nothing).
+        var full = engineConfiguration(dir)
+        full.checkpoints.enabled = false
+        let reopened = try EngineService(full)
         #expect(reopened.runSync { $0.lastReplay.events } > 0)
         #expect(reopened.runSync { $0.scoring.closedMonths.map(\.description) } == ["2025-01", "2025-02"])
         try reopened.runSync { try $0.close() }
@@ -138,7 +140,10 @@ import Testing
         #expect(ingest.currentStats.messages == lines.count)
         await deployment.shutDown()
         try await running.value
-        let reopened = try EngineService(engineConfiguration(dir))
+        // Everything is in the log: a full replay (not the clean close's checkpoint) finds it.
+        var full = engineConfiguration(dir)
+        full.checkpoints.enabled = false
+        let reopened = try EngineService(full)
         #expect(reopened.runSync { $0.lastReplay.events } > 0)
         #expect(reopened.runSync { $0.highestKafkaOffset(topic: "payments", partition: 0) } == UInt64(lines.count - 1))
         try reopened.runSync { try $0.close() }
