@@ -43,6 +43,8 @@ struct BenchCommand: ParsableCommand {
         print(
             "stream: \(Format.count(summary.lines)) lines, \(Format.count(bytes.count / 1_000_000)) MB, \(users) users x \(months) months"
         )
+        let table = BenchTable()
+        defer { table.print(runs: runs) }
 
         if kind == .decode || kind == .all {
             let decoder = EventDecoder()
@@ -54,6 +56,7 @@ struct BenchCommand: ParsableCommand {
                 return Double(lines.count) / (ContinuousClock.now - t).secondsDouble
             }
             print("decode+validate:   \(Format.rate(rate)) events/s  (\(mb(rate, bytes.count, lines.count)) MB/s)")
+            table.add("decode + validate, one thread", "\(Format.rate(rate)) events/s", goal: "")
         }
         var events: [Event] = []
         if kind == .features || kind == .all {
@@ -77,52 +80,91 @@ struct BenchCommand: ParsableCommand {
         }
         var ingestDir = ""
         if kind == .ingest || kind == .replay || kind == .all {
-            var results: [Double] = []
+            // Both ways in one run, alternating, so the ratio is taken under the same load.
+            var results: [Bool: [Double]] = [:]
             for i in 0..<max(runs, 1) {
-                ingestDir = work + "/ingest-\(i)"
-                var ec = EngineConfiguration()
-                ec.dataDirectory = ingestDir
-                if noFsync { ec.log.durability = .none }
-                let engine = try Engine.open(ec)
-                let seconds = try engine.ingest(files: [input])
-                try engine.close()
-                results.append(Double(engine.counters.received) / seconds)
-                if i < runs - 1 { try? FileManager.default.removeItem(atPath: ingestDir) }
+                for parallel in kind == .replay ? [true] : [false, true] {
+                    ingestDir = work + "/ingest-\(i)-\(parallel)"
+                    var ec = EngineConfiguration()
+                    ec.dataDirectory = ingestDir
+                    ec.parallelDecode = parallel
+                    if noFsync { ec.log.durability = .none }
+                    let engine = try Engine.open(ec)
+                    let seconds = try engine.ingest(files: [input])
+                    try engine.close()
+                    results[parallel, default: []].append(Double(engine.counters.received) / seconds)
+                    if i < runs - 1 || !parallel { try? FileManager.default.removeItem(atPath: ingestDir) }
+                }
             }
-            let rate = results.sorted()[results.count / 2]
+            let rate = results[true]!.sorted()[results[true]!.count / 2]
             if kind != .replay {
+                let serial = results[false]!.sorted()[results[false]!.count / 2]
+                let what = noFsync ? "log, no fsync" : "durable log"
                 print(
-                    "ingest (NDJSON to \(noFsync ? "log, no fsync" : "durable log"), features, closes): "
-                        + "\(Format.rate(rate)) events/s (\(mb(rate, bytes.count, lines.count)) MB/s)")
+                    "ingest (NDJSON to \(what), features, closes): \(Format.rate(rate)) events/s "
+                        + "(\(mb(rate, bytes.count, lines.count)) MB/s); decoding on the engine's thread: "
+                        + "\(Format.rate(serial)) events/s")
+                table.add(
+                    "ingest NDJSON to the \(what), closes, snapshots", "\(Format.rate(rate)) events/s", goal: ">= 1M")
+                table.add("  the same, decoding on the engine's thread", "\(Format.rate(serial)) events/s", goal: "")
             }
         }
         if kind == .replay || kind == .all {
             var i = 0
-            let rate = median(runs) {
-                i += 1
-                var ec = EngineConfiguration()
-                ec.dataDirectory = ingestDir
-                ec.derivedDirectory = work + "/replay-\(i)"
-                let engine = try! Engine.open(ec)
-                let s = engine.lastReplay
-                try! engine.close()
-                try? FileManager.default.removeItem(atPath: work + "/replay-\(i)")
-                return Double(s.events) / s.seconds
+            var rates: [Bool: [Double]] = [:]
+            for _ in 0..<max(runs, 1) {
+                for parallel in [false, true] {
+                    i += 1
+                    var ec = EngineConfiguration()
+                    ec.dataDirectory = ingestDir
+                    ec.derivedDirectory = work + "/replay-\(i)"
+                    ec.parallelDecode = parallel
+                    ec.checkpoints.everyEvents = 0
+                    let engine = try Engine.open(ec)
+                    let s = engine.lastReplay
+                    try engine.close()
+                    try? FileManager.default.removeItem(atPath: work + "/replay-\(i)")
+                    rates[parallel, default: []].append(Double(s.events) / s.seconds)
+                }
             }
-            print("replay from the log into a fresh store: \(Format.rate(rate)) events/s")
-            let restart = median(runs) {
-                // A restart: the store has every month, so replay rebuilds the state only.
-                var ec = EngineConfiguration()
-                ec.dataDirectory = ingestDir
-                let engine = try! Engine.open(ec)
-                let s = engine.lastReplay
-                try! engine.close()
-                return Double(s.events) / s.seconds
+            let rate = rates[true]!.sorted()[rates[true]!.count / 2]
+            let serial = rates[false]!.sorted()[rates[false]!.count / 2]
+            print(
+                "replay from the log into a fresh store: \(Format.rate(rate)) events/s; "
+                    + "decoding on the engine's thread: \(Format.rate(serial)) events/s")
+            table.add("replay of the whole log into a fresh store", "\(Format.rate(rate)) events/s", goal: ">= 4M")
+            table.add("  the same, decoding on the engine's thread", "\(Format.rate(serial)) events/s", goal: "")
+            // A restart: the clean close left a checkpoint; the full replay is the fallback.
+            var ready: [Double] = []
+            var full: [Double] = []
+            var users = 0
+            for _ in 0..<max(runs, 1) {
+                for checkpoints in [true, false] {
+                    var ec = EngineConfiguration()
+                    ec.dataDirectory = ingestDir
+                    ec.checkpoints.enabled = checkpoints
+                    let t = ContinuousClock.now
+                    let engine = try Engine.open(ec)
+                    let seconds = (ContinuousClock.now - t).secondsDouble
+                    if checkpoints {
+                        ready.append(seconds)
+                        users = engine.scoring.users.count
+                    } else {
+                        full.append(seconds)
+                    }
+                    try engine.close()
+                }
             }
-            print("replay from the log at a restart (state and indexes): \(Format.rate(restart)) events/s")
+            ready.sort()
+            full.sort()
+            print(
+                "restart: ready in \(Format.seconds(ready[ready.count / 2])) from the checkpoint, "
+                    + "\(Format.seconds(full[full.count / 2])) by a full replay (\(Format.count(users)) users)")
+            table.add("restart to ready, from the checkpoint", Format.seconds(ready[ready.count / 2]), goal: "<= 2 s")
+            table.add("  the same by a full replay", Format.seconds(full[full.count / 2]), goal: "")
         }
         if kind == .close || kind == .all {
-            try benchClose(work: work)
+            try benchClose(work: work, table: table)
         }
         if kind == .store || kind == .all {
             try benchStore(work: work)
@@ -133,7 +175,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Builds `closeUsers` users with a year of typical history, then times one month close.
-    func benchClose(work: String) throws {
+    func benchClose(work: String, table: BenchTable) throws {
         let before = residentBytes()
         var state = ScoringState()
         let month = Month(year: 2026, month: 1)
@@ -217,6 +259,9 @@ struct BenchCommand: ParsableCommand {
         print(
             "snapshot store write of that month (durable): \(String(format: "%.2f", write)) s (median); "
                 + "close + store: \(String(format: "%.2f", times[times.count / 2] + write)) s")
+        table.add(
+            "month close of \(Format.count(closeUsers)) users, store write included",
+            String(format: "%.2f s", times[times.count / 2] + write), goal: "<= 2 s")
         print(
             "state per user: ~\(approximate) B by its own count, \((after - before) / max(closeUsers, 1)) B of resident memory "
                 + "(includes the user-id index and dictionary overhead)")
