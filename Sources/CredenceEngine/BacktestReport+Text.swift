@@ -87,7 +87,8 @@ extension BacktestReport {
         s.count >= n ? s + " " : s.padding(toLength: n, withPad: " ", startingAt: 0)
     }
 
-    static func count(_ n: Int) -> String {
+    /// 1234567 → "1,234,567" (the command line's counts too).
+    public static func count(_ n: Int) -> String {
         let s = String(n.magnitude)
         var out = ""
         for (i, c) in s.enumerated() {

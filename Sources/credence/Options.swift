@@ -104,15 +104,7 @@ enum Terminal {
 
 enum Format {
     /// 1234567 → "1,234,567".
-    static func count(_ n: Int) -> String {
-        let s = String(n.magnitude)
-        var out = ""
-        for (i, c) in s.enumerated() {
-            if i > 0 && (s.count - i) % 3 == 0 { out += "," }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func count(_ n: Int) -> String { BacktestReport.count(n) }
 
     /// 1234567.0 → "1.23M".
     static func rate(_ v: Double) -> String {
