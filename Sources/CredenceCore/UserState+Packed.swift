@@ -114,6 +114,22 @@ extension UserState {
         if limit { r.skipVarint() } else { r.offset += 1 }
     }
 
+    /// Moves `r` from the end of an obligation's id to the end of the obligation, decoding
+    /// only the movement count.
+    @inline(__always)
+    static func skipObligationFields(_ r: inout PackedReader) {
+        r.skipOptionalInstant()
+        r.skipVarint()
+        r.skipVarint()
+        r.offset += 1
+        r.skipOptionalInstant()
+        let n = r.varint()
+        for _ in 0..<n {
+            r.skipVarint()
+            r.skipVarint()
+        }
+    }
+
     @inline(__always)
     static func skipPaymentMonth(_ r: inout PackedReader) {
         r.skipVarint()

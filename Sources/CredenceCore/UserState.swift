@@ -493,8 +493,7 @@ public struct UserState: Sendable {
                 for _ in 0..<n {
                     let start = r.offset
                     if bytesEqual(r.bytes(), id) { return (start, n) }
-                    let o = ObligationFields(&r)
-                    o.skipMovements(&r)
+                    UserState.skipObligationFields(&r)
                 }
                 return (nil, n)
             }
