@@ -67,87 +67,69 @@ extension ScoringState {
 extension UserState {
     /// Appends the user's state: the erasure cut, enrolments, credit limits, payment months and
     /// obligations, each list with its count first.
+    ///
+    /// The packed state keeps exactly these bytes after its header (`UserState+Packed.swift`),
+    /// so this is a copy.
     package func encode(into writer: inout ByteWriter) {
-        writer.writeOptionalInstant(erasureCut)
-        writer.writeVarint(UInt64(enrolments.count))
-        for m in enrolments {
-            writer.writeZigZag(m.at.millisecondsSinceEpoch)
-            writer.writeString(m.eventID)
-            writer.writeBool(m.value)
-        }
-        writer.writeVarint(UInt64(limits.count))
-        for m in limits {
-            writer.writeZigZag(m.at.millisecondsSinceEpoch)
-            writer.writeString(m.eventID)
-            writer.writeZigZag(m.value)
-        }
-        writer.writeVarint(UInt64(paymentMonths.count))
-        for p in paymentMonths {
-            writer.writeZigZag(Int64(p.month))
-            writer.writeVarint(UInt64(p.approved))
-            writer.writeVarint(UInt64(p.declined))
-            writer.writeInt128(p.spendMinor)
-        }
-        writer.writeVarint(UInt64(obligations.count))
-        for o in obligations {
-            writer.writeString(o.id)
-            writer.writeOptionalInstant(o.openedAt)
-            writer.writeZigZag(o.dueAt.millisecondsSinceEpoch)
-            writer.writeZigZag(o.amountMinor)
-            writer.writeByte(o.service.rawValue)
-            writer.writeOptionalInstant(o.cancelledAt)
-            writer.writeVarint(UInt64(o.movements.count))
-            for m in o.movements {
-                writer.writeZigZag(m.at.millisecondsSinceEpoch)
-                writer.writeZigZag(m.delta)
-            }
+        storage.withUnsafeBufferPointer { bytes in
+            writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[UserState.headerSize...]))
         }
     }
 
+    /// Reads a state that ``encode(into:)`` wrote, checking every field, and keeps its bytes.
     package static func decode(from reader: inout ByteReader) throws -> UserState {
-        var state = UserState(erasureCut: try reader.readOptionalInstant())
+        let start = reader.offset
+        _ = try reader.readOptionalInstant()
         let enrolments = try reader.readCount(atMost: reader.remaining)
-        state.enrolments.reserveCapacity(enrolments)
         for _ in 0..<enrolments {
-            let at = Instant(millisecondsSinceEpoch: try reader.readZigZag())
-            state.enrolments.append(Mark(at: at, eventID: try reader.readString(), value: try reader.readBool()))
+            _ = try reader.readZigZag()
+            _ = try reader.readString()
+            _ = try reader.readBool()
         }
         let limits = try reader.readCount(atMost: reader.remaining)
-        state.limits.reserveCapacity(limits)
         for _ in 0..<limits {
-            let at = Instant(millisecondsSinceEpoch: try reader.readZigZag())
-            state.limits.append(Mark(at: at, eventID: try reader.readString(), value: try reader.readZigZag()))
+            _ = try reader.readZigZag()
+            _ = try reader.readString()
+            _ = try reader.readZigZag()
         }
+        let paymentsStart = reader.offset
+        var lastPayment: Int? = nil
         let months = try reader.readCount(atMost: reader.remaining)
-        state.paymentMonths.reserveCapacity(months)
         for _ in 0..<months {
-            var p = PaymentMonth(month: try reader.readInt32())
-            p.approved = try reader.readUInt32()
-            p.declined = try reader.readUInt32()
-            p.spendMinor = try reader.readInt128()
-            state.paymentMonths.append(p)
+            lastPayment = reader.offset
+            _ = try reader.readInt32()
+            _ = try reader.readUInt32()
+            _ = try reader.readUInt32()
+            _ = try reader.readInt128()
         }
+        let obligationsStart = reader.offset
         let obligations = try reader.readCount(atMost: reader.remaining)
-        state.obligations.reserveCapacity(obligations)
         for _ in 0..<obligations {
-            var o = Obligation(id: try reader.readString())
-            o.openedAt = try reader.readOptionalInstant()
-            o.dueAt = Instant(millisecondsSinceEpoch: try reader.readZigZag())
-            o.amountMinor = try reader.readZigZag()
-            let start = reader.offset
-            guard let service = Service(rawValue: try reader.readByte()) else {
-                throw BinaryDecodingError(code: .invalidValue, offset: start, message: "unknown service")
+            _ = try reader.readString()
+            _ = try reader.readOptionalInstant()
+            _ = try reader.readZigZag()
+            _ = try reader.readZigZag()
+            let serviceStart = reader.offset
+            guard Service(rawValue: try reader.readByte()) != nil else {
+                throw BinaryDecodingError(code: .invalidValue, offset: serviceStart, message: "unknown service")
             }
-            o.service = service
-            o.cancelledAt = try reader.readOptionalInstant()
+            _ = try reader.readOptionalInstant()
             let movements = try reader.readCount(atMost: reader.remaining)
-            o.movements.reserveCapacity(movements)
             for _ in 0..<movements {
-                let at = Instant(millisecondsSinceEpoch: try reader.readZigZag())
-                o.movements.append(Movement(at: at, delta: try reader.readZigZag()))
+                _ = try reader.readZigZag()
+                _ = try reader.readZigZag()
             }
-            state.obligations.append(o)
         }
+        let end = reader.offset
+        var storage = [UInt8]()
+        storage.reserveCapacity(headerSize + end - start)
+        storage.append(contentsOf: repeatElement(0, count: headerSize))
+        storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: reader.bytes[start..<end]))
+        var state = UserState(storage: storage)
+        let shift = headerSize - start
+        state.setSlot(paymentsSlot, paymentsStart + shift)
+        state.setSlot(lastPaymentSlot, lastPayment.map { $0 + shift } ?? 0)
+        state.setSlot(obligationsSlot, obligationsStart + shift)
         return state
     }
 }

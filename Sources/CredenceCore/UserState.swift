@@ -5,23 +5,48 @@
 /// the arrival order (SCORING.md section 2, "Order"). Payments are kept as monthly
 /// buckets, which is exact for month-end instants (the snapshots).
 ///
+/// Memory: the whole state is one byte array (`UserState+Packed.swift` documents the layout),
+/// so a user costs one allocation, ids included, and copying a state is copy-on-write.
+///
 /// Erasure: a `user.withdrawn` that moves the user's cut cannot be applied to the
 /// buckets in place (a bucket mixes events on both sides of the cut), so `apply`
 /// answers `.rebuildRequired` and the owner rebuilds the state from the user's
 /// surviving events with ``init(erasureCut:)``.
 public struct UserState: Sendable {
-    /// The largest `occurred_at` of the user's accepted withdrawals; events at or before it never count.
-    public private(set) var erasureCut: Instant?
-    @usableFromInline var enrolments: [Mark<Bool>] = []
-    @usableFromInline var limits: [Mark<Int64>] = []
-    @usableFromInline var paymentMonths: [PaymentMonth] = []
-    @usableFromInline var obligations: [Obligation] = []
+    /// The header and the packed sections.
+    @usableFromInline var storage: [UInt8]
 
-    public init() {}
+    public init() {
+        self.init(erasureCut: nil)
+    }
 
     /// An empty state whose history starts after `erasureCut`.
     public init(erasureCut: Instant?) {
-        self.erasureCut = erasureCut
+        var w = ByteWriter(bytes: [])
+        w.bytes.reserveCapacity(64)
+        w.bytes.append(contentsOf: repeatElement(0, count: UserState.headerSize))
+        w.writeOptionalInstant(erasureCut)
+        w.writeVarint(0)  // enrolments
+        w.writeVarint(0)  // limits
+        let payments = w.bytes.count
+        w.writeVarint(0)
+        let obligations = w.bytes.count
+        w.writeVarint(0)
+        storage = w.bytes
+        setSlot(UserState.paymentsSlot, payments)
+        setSlot(UserState.obligationsSlot, obligations)
+    }
+
+    init(storage: [UInt8]) {
+        self.storage = storage
+    }
+
+    /// The largest `occurred_at` of the user's accepted withdrawals; events at or before it never count.
+    public var erasureCut: Instant? {
+        read { base in
+            var r = PackedReader(base: base, offset: UserState.headerSize)
+            return r.optionalInstant()
+        }
     }
 
     /// What applying an event did.
@@ -44,28 +69,43 @@ public struct UserState: Sendable {
         case .userWithdrawn:
             return .rebuildRequired(erasureCut: at)
         case .userEnrolled(let verified):
-            Mark.insert(Mark(at: at, eventID: event.eventID, value: verified), into: &enrolments)
+            insertMark(limit: false, at: at, eventID: event.eventID, value: verified ? 1 : 0)
         case .creditLimitSet(let limit):
-            Mark.insert(Mark(at: at, eventID: event.eventID, value: limit), into: &limits)
+            insertMark(limit: true, at: at, eventID: event.eventID, value: limit)
         case .payment(let p):
             addPayment(
-                month: Month(containing: at, offset: offset), amount: p.amountMinor, approved: p.outcome == .approved)
+                month: Month(containing: at, offset: offset).index, amount: p.amountMinor,
+                approved: p.outcome == .approved)
         case .obligationOpened(let o):
-            let i = obligationIndex(o.obligationID)
+            let start = obligationStart(o.obligationID)
+            let fields = read { base in
+                var r = PackedReader(base: base, offset: start)
+                r.skipBytes()
+                return ObligationFields(&r)
+            }
             // A second opening of the same id is refused at intake; keep the first if one slips through.
-            if obligations[i].openedAt == nil {
-                obligations[i].openedAt = at
-                obligations[i].dueAt = o.dueAt
-                obligations[i].amountMinor = o.amountMinor
-                obligations[i].service = o.service
+            if fields.openedAt == nil {
+                replace(fields.openedStart, fields.cancelledStart, capacity: 32) { w in
+                    w.optionalInstant(at)
+                    w.zigzag(o.dueAt.millisecondsSinceEpoch)
+                    w.zigzag(o.amountMinor)
+                    w.byte(o.service.rawValue)
+                }
             }
         case .obligationAdjusted(let a):
-            obligations[obligationIndex(a.obligationID)].addMovement(at: at, delta: a.deltaMinor)
+            addMovement(obligation: obligationStart(a.obligationID), at: at, delta: a.deltaMinor)
         case .repayment(let id, let amount):
-            obligations[obligationIndex(id)].addMovement(at: at, delta: -amount)
+            addMovement(obligation: obligationStart(id), at: at, delta: -amount)
         case .obligationCancelled(let id):
-            let i = obligationIndex(id)
-            if obligations[i].cancelledAt.map({ at < $0 }) ?? true { obligations[i].cancelledAt = at }
+            let start = obligationStart(id)
+            let fields = read { base in
+                var r = PackedReader(base: base, offset: start)
+                r.skipBytes()
+                return ObligationFields(&r)
+            }
+            if fields.cancelledAt.map({ at < $0 }) ?? true {
+                replace(fields.cancelledStart, fields.movementCountStart, capacity: 11) { $0.optionalInstant(at) }
+            }
         }
         return .applied
     }
@@ -76,48 +116,91 @@ public struct UserState: Sendable {
     /// Enrolments at or before the cut are erased and every withdrawal is at or before the cut,
     /// so this is "some enrolment lies in `(cut, t)`".
     public func isScored(asOf t: Instant) -> Bool {
-        if let cut = erasureCut, t <= cut { return false }
-        return enrolments.first.map { $0.at < t } ?? false
+        read { base in
+            var r = PackedReader(base: base, offset: UserState.headerSize)
+            if let cut = r.optionalInstant(), t <= cut { return false }
+            guard r.varint() > 0 else { return false }
+            return r.zigzag() < t.millisecondsSinceEpoch
+        }
     }
 
     /// The features of section 3 as of `t`, with `W12` the twelve months ending with `month`.
     ///
     /// For snapshots, `t` is `end(month)`.
     public func features(asOf t: Instant, month: Month) -> Features {
+        read { base in features(base, asOf: t, month: month) }
+    }
+
+    private func features(_ base: UnsafePointer<UInt8>, asOf t: Instant, month: Month) -> Features {
         var f = Features()
+        let tms = t.millisecondsSinceEpoch
+        var r = PackedReader(base: base, offset: UserState.enrolmentsStart(base))
+
         // Consent: earliest enrolment gives tenure; the latest (ties: larger event_id) gives identity.
-        if let first = enrolments.first, first.at < t {
-            f.tenureDays = Instant.days(from: first.at, to: t)
-            f.identityVerified = Mark.latest(before: t, in: enrolments)?.value ?? false
+        let enrolments = r.varint()
+        var firstEnrolment: Int64? = nil
+        var identity = false
+        for _ in 0..<enrolments {
+            let at = r.zigzag()
+            r.skipBytes()
+            let value = r.byte() != 0
+            if firstEnrolment == nil { firstEnrolment = at }
+            if at < tms { identity = value }
         }
-        f.creditLimitMinor = Mark.latest(before: t, in: limits)?.value ?? 0
-
-        let firstMonth = month.advanced(by: -11)
-        for bucket in paymentMonths where bucket.month >= firstMonth.index && bucket.month <= month.index {
-            f.payments12m += Int64(bucket.approved)
-            f.declined12m += Int64(bucket.declined)
-            f.spend12mMinor += bucket.spendMinor
-            if bucket.approved > 0 { f.activeMonths12m += 1 }
+        if let first = firstEnrolment, first < tms {
+            f.tenureDays = Instant.days(from: Instant(millisecondsSinceEpoch: first), to: t)
+            f.identityVerified = identity
+        }
+        let limits = r.varint()
+        for _ in 0..<limits {
+            let at = r.zigzag()
+            r.skipBytes()
+            let value = r.zigzag()
+            if at < tms { f.creditLimitMinor = value }
         }
 
-        let horizon = t.millisecondsSinceEpoch - 730 * Instant.millisecondsPerDay
+        let firstMonth = Int64(month.advanced(by: -11).index)
+        let lastMonth = Int64(month.index)
+        let months = r.varint()
+        for _ in 0..<months {
+            let m = r.zigzag()
+            guard m >= firstMonth, m <= lastMonth else {
+                r.skipVarint()
+                r.skipVarint()
+                r.skipVarint()
+                r.skipVarint()
+                continue
+            }
+            let approved = r.varint()
+            let declined = r.varint()
+            f.payments12m += Int64(approved)
+            f.declined12m += Int64(declined)
+            f.spend12mMinor += r.int128()
+            if approved > 0 { f.activeMonths12m += 1 }
+        }
+
+        let horizon = tms - 730 * Instant.millisecondsPerDay
         var payLaterBalance: Int128 = 0
-        for o in obligations {
-            guard let openedAt = o.openedAt, openedAt < t else { continue }
-            if let c = o.cancelledAt, c < t { continue }
+        let obligations = r.varint()
+        for _ in 0..<obligations {
+            r.skipBytes()
+            let o = ObligationFields(&r)
+            guard let openedAt = o.openedAt, openedAt < t, o.cancelledAt.map({ $0 >= t }) ?? true else {
+                o.skipMovements(&r)
+                continue
+            }
             f.obligationsTotal += 1
             let dueAt = o.dueAt
             let in24m = dueAt.millisecondsSinceEpoch >= horizon
-            let status = o.status(asOf: t)
             let dpd: Int64
-            switch status {
+            switch UserState.status(&r, o, openedAt: openedAt, asOf: t) {
             case .open(let balance):
                 dpd = t > dueAt ? Instant.days(from: dueAt, to: t) : 0
                 f.openObligations += 1
                 f.outstandingMinor += balance
                 if dueAt < t { f.overdueObligations += 1 }
                 f.maxDpdCurrent = max(f.maxDpdCurrent, dpd)
-                if o.service == .payLater { payLaterBalance += balance }
+                if o.service == Service.payLater.rawValue { payLaterBalance += balance }
             case .settled(let settledAt):
                 if settledAt <= dueAt {
                     dpd = 0
@@ -139,172 +222,59 @@ public struct UserState: Sendable {
         return f
     }
 
-    // MARK: - Compaction
-
-    /// Drops what no snapshot at or after `end(month)` can see any more: payment months before
-    /// `month - 11`, and credit limits superseded before `end(month - 1)`.
-    public mutating func compact(keeping month: Month, offset: UTCOffset) {
-        let first = month.advanced(by: -11).index
-        if let k = paymentMonths.firstIndex(where: { $0.month >= first }) {
-            if k > 0 { paymentMonths.removeFirst(k) }
-        } else {
-            paymentMonths.removeAll()
-        }
-        let horizon = month.start(offset: offset)
-        if let k = limits.lastIndex(where: { $0.at < horizon }), k > 0 {
-            limits.removeFirst(k)
-        }
-        if enrolments.count > 2, let k = enrolments.lastIndex(where: { $0.at < horizon }), k > 1 {
-            // Keep the earliest (tenure) and the latest before the horizon (identity).
-            enrolments.removeSubrange(1..<k)
-        }
-    }
-
-    /// Approximate heap and inline bytes held, for capacity reports.
-    public var approximateBytes: Int {
-        var n = MemoryLayout<UserState>.size
-        n += enrolments.count * (MemoryLayout<Mark<Bool>>.stride) + (enrolments.isEmpty ? 0 : 32)
-        n += limits.count * (MemoryLayout<Mark<Int64>>.stride) + (limits.isEmpty ? 0 : 32)
-        n += paymentMonths.count * MemoryLayout<PaymentMonth>.stride + (paymentMonths.isEmpty ? 0 : 32)
-        n += obligations.isEmpty ? 0 : 32
-        for o in obligations {
-            n += MemoryLayout<Obligation>.stride
-            n += o.movements.isEmpty ? 0 : 32 + o.movements.count * MemoryLayout<Movement>.stride
-            if o.id.utf8.count > 15 { n += 32 + o.id.utf8.count }
-        }
-        for e in enrolments where e.eventID.utf8.count > 15 { n += 32 + e.eventID.utf8.count }
-        for e in limits where e.eventID.utf8.count > 15 { n += 32 + e.eventID.utf8.count }
-        return n
-    }
-
-    // MARK: - Internals
-
-    private mutating func addPayment(month: Month, amount: Int64, approved: Bool) {
-        var lo = 0
-        var hi = paymentMonths.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if paymentMonths[mid].month < month.index { lo = mid + 1 } else { hi = mid }
-        }
-        if lo == paymentMonths.count || paymentMonths[lo].month != month.index {
-            paymentMonths.insert(PaymentMonth(month: month.index), at: lo)
-        }
-        if approved {
-            paymentMonths[lo].approved += 1
-            paymentMonths[lo].spendMinor += Int128(amount)
-        } else {
-            paymentMonths[lo].declined += 1
-        }
-    }
-
-    private mutating func obligationIndex(_ id: String) -> Int {
-        if let i = obligations.firstIndex(where: { $0.id == id }) { return i }
-        obligations.append(Obligation(id: id))
-        return obligations.count - 1
-    }
-}
-
-/// A time-stamped value whose "latest" is decided by `(occurred_at, event_id)`.
-@usableFromInline
-struct Mark<Value: Sendable>: Sendable {
-    var at: Instant
-    var eventID: String
-    var value: Value
-
-    /// Whether `a` sorts before `b`: earlier, or at the same instant with the smaller event id (byte order).
-    static func precedes(_ a: Mark, _ b: Mark) -> Bool {
-        if a.at != b.at { return a.at < b.at }
-        return a.eventID.utf8.lexicographicallyPrecedes(b.eventID.utf8)
-    }
-
-    static func insert(_ m: Mark, into list: inout [Mark]) {
-        var i = list.count
-        while i > 0, precedes(m, list[i - 1]) { i -= 1 }
-        list.insert(m, at: i)
-    }
-
-    static func latest(before t: Instant, in list: [Mark]) -> Mark? {
-        var i = list.count - 1
-        while i >= 0 {
-            if list[i].at < t { return list[i] }
-            i -= 1
-        }
-        return nil
-    }
-}
-
-@usableFromInline
-struct PaymentMonth: Sendable {
-    var month: Int32
-    var approved: Int32 = 0
-    var declined: Int32 = 0
-    var spendMinor: Int128 = 0
-
-    init(month: Int32) {
-        self.month = month
-    }
-}
-
-/// A change of an obligation's balance: `+delta` for an adjustment, `-amount` for a repayment.
-@usableFromInline
-struct Movement: Sendable {
-    var at: Instant
-    var delta: Int64
-}
-
-@usableFromInline
-struct Obligation: Sendable {
-    var id: String
-    var openedAt: Instant?
-    var dueAt = Instant(millisecondsSinceEpoch: 0)
-    var amountMinor: Int64 = 0
-    var service: Service = .shopping
-    var cancelledAt: Instant?
-    /// Sorted by time; events at one instant are applied together, so their order does not matter.
-    var movements: [Movement] = []
-
-    init(id: String) {
-        self.id = id
-    }
-
-    mutating func addMovement(at: Instant, delta: Int64) {
-        var i = movements.count
-        while i > 0, movements[i - 1].at > at { i -= 1 }
-        movements.insert(Movement(at: at, delta: delta), at: i)
-    }
-
-    enum Status {
+    enum ObligationStatus {
         case open(balance: Int128)
         case settled(at: Instant)
     }
 
-    /// Status as of `t` (the obligation is opened before `t`).
+    /// Status as of `t` of an obligation opened before `t`, reading its movements from `r` (left
+    /// at the end of the obligation).
     ///
     /// `balance(o, t)` changes only at its movements' times. `settled_at` is the earliest own
     /// event time `s` (opening or movement) from which every balance after `s` up to `t` is
     /// `<= 0`: the instant just after the last distinct time whose running balance was positive.
-    func status(asOf t: Instant) -> Status {
-        let openedAt = self.openedAt!
-        var balance = Int128(amountMinor)
+    @inline(__always)
+    static func status(
+        _ r: inout PackedReader, _ o: ObligationFields, openedAt: Instant, asOf t: Instant
+    ) -> ObligationStatus {
+        let opened = openedAt.millisecondsSinceEpoch
+        let tms = t.millisecondsSinceEpoch
+        let n = o.movementCount
+        var balance = Int128(o.amountMinor)
         // Candidate times in ascending order: the opening merged into the movements before `t`.
         var openingPending = true
-        var settledCandidate: Instant? = nil
-        var i = 0
-        let n = movements.count
+        var settledCandidate: Int64? = nil
+        // One movement read ahead.
+        var consumed: UInt64 = 0
+        var hasNext = false
+        var nextAt: Int64 = 0
+        var nextDelta: Int64 = 0
+        if n > 0 {
+            nextAt = r.zigzag()
+            nextDelta = r.zigzag()
+            consumed = 1
+            hasNext = true
+        }
         while true {
-            let nextMovement: Instant? = i < n && movements[i].at < t ? movements[i].at : nil
-            let time: Instant
-            if openingPending, nextMovement.map({ openedAt <= $0 }) ?? true {
-                time = openedAt
+            let movement = hasNext && nextAt < tms
+            let time: Int64
+            if openingPending, !movement || opened <= nextAt {
+                time = opened
                 openingPending = false
-            } else if let m = nextMovement {
-                time = m
+            } else if movement {
+                time = nextAt
             } else {
                 break
             }
-            while i < n, movements[i].at == time {
-                balance += Int128(movements[i].delta)
-                i += 1
+            while hasNext, nextAt == time {
+                balance += Int128(nextDelta)
+                if consumed < n {
+                    nextAt = r.zigzag()
+                    nextDelta = r.zigzag()
+                    consumed += 1
+                } else {
+                    hasNext = false
+                }
             }
             if balance > 0 {
                 settledCandidate = nil
@@ -312,7 +282,256 @@ struct Obligation: Sendable {
                 settledCandidate = time
             }
         }
+        while consumed < n {
+            r.skipVarint()
+            r.skipVarint()
+            consumed += 1
+        }
         if balance > 0 { return .open(balance: balance) }
-        return .settled(at: settledCandidate!)
+        return .settled(at: Instant(millisecondsSinceEpoch: settledCandidate!))
+    }
+
+    // MARK: - Compaction
+
+    /// Drops what no snapshot at or after `end(month)` can see any more: payment months before
+    /// `month - 11`, and credit limits superseded before `end(month - 1)`. Then gives back the
+    /// spare capacity growth left.
+    public mutating func compact(keeping month: Month, offset: UTCOffset) {
+        let first = Int64(month.advanced(by: -11).index)
+        let paymentsStart = slot(UserState.paymentsSlot)
+        let (months, recordsStart, cut, dropped) = read { base in
+            var r = PackedReader(base: base, offset: paymentsStart)
+            let n = r.varint()
+            let recordsStart = r.offset
+            var k: UInt64 = 0
+            while k < n {
+                var peek = r
+                if peek.zigzag() >= first { break }
+                UserState.skipPaymentMonth(&r)
+                k += 1
+            }
+            return (n, recordsStart, r.offset, k)
+        }
+        if dropped > 0 {
+            remove(recordsStart, cut)
+            if dropped == months { setSlot(UserState.lastPaymentSlot, 0) }
+            setVarint(at: paymentsStart, months - dropped)
+        }
+
+        let horizon = month.start(offset: offset).millisecondsSinceEpoch
+        // Credit limits: keep the latest before the horizon and everything after it.
+        let limits = read { base in
+            var r = PackedReader(base: base, offset: UserState.enrolmentsStart(base))
+            UserState.skipMarks(&r, limit: false)
+            return UserState.markCut(&r, limit: true, horizon: horizon)
+        }
+        if limits.last > 0 {
+            remove(limits.recordsStart, limits.lastStart)
+            setVarint(at: limits.countStart, limits.count - UInt64(limits.last))
+        }
+        // Enrolments: keep the earliest (tenure) and the latest before the horizon (identity).
+        let enrolments = read { base in
+            var r = PackedReader(base: base, offset: UserState.enrolmentsStart(base))
+            return UserState.markCut(&r, limit: false, horizon: horizon)
+        }
+        if enrolments.count > 2, enrolments.last > 1 {
+            remove(enrolments.secondStart, enrolments.lastStart)
+            setVarint(at: enrolments.countStart, enrolments.count - UInt64(enrolments.last - 1))
+        }
+
+        if storage.capacity - storage.count > 16 {
+            var trimmed = [UInt8]()
+            trimmed.reserveCapacity(storage.count)
+            trimmed.append(contentsOf: storage)
+            storage = trimmed
+        }
+    }
+
+    /// Where a mark list starts, and its last mark before `horizon` (index `last`, -1 if none).
+    struct MarkCut {
+        var countStart: Int
+        var count: UInt64
+        var recordsStart: Int
+        var secondStart: Int
+        var last: Int
+        var lastStart: Int
+    }
+
+    static func markCut(_ r: inout PackedReader, limit: Bool, horizon: Int64) -> MarkCut {
+        let countStart = r.offset
+        let n = r.varint()
+        var cut = MarkCut(
+            countStart: countStart, count: n, recordsStart: r.offset, secondStart: r.offset, last: -1,
+            lastStart: r.offset)
+        for i in 0..<Int(n) {
+            if i == 1 { cut.secondStart = r.offset }
+            let start = r.offset
+            var peek = r
+            if peek.zigzag() < horizon {
+                cut.last = i
+                cut.lastStart = start
+            }
+            skipMark(&r, limit: limit)
+        }
+        return cut
+    }
+
+    /// Approximate heap and inline bytes held, for capacity reports: the struct, the array's
+    /// header and its capacity.
+    public var approximateBytes: Int {
+        MemoryLayout<UserState>.size + 32 + storage.capacity
+    }
+
+    // MARK: - Internals
+
+    /// Inserts a consent or credit-limit mark in `(at, event_id)` order.
+    private mutating func insertMark(limit: Bool, at: Instant, eventID: String, value: Int64) {
+        var id = eventID
+        id.withUTF8 { id in
+            let ms = at.millisecondsSinceEpoch
+            let (countStart, count, position) = read { base in
+                var r = PackedReader(base: base, offset: UserState.enrolmentsStart(base))
+                if limit { UserState.skipMarks(&r, limit: false) }
+                let countStart = r.offset
+                let n = r.varint()
+                for _ in 0..<n {
+                    let start = r.offset
+                    let other = r.zigzag()
+                    let otherID = r.bytes()
+                    if ms < other || (ms == other && bytesPrecede(id, otherID)) { return (countStart, n, start) }
+                    if limit { r.skipVarint() } else { r.offset += 1 }
+                }
+                return (countStart, n, r.offset)
+            }
+            replace(position, position, capacity: id.count + 32) { w in
+                w.zigzag(ms)
+                w.bytes(id)
+                if limit { w.zigzag(value) } else { w.byte(UInt8(value)) }
+            }
+            setVarint(at: countStart, count + 1)
+        }
+    }
+
+    private mutating func addPayment(month: Int32, amount: Int64, approved: Bool) {
+        let m = Int64(month)
+        let paymentsStart = slot(UserState.paymentsSlot)
+        let last = slot(UserState.lastPaymentSlot)
+        if last != 0 {
+            let lastMonth = read { base in
+                var r = PackedReader(base: base, offset: last)
+                return r.zigzag()
+            }
+            if lastMonth == m {
+                // The common case: another payment in the newest month.
+                updatePayment(at: last, end: slot(UserState.obligationsSlot), amount: amount, approved: approved)
+                return
+            }
+        }
+        let (count, position, end, found) = read { base in
+            var r = PackedReader(base: base, offset: paymentsStart)
+            let n = r.varint()
+            if last != 0 {
+                var tail = PackedReader(base: base, offset: last)
+                if tail.zigzag() < m {
+                    return (n, slot(UserState.obligationsSlot), 0, false)  // a new newest month
+                }
+            }
+            for _ in 0..<n {
+                let start = r.offset
+                var peek = r
+                let other = peek.zigzag()
+                UserState.skipPaymentMonth(&r)
+                if other >= m { return (n, start, r.offset, other == m) }
+            }
+            return (n, r.offset, 0, false)
+        }
+        if found {
+            updatePayment(at: position, end: end, amount: amount, approved: approved)
+            return
+        }
+        replace(position, position, capacity: 50) { w in
+            w.zigzag(m)
+            w.varint(approved ? 1 : 0)
+            w.varint(approved ? 0 : 1)
+            w.int128(approved ? Int128(amount) : 0)
+        }
+        // A record after the last one is the new last; one before it moved the last along.
+        if last == 0 || position > last { setSlot(UserState.lastPaymentSlot, position) }
+        setVarint(at: paymentsStart, count + 1)
+    }
+
+    private mutating func updatePayment(at start: Int, end: Int, amount: Int64, approved: Bool) {
+        let (m, approvedCount, declinedCount, spendMinor) = read { base in
+            var r = PackedReader(base: base, offset: start)
+            return (r.zigzag(), r.varint(), r.varint(), r.int128())
+        }
+        var a = approvedCount
+        var d = declinedCount
+        var spend = spendMinor
+        if approved {
+            a += 1
+            spend += Int128(amount)
+        } else {
+            d += 1
+        }
+        replace(start, end, capacity: 50) { w in
+            w.zigzag(m)
+            w.varint(a)
+            w.varint(d)
+            w.int128(spend)
+        }
+    }
+
+    /// The offset of the obligation `id` (its id's length), added at the end when new.
+    private mutating func obligationStart(_ id: String) -> Int {
+        var id = id
+        return id.withUTF8 { id in
+            let obligationsStart = slot(UserState.obligationsSlot)
+            let (found, count) = read { base -> (Int?, UInt64) in
+                var r = PackedReader(base: base, offset: obligationsStart)
+                let n = r.varint()
+                for _ in 0..<n {
+                    let start = r.offset
+                    if bytesEqual(r.bytes(), id) { return (start, n) }
+                    UserState.skipObligationFields(&r)
+                }
+                return (nil, n)
+            }
+            if let found { return found }
+            let end = storage.count
+            replace(end, end, capacity: id.count + 24) { w in
+                w.bytes(id)
+                w.optionalInstant(nil)
+                w.zigzag(0)  // due_at
+                w.zigzag(0)  // amount
+                w.byte(Service.shopping.rawValue)
+                w.optionalInstant(nil)  // cancelled_at
+                w.varint(0)  // movements
+            }
+            let length = storage.count - end
+            setVarint(at: obligationsStart, count + 1)
+            return storage.count - length
+        }
+    }
+
+    /// Inserts a balance movement after those at or before `at`.
+    private mutating func addMovement(obligation start: Int, at: Instant, delta: Int64) {
+        let ms = at.millisecondsSinceEpoch
+        let (countStart, count, position) = read { base in
+            var r = PackedReader(base: base, offset: start)
+            r.skipBytes()
+            let o = ObligationFields(&r)
+            for _ in 0..<o.movementCount {
+                let s = r.offset
+                if r.zigzag() > ms { return (o.movementCountStart, o.movementCount, s) }
+                r.skipVarint()
+            }
+            return (o.movementCountStart, o.movementCount, r.offset)
+        }
+        replace(position, position, capacity: 20) { w in
+            w.zigzag(ms)
+            w.zigzag(delta)
+        }
+        setVarint(at: countStart, count + 1)
     }
 }
