@@ -11,14 +11,16 @@
 /// then per user: id, last closed score, ``UserState`` as written by `encode(into:)`).
 extension ScoringState {
     /// Appends the state to `writer`.
-    package func encode(into writer: inout ByteWriter) {
+    /// Mutating only to merge the users seen since the last close into the sorted list, which
+    /// the next close would do anyway: no sort of every user per checkpoint.
+    package mutating func encode(into writer: inout ByteWriter) {
         writer.writeOptionalInstant(maxSeen)
         writer.writeOptionalInstant(minSeen)
         writer.writeVarint(UInt64(closedMonths.count))
         for m in closedMonths { writer.writeZigZag(Int64(m.index)) }
-        let ids = users.keys.sorted(by: ScoringState.byteOrder)
-        writer.writeVarint(UInt64(ids.count))
-        for id in ids {
+        mergeNewUsers()
+        writer.writeVarint(UInt64(sortedUserIDs.count))
+        for id in sortedUserIDs {
             writer.writeString(id)
             if let last = lastScores[id] {
                 writer.writeByte(1)

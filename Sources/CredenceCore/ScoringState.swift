@@ -186,7 +186,7 @@ public struct ScoringState: Sendable {
         }
     }
 
-    private mutating func mergeNewUsers() {
+    mutating func mergeNewUsers() {
         guard !newUserIDs.isEmpty else { return }
         newUserIDs.sort(by: ScoringState.byteOrder)
         var merged = [String]()

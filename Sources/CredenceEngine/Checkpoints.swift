@@ -16,7 +16,7 @@ import Glibc
 /// | 8 | LSN: the first log record the checkpoint does not cover (a batch boundary) |
 /// | 8 | fingerprint: a stable hash of the settings the state depends on (zone, lateness, currency, duplicate window, model version) |
 /// | 8 | body length `n` |
-/// | n | body: the scoring state, then the intake indexes (``Engine/encodeCheckpointBody(into:)``) |
+/// | n | body: the scoring state, then the intake indexes (``Engine/encodeCheckpointBody(into:canonical:)``) |
 /// | 4 | CRC-32C of everything before it |
 ///
 /// A checkpoint is written to a temporary file, fsynced, renamed, and the directory fsynced,

@@ -7,6 +7,8 @@ public struct CheckpointConfiguration: Sendable, Hashable {
     public var enabled = true
     /// Write one after this many events since the last, at the next batch boundary, so that a
     /// restart after a crash replays at most about this many events. `0`: only at a clean close.
+    /// A large state stretches the interval to its size (users plus the ids in the duplicate
+    /// window), so writing checkpoints costs at most about one entry per event.
     /// Default: 1,000,000.
     public var everyEvents = 1_000_000
     /// How many to keep: the newest and older ones to fall back on when it is damaged. Default: 2.
@@ -49,7 +51,7 @@ extension Engine {
         guard configuration.checkpoints.enabled else { return }
         try commit()
         var writer = ByteWriter()
-        encodeCheckpointBody(into: &writer)
+        encodeCheckpointBody(into: &writer, canonical: false)
         try checkpoints.write(lsn: log.nextLSN, body: writer.bytes)
         eventsSinceCheckpoint = 0
     }
@@ -57,41 +59,53 @@ extension Engine {
     /// Writes a checkpoint when enough events went by since the last one.
     func checkpointIfDue() throws(EngineError) {
         let every = configuration.checkpoints.everyEvents
-        guard configuration.checkpoints.enabled, every > 0, eventsSinceCheckpoint >= every else { return }
+        guard configuration.checkpoints.enabled, every > 0,
+            eventsSinceCheckpoint >= max(every, scoring.users.count + dedup.count)
+        else { return }
         var writer = ByteWriter()
-        encodeCheckpointBody(into: &writer)
+        encodeCheckpointBody(into: &writer, canonical: false)
         try checkpoints.write(lsn: log.nextLSN, body: writer.bytes)
         eventsSinceCheckpoint = 0
     }
 
-    /// The whole state as bytes: the scoring state, then the intake indexes, each in a
-    /// deterministic order, so equal states give equal bytes.
-    func encodeCheckpointBody(into w: inout ByteWriter) {
+    /// The whole state as bytes: the scoring state, then the intake indexes. `canonical` sorts
+    /// the indexes, so equal states give equal bytes (for tests); a checkpoint file keeps them
+    /// in table order, which decodes to the same state without sorting millions of ids.
+    func encodeCheckpointBody(into w: inout ByteWriter, canonical: Bool) {
         scoring.encode(into: &w)
-        // Duplicate check, by hash order.
+        // Duplicate check.
         w.writeZigZag(dedupHorizon.millisecondsSinceEpoch)
-        let ids = dedup.keys.sorted { ($0.high, $0.low) < ($1.high, $1.low) }
-        w.writeVarint(UInt64(ids.count))
-        for id in ids {
-            let entry = dedup[id]!
+        func writeEntry(_ id: StableHash, _ entry: DedupEntry) {
             w.writeFixed(id.high)
             w.writeFixed(id.low)
             w.writeFixed(entry.digest.high)
             w.writeFixed(entry.digest.low)
             w.writeZigZag(entry.at.millisecondsSinceEpoch)
         }
-        let obligations = obligationKeys.keys.sorted { ($0.high, $0.low) < ($1.high, $1.low) }
-        w.writeVarint(UInt64(obligations.count))
+        w.writeVarint(UInt64(dedup.count))
+        if canonical {
+            for id in dedup.keys.sorted(by: Self.hashOrder) { writeEntry(id, dedup[id]!) }
+        } else {
+            dedup.forEach(writeEntry)
+        }
+        w.writeVarint(UInt64(obligationKeys.count))
+        let obligations = canonical ? obligationKeys.keys.sorted(by: Self.hashOrder) : obligationKeys.keys
         for k in obligations {
             w.writeFixed(k.high)
             w.writeFixed(k.low)
         }
-        // Subjects, by user id.
-        let users = subjects.keys.sorted(by: ScoringState.byteOrder)
-        w.writeVarint(UInt64(users.count))
-        for u in users {
-            w.writeString(u)
-            w.writeVarint(subjects[u]!)
+        // Subjects.
+        w.writeVarint(UInt64(subjects.count))
+        if canonical {
+            for u in subjects.keys.sorted(by: ScoringState.byteOrder) {
+                w.writeString(u)
+                w.writeVarint(subjects[u]!)
+            }
+        } else {
+            for (u, subject) in subjects {
+                w.writeString(u)
+                w.writeVarint(subject)
+            }
         }
         // Each subject's record LSNs, delta-coded.
         let lastSubject = subjectRecords.lastIndex { !$0.isEmpty } ?? -1
@@ -131,9 +145,11 @@ extension Engine {
     package func stateBytes() throws(EngineError) -> [UInt8] {
         try commit()
         var writer = ByteWriter()
-        encodeCheckpointBody(into: &writer)
+        encodeCheckpointBody(into: &writer, canonical: true)
         return writer.bytes
     }
+
+    static func hashOrder(_ a: StableHash, _ b: StableHash) -> Bool { (a.high, a.low) < (b.high, b.low) }
 
     /// Replaces the state with a checkpoint's body.
     func restoreCheckpointBody(_ body: [UInt8]) throws {
