@@ -35,6 +35,9 @@ final class AppendFile {
 
     var hasPending: Bool { !buffer.isEmpty }
 
+    /// Bytes appended and not yet written.
+    var pendingBytes: Int { buffer.count }
+
     /// Writes what was appended and, with `durable`, fsyncs it.
     func flush(durable: Bool) throws(EngineError) {
         do {

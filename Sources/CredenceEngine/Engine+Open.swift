@@ -161,6 +161,7 @@ extension Engine {
                         buffered.removeAll(keepingCapacity: true)
                         try performEffects()
                         pruneDedup()  // after every batch, as the live run did: the same ids stay known
+                        try spillSideFiles()
                         if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
                     }
                 }
@@ -207,6 +208,15 @@ extension Engine {
         stats.seconds = (ContinuousClock.now - clock).seconds
         progress?(stats)
         return stats
+    }
+
+    /// Writes (without fsync) the outbox and dead-letter lines a replay has piled up once they
+    /// pass 1 MiB: an erasure searches the unwritten lines one by one, so a whole replay's worth
+    /// in memory made every erasure cost the whole outbox. The end of the replay syncs them.
+    /// A crash before that re-appends a few lines, as any crash between the two writes does.
+    func spillSideFiles() throws(EngineError) {
+        if outbox.file.pendingBytes >= 1 << 20 { try outbox.file.flush(durable: false) }
+        if deadLetters.pendingBytes >= 1 << 20 { try deadLetters.flush(durable: false) }
     }
 
     /// Rebuilds the intake indexes from a committed step.
