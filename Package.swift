@@ -35,7 +35,8 @@ let package = Package(
         // Crypto-shredding: per-subject keys that can be destroyed, records sealed with ChaCha20-Poly1305
         // and identifiers keyed with HMAC-SHA256 (swift-crypto); key slots checksummed with the log's CRC-32C.
         .target(
-            name: "Shredding", dependencies: ["EventLog", .product(name: "Crypto", package: "swift-crypto")],
+            name: "Shredding",
+            dependencies: ["EventLog", "DurableFile", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         // Closed monthly snapshots: a compact month file per revision (the log's file layer and CRC-32C)
         // and a SQLite catalogue (GRDB); immutable, versioned, queryable per user and month.
@@ -46,9 +47,9 @@ let package = Package(
         ),
         // Synthetic, seeded event streams for demos, tests and benchmarks.
         .target(name: "CredenceSynth", dependencies: ["CredenceCore"], swiftSettings: strict),
-        // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
-        // The file layer of everything beside the log: appends, atomic replaces and directory syncs
-        // with the log's discipline (EINTR retried, short writes looped, every fsync checked).
+        // The file layer of everything beside the log: appends, atomic replaces, positional files (the
+        // key store) and directory syncs with the log's discipline (EINTR retried, short writes looped,
+        // every fsync checked).
         .target(name: "DurableFile", swiftSettings: strict),
         // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
         .target(

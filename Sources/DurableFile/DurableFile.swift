@@ -5,12 +5,12 @@
 #endif
 
 // The calls by other names: inside `DurableFile`, `open` and friends name its own functions.
-private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
-private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
+func systemClose(_ fd: Int32) -> Int32 { close(fd) }
 
 /// The file layer of everything the engine keeps beside the event log (the outbox, its
-/// positions, dead letters), with the log's discipline: `EINTR` is retried, short writes loop,
+/// positions, dead letters, the key store's slots), with the log's discipline: `EINTR` is retried, short writes loop,
 /// every `fsync` is checked, and a rename is followed by a sync of its directory.
 ///
 /// ```swift
@@ -142,12 +142,13 @@ public enum DurableFile {
         return out
     }
 
-    /// Creates `path` and any missing parents; an existing directory is fine.
-    public static func makeDirectory(_ path: String) throws(DurableFileError) {
+    /// Creates `path` and any missing parents with `mode` (before the umask); an existing
+    /// directory is fine and keeps its mode.
+    public static func makeDirectory(_ path: String, mode: UInt32 = 0o755) throws(DurableFileError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, mode_t(mode)) != 0 && errno != EEXIST {
                 throw DurableFileError(.io, "Creating the directory", path: current, errno: errno)
             }
         }
@@ -161,9 +162,11 @@ public enum DurableFile {
         if unlink(path) != 0 && errno != ENOENT { throw DurableFileError(.io, "Removing", path: path, errno: errno) }
     }
 
-    static func open(_ path: String, _ flags: Int32, doing: String) throws(DurableFileError) -> Int32 {
+    static func open(_ path: String, _ flags: Int32, mode: UInt32 = 0o644, doing: String) throws(DurableFileError)
+        -> Int32
+    {
         while true {
-            let fd = systemOpen(path, flags | O_CLOEXEC, 0o644)
+            let fd = systemOpen(path, flags | O_CLOEXEC, mode_t(mode))
             if fd >= 0 { return fd }
             if errno == EINTR { continue }
             throw DurableFileError(.io, doing, path: path, errno: errno)

@@ -1,3 +1,5 @@
+import DurableFile
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -8,35 +10,35 @@
 
 // Opening, loading and recovering the key file; writes that poison the store when they fail.
 extension KeyStore {
-    static func openFile(directory: String, path: String, configuration: Configuration) throws(KeyStoreError) -> Int32 {
+    static func openFile(directory: String, path: String, configuration: Configuration) throws(KeyStoreError)
+        -> DurableFile.Positional
+    {
         if configuration.createIfMissing {
-            do { try POSIXFile.makeDirectories(directory, mode: 0o700) } catch {
+            do { try DurableFile.makeDirectory(directory, mode: 0o700) } catch {
                 throw openError(error, path: directory, doing: "create the key directory")
             }
         }
-        let flags = O_RDWR | O_CLOEXEC | (configuration.createIfMissing ? O_CREAT : 0)
-        let fd: Int32
-        do { fd = try POSIXFile.open(path, flags: flags, mode: 0o600) } catch {
+        let file: DurableFile.Positional
+        do { file = try DurableFile.Positional(path: path, create: configuration.createIfMissing, mode: 0o600) } catch {
             throw openError(error, path: path, doing: "open the key file")
         }
+        // On a throw below, `file` is released and its deinit closes it.
         let locked: Bool
-        do { locked = try POSIXFile.tryLock(fd) } catch {
-            _ = Glibc.close(fd)
+        do { locked = try file.tryLock() } catch {
             throw KeyStoreError(
                 code: .io, message: "cannot lock \(path); check the file system", path: path, underlying: error)
         }
         guard locked else {
-            _ = Glibc.close(fd)
             throw KeyStoreError(
                 code: .locked,
                 message: "\(path) is in use by another process; stop the other credence process using this "
                     + "data directory, or use another data directory",
                 path: path)
         }
-        return fd
+        return file
     }
 
-    static func openError(_ error: SystemCallError, path: String, doing: String) -> KeyStoreError {
+    static func openError(_ error: DurableFileError, path: String, doing: String) -> KeyStoreError {
         switch error.errno {
         case EACCES, EPERM, EROFS:
             return KeyStoreError(
@@ -65,19 +67,19 @@ extension KeyStore {
     }
 
     /// Reads the header and every slot, then repairs a torn tail and damaged slots.
-    static func load(fd: Int32, path: String, directory: String) throws(KeyStoreError) -> Loaded {
+    static func load(file: DurableFile.Positional, path: String, directory: String) throws(KeyStoreError) -> Loaded {
         let slotSize = KeyFileFormat.slotSize
-        func ioError(_ e: SystemCallError, _ doing: String) -> KeyStoreError {
+        func ioError(_ e: DurableFileError, _ doing: String) -> KeyStoreError {
             KeyStoreError(
                 code: .io, message: "cannot \(doing) \(path); check the disk, then reopen", path: path, underlying: e)
         }
         var size: Int
-        do { size = try POSIXFile.size(fd) } catch { throw ioError(error, "stat") }
+        do { size = try file.size() } catch { throw ioError(error, "stat") }
 
         // Header.
         var header = [UInt8](repeating: 0, count: slotSize)
         let headerBytes: Int
-        do { headerBytes = try POSIXFile.read(fd, into: &header, 0..<slotSize, at: 0) } catch {
+        do { headerBytes = try file.read(into: &header, 0..<slotSize, at: 0) } catch {
             throw ioError(error, "read")
         }
         if size < slotSize {
@@ -91,12 +93,12 @@ extension KeyStore {
                     path: path)
             }
             do {
-                try POSIXFile.write(fd, KeyFileFormat.header, at: 0)
-                try POSIXFile.sync(fd)
+                try file.write(KeyFileFormat.header, at: 0)
+                try file.sync()
                 // Make the new file's name durable, and the directory's if it was just made.
-                try POSIXFile.syncDirectory(directory)
+                try DurableFile.syncDirectory(directory)
                 if let slash = directory.lastIndex(of: "/") {
-                    try? POSIXFile.syncDirectory(slash == directory.startIndex ? "/" : String(directory[..<slash]))
+                    try? DurableFile.syncDirectory(slash == directory.startIndex ? "/" : String(directory[..<slash]))
                 }
             } catch { throw ioError(error, "initialize") }
             size = slotSize
@@ -116,7 +118,7 @@ extension KeyStore {
         while next < fullSlots {
             let n = min(chunkSlots, fullSlots - next)
             let got: Int
-            do { got = try POSIXFile.read(fd, into: &chunk, 0..<n * slotSize, at: next * slotSize) } catch {
+            do { got = try file.read(into: &chunk, 0..<n * slotSize, at: next * slotSize) } catch {
                 throw ioError(error, "read")
             }
             guard got == n * slotSize else {
@@ -158,11 +160,10 @@ extension KeyStore {
         loaded.slotsOnDisk = lastValid + 1
         do {
             for id in damaged {
-                try POSIXFile.write(
-                    fd, KeyFileFormat.slot(subject: UInt64(id), state: .destroyed, key: nil), at: id * slotSize)
+                try file.write(KeyFileFormat.slot(subject: UInt64(id), state: .destroyed, key: nil), at: id * slotSize)
             }
-            if loaded.slotsOnDisk * slotSize != size { try POSIXFile.truncate(fd, to: loaded.slotsOnDisk * slotSize) }
-            try POSIXFile.sync(fd)
+            if loaded.slotsOnDisk * slotSize != size { try file.truncate(to: loaded.slotsOnDisk * slotSize) }
+            try file.sync()
         } catch { throw ioError(error, "repair") }
         return loaded
     }
@@ -211,7 +212,8 @@ extension KeyStore {
     }
 
     func write(_ bytes: [UInt8], at offset: Int) throws(KeyStoreError) {
-        do { try POSIXFile.write(fd, bytes, at: offset) } catch {
+        let file = try usableFile()
+        do { try file.write(bytes, at: offset) } catch {
             throw poison(error, "write")
         }
     }
@@ -224,12 +226,23 @@ extension KeyStore {
     }
 
     func syncFile() throws(KeyStoreError) {
-        do { try POSIXFile.sync(fd) } catch { throw poison(error, "fsync") }
+        let file = try usableFile()
+        do { try file.sync() } catch { throw poison(error, "fsync") }
+    }
+
+    /// The open file; after ``close()`` or a failure, the error that says why it may not be used.
+    private func usableFile() throws(KeyStoreError) -> DurableFile.Positional {
+        try checkUsable()
+        guard let file else {
+            throw KeyStoreError(
+                code: .failed, message: "the key store \(path) is closed; open it again to use it", path: path)
+        }
+        return file
     }
 
     /// Records a failed write or fsync; after one, the page cache may not match the disk (Linux
     /// drops dirty pages on fsync errors), so only reopening from the file is safe.
-    private func poison(_ error: SystemCallError, _ doing: String) -> KeyStoreError {
+    private func poison(_ error: DurableFileError, _ doing: String) -> KeyStoreError {
         let e = KeyStoreError(
             code: .io,
             message: "cannot \(doing) \(path); check free space and the disk, then restart credence "

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import DurableFile
 
 /// Durable per-subject keys that can be destroyed: the crypto-shredding half of erasure.
 ///
@@ -78,7 +72,8 @@ public final class KeyStore {
     /// What opening the store repaired.
     public let recovery: Recovery
 
-    private(set) var fd: Int32
+    /// The open, locked key file; `nil` once closed.
+    private(set) var file: DurableFile.Positional?
     /// Keys of subjects 0...n, 32 bytes each; subject 0 does not exist and its bytes stay zero.
     private var keys: [UInt8]
     /// State of subjects 0...n: 0 for subject 0, else a ``KeyFileFormat/State`` raw value.
@@ -97,31 +92,25 @@ public final class KeyStore {
         try configuration.validate()
         let path = directory + "/" + configuration.fileName
         self.path = path
+        // On a throw, the file is released and closes itself.
         let opened = try Self.openFile(directory: directory, path: path, configuration: configuration)
-        fd = opened
-        do {
-            let loaded = try Self.load(fd: opened, path: path, directory: directory)
-            keys = loaded.keys
-            states = loaded.states
-            slotsOnDisk = loaded.slotsOnDisk
-            recovery = loaded.recovery
-        } catch {
-            _ = Glibc.close(opened)
-            throw error
-        }
+        let loaded = try Self.load(file: opened, path: path, directory: directory)
+        file = opened
+        keys = loaded.keys
+        states = loaded.states
+        slotsOnDisk = loaded.slotsOnDisk
+        recovery = loaded.recovery
     }
 
-    deinit {
-        // Unsynced keys are dropped on purpose: under the sync() protocol nothing durable used them.
-        if fd >= 0 { _ = Glibc.close(fd) }
-    }
+    // No deinit: the file closes itself. Unsynced keys are dropped on purpose: under the sync()
+    // protocol nothing durable used them.
 
     /// Syncs created keys, then releases the file and its lock; later writes throw `.failed`.
     public func close() throws(KeyStoreError) {
-        guard fd >= 0 else { return }
+        guard let file else { return }
         try sync()
-        _ = Glibc.close(fd)
-        fd = -1
+        file.close()
+        self.file = nil
         failure = KeyStoreError(
             code: .failed, message: "the key store \(path) is closed; open it again to use it", path: path)
     }

@@ -1,3 +1,5 @@
+public import DurableFile
+
 /// A failure of the ``KeyStore``, with a message that says what to do about it.
 public struct KeyStoreError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is, for code that reacts to it.
@@ -32,9 +34,9 @@ public struct KeyStoreError: Error, Sendable, CustomStringConvertible {
     /// The key file or directory concerned, if any.
     public var path: String?
     /// The system error behind this one, if any.
-    public var underlying: SystemCallError?
+    public var underlying: DurableFileError?
 
-    public init(code: Code, message: String, path: String? = nil, underlying: SystemCallError? = nil) {
+    public init(code: Code, message: String, path: String? = nil, underlying: DurableFileError? = nil) {
         self.code = code
         self.message = message
         self.path = path
@@ -46,19 +48,4 @@ public struct KeyStoreError: Error, Sendable, CustomStringConvertible {
         if let underlying { s += " (\(underlying))" }
         return s
     }
-}
-
-/// A failed system call: its name and `errno`.
-public struct SystemCallError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The call that failed, such as `open` or `fdatasync`.
-    public var call: String
-    /// The `errno` it set.
-    public var errno: Int32
-
-    public init(call: String, errno: Int32) {
-        self.call = call
-        self.errno = errno
-    }
-
-    public var description: String { "\(call): \(POSIXFile.errorString(errno)) (errno \(errno))" }
 }

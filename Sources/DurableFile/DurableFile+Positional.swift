@@ -1,0 +1,142 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension DurableFile {
+    /// A file read and written at byte offsets, for fixed-size records rewritten in place (the
+    /// key store's slots), with the layer's discipline: `EINTR` is retried, short reads and
+    /// writes loop, and after a failed sync the file takes no more writes.
+    ///
+    /// ```swift
+    /// let file = try DurableFile.Positional(path: dir + "/keys.bin", create: true, mode: 0o600)
+    /// guard try file.tryLock() else { /* another process has it */ }
+    /// try file.write(slot, at: 64 * n)
+    /// try file.sync()
+    /// ```
+    ///
+    /// Not `Sendable`: one owner at a time. The descriptor closes in `deinit` or ``close()``.
+    public final class Positional {
+        public let path: String
+        private var fd: Int32
+        private var failedSync: DurableFileError?
+
+        /// Opens `path` for reading and writing; with `create`, a missing file is created with
+        /// `mode` (before the umask).
+        public init(path: String, create: Bool = false, mode: UInt32 = 0o644) throws(DurableFileError) {
+            self.path = path
+            let flags = O_RDWR | (create ? O_CREAT : 0)
+            fd = try DurableFile.open(path, flags, mode: mode, doing: create ? "Creating or opening" : "Opening")
+        }
+
+        deinit { if fd >= 0 { _ = systemClose(fd) } }
+
+        /// Closes the file, releasing its lock; later calls throw.
+        public func close() {
+            guard fd >= 0 else { return }
+            _ = systemClose(fd)
+            fd = -1
+        }
+
+        /// Takes an exclusive advisory lock (`flock`), held until the file is closed; `false` when
+        /// another open of the file holds it, in this process or another.
+        public func tryLock() throws(DurableFileError) -> Bool {
+            try checkOpen()
+            while true {
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+                if errno == EWOULDBLOCK { return false }
+                if errno != EINTR { throw DurableFileError(.io, "Locking", path: path, errno: errno) }
+            }
+        }
+
+        /// The file's size in bytes.
+        public func size() throws(DurableFileError) -> Int {
+            try checkOpen()
+            var status = stat()
+            guard fstat(fd, &status) == 0 else { throw DurableFileError(.io, "Measuring", path: path, errno: errno) }
+            return Int(status.st_size)
+        }
+
+        /// Reads `buffer.count` bytes from `offset`; returns how many, fewer only at the end of the file.
+        public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(DurableFileError) -> Int {
+            try checkOpen()
+            var done = 0
+            while done < buffer.count {
+                let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+                if n == 0 { break }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DurableFileError(.io, "Reading", path: path, errno: errno)
+                }
+                done += n
+            }
+            return done
+        }
+
+        /// Reads into `bytes[range]` from `offset`; returns how many, fewer only at the end of the file.
+        public func read(into bytes: inout [UInt8], _ range: Range<Int>, at offset: Int) throws(DurableFileError)
+            -> Int
+        {
+            // Array's closure APIs rethrow untyped errors; carry the typed one out in a Result.
+            let result = bytes.withUnsafeMutableBytes { b in
+                Result { () throws(DurableFileError) in
+                    try read(into: UnsafeMutableRawBufferPointer(rebasing: b[range]), at: offset)
+                }
+            }
+            return try result.get()
+        }
+
+        /// Writes all of `bytes` at `offset`, extending the file if it ends before them.
+        public func write(_ bytes: [UInt8], at offset: Int) throws(DurableFileError) {
+            try checkWritable()
+            var done = 0
+            while done < bytes.count {
+                let n = bytes.withUnsafeBytes {
+                    pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done))
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DurableFileError(.io, "Writing", path: path, errno: errno)
+                }
+                done += n
+            }
+        }
+
+        /// Cuts the file (or extends it with zeros) to `size` bytes.
+        public func truncate(to size: Int) throws(DurableFileError) {
+            try checkWritable()
+            while ftruncate(fd, off_t(size)) != 0 {
+                if errno != EINTR { throw DurableFileError(.io, "Truncating", path: path, errno: errno) }
+            }
+        }
+
+        /// Makes what was written, and the file's size, durable (`fdatasync` on Linux: the
+        /// timestamps are not needed). A failure is final: the page cache may have dropped the
+        /// dirty pages, so later writes and syncs throw it again.
+        public func sync() throws(DurableFileError) {
+            try checkWritable()
+            while true {
+                #if canImport(Darwin)
+                    let result = fsync(fd)
+                #else
+                    let result = fdatasync(fd)
+                #endif
+                if result == 0 { return }
+                if errno == EINTR { continue }
+                let e = DurableFileError(.sync, "Syncing", path: path, errno: errno)
+                failedSync = e
+                throw e
+            }
+        }
+
+        private func checkOpen() throws(DurableFileError) {
+            if fd < 0 { throw DurableFileError(.io, "Using the closed file", path: path, errno: EBADF) }
+        }
+
+        private func checkWritable() throws(DurableFileError) {
+            if let failedSync { throw failedSync }
+            try checkOpen()
+        }
+    }
+}
