@@ -75,7 +75,7 @@ extension Engine {
                         let raw = UnsafeRawBufferPointer(rebasing: buffer[line.start..<(line.start + line.count)])
                         let position = SourcePosition(source: source, position: line.number)
                         if let result = line.result {
-                            try submit(decoded: result, idHash: line.idHash, raw: raw, at: position)
+                            _ = try submit(decoded: result, idHash: line.idHash, raw: raw, at: position)
                         } else {
                             deadLetterTooLarge(raw, position)
                         }

@@ -241,7 +241,8 @@ public struct KeySnapshot: Sendable {
         Self.key(for: subject, keys: keys, states: states)
     }
 
-    static func key(for subject: SubjectID, keys: [UInt8], states: [UInt8]) -> SubjectKey? {
+    @inline(__always)
+    static func key(for subject: SubjectID, keys: borrowing [UInt8], states: borrowing [UInt8]) -> SubjectKey? {
         guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return nil }
         let i = Int(subject.rawValue)
         guard states[i] == UInt8(KeyFileFormat.State.live.rawValue) else { return nil }
