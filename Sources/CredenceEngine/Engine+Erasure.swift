@@ -77,11 +77,7 @@ extension Engine {
         }
     }
 
-    /// The user id of an erasure marker, or `nil` when its key was destroyed (a later erasure).
-    func unsealUserID(_ sealed: [UInt8], subject: UInt64, lsn: UInt64) throws(EngineError) -> String? {
-        try Self.unsealUserID(sealed, key: keys.key(for: SubjectID(subject)), lsn: lsn)
-    }
-
+    /// The user id of an erasure marker under `key`, or `nil` when the key was destroyed (a later erasure).
     static func unsealUserID(_ sealed: [UInt8], key: SubjectKey?, lsn: UInt64) throws(EngineError) -> String? {
         guard let key else { return nil }
         let bytes: [UInt8]

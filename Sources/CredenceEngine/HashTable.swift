@@ -24,8 +24,6 @@ struct HashTable<Value> {
         mask = size - 1
     }
 
-    var isEmpty: Bool { count == 0 }
-
     /// The slot holding `key`, or the empty slot where it would go.
     @inline(__always)
     private func find(_ high: UInt64, _ low: UInt64) -> (index: Int, found: Bool) {
@@ -96,13 +94,6 @@ struct HashTable<Value> {
         slots[i] = Slot(high: 0, low: 0, value: nil)
         count -= 1
         return old
-    }
-
-    mutating func reserveCapacity(_ n: Int) {
-        guard n * 10 > slots.count * 7 else { return }
-        var size = slots.count
-        while size * 7 / 10 < n { size <<= 1 }
-        rehash(size)
     }
 
     /// Every entry, in slot order (not sorted: sort for anything deterministic).
