@@ -25,18 +25,25 @@ import Testing
         ["--brokers", broker.brokers, "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
     }
 
+    /// Generates a clean stream of `users` users over 6 months into `dir` and produces it to
+    /// `payments`; returns the file's path.
+    func produceStream(_ broker: TansuBroker, in dir: TemporaryDirectory, users: Int, seed: Int) throws -> String {
+        let input = dir.path + "/events.ndjson"
+        _ = try CommandRunner.watch([
+            "generate", "--users", "\(users)", "--months", "6", "--seed", "\(seed)", "--clean", "--output", input,
+        ])
+        let produced = try CommandRunner.watch(["produce", input, "--topic", "payments"] + kafkaArgs(broker))
+        #expect(produced.status == 0, "\(produced.output)")
+        return input
+    }
+
     @Test(.enabled(if: enabled, "needs CREDENCE_TANSU, librdkafka >= 2.1 and the credence binary"))
     func producedEventsEndUpInTheSameSnapshotsAsIngest() throws {
         let dir = TemporaryDirectory("credence-kafka")
         let broker = try TansuBroker()
         defer { broker.stop() }
         try setUp(broker)
-        let input = dir.path + "/events.ndjson"
-        _ = try CommandRunner.watch([
-            "generate", "--users", "200", "--months", "6", "--seed", "7", "--clean", "--output", input,
-        ])
-        let produced = try CommandRunner.watch(["produce", input, "--topic", "payments"] + kafkaArgs(broker))
-        #expect(produced.status == 0, "\(produced.output)")
+        let input = try produceStream(broker, in: dir, users: 200, seed: 7)
         let run = try CommandRunner.watch(
             ["run", "--data-dir", dir.path + "/kafka", "--stop-when-idle", "5"] + kafkaArgs(broker))
         #expect(run.status == 0, "\(run.output)")
@@ -86,11 +93,7 @@ import Testing
         let broker = try TansuBroker()
         defer { broker.stop() }
         try setUp(broker)
-        let input = dir.path + "/events.ndjson"
-        _ = try CommandRunner.watch([
-            "generate", "--users", "600", "--months", "6", "--seed", "11", "--clean", "--output", input,
-        ])
-        #expect(try CommandRunner.watch(["produce", input, "--topic", "payments"] + kafkaArgs(broker)).status == 0)
+        let input = try produceStream(broker, in: dir, users: 600, seed: 11)
         let data = dir.path + "/kafka"
         var killed = 0
         // Kill when the log has grown past a mark (mid-stream by construction), then wait out the
@@ -118,11 +121,7 @@ extension KafkaEndToEndTests {
         let broker = try TansuBroker()
         defer { broker.stop() }
         try setUp(broker)
-        let input = dir.path + "/events.ndjson"
-        _ = try CommandRunner.watch([
-            "generate", "--users", "600", "--months", "6", "--seed", "13", "--clean", "--output", input,
-        ])
-        #expect(try CommandRunner.watch(["produce", input, "--topic", "payments"] + kafkaArgs(broker)).status == 0)
+        let input = try produceStream(broker, in: dir, users: 600, seed: 13)
         let a = dir.path + "/a"
         let b = dir.path + "/b"
         let args = ["--batch-size", "256", "--stop-when-idle", "12", "--publish-topic", ""] + kafkaArgs(broker)
