@@ -45,6 +45,10 @@ struct BenchCommand: ParsableCommand {
         )
         let table = BenchTable()
         defer { table.print(runs: runs) }
+        let allocations = AllocationCounts.preloaded()
+        if allocations == nil {
+            print("(allocations per event: run `scripts/bench-allocations`, which preloads a malloc counter)")
+        }
 
         if kind == .decode || kind == .all {
             let decoder = EventDecoder()
@@ -57,6 +61,12 @@ struct BenchCommand: ParsableCommand {
             }
             print("decode+validate:   \(Format.rate(rate)) events/s  (\(mb(rate, bytes.count, lines.count)) MB/s)")
             table.add("decode + validate, one thread", "\(Format.rate(rate)) events/s", goal: "")
+            if let allocations {
+                let (_, count) = allocations.counting {
+                    for l in lines { _ = decoder.decode(l) }
+                }
+                table.add("  allocations per line decoded", perEvent(count, lines.count), goal: "")
+            }
         }
         var events: [Event] = []
         if kind == .features || kind == .all {
@@ -79,6 +89,7 @@ struct BenchCommand: ParsableCommand {
             )
         }
         var ingestDir = ""
+        var ingestAllocations: String? = nil
         if kind == .ingest || kind == .replay || kind == .all {
             // Both ways in one run, alternating, so the ratio is taken under the same load.
             var results: [Bool: [Double]] = [:]
@@ -90,9 +101,16 @@ struct BenchCommand: ParsableCommand {
                     ec.parallelDecode = parallel
                     if noFsync { ec.log.durability = .none }
                     let engine = try Engine.open(ec)
-                    let seconds = try engine.ingest(files: [input])
+                    let counted = allocations != nil && parallel && i == runs - 1
+                    let (seconds, count) =
+                        counted
+                        ? try allocations!.counting { try engine.ingest(files: [input]) }
+                        : (try engine.ingest(files: [input]), 0)
                     try engine.close()
                     results[parallel, default: []].append(Double(engine.counters.received) / seconds)
+                    if counted {
+                        ingestAllocations = perEvent(count, engine.counters.received)
+                    }
                     if i < runs - 1 || !parallel { try? FileManager.default.removeItem(atPath: ingestDir) }
                 }
             }
@@ -107,12 +125,16 @@ struct BenchCommand: ParsableCommand {
                 table.add(
                     "ingest NDJSON to the \(what), closes, snapshots", "\(Format.rate(rate)) events/s", goal: ">= 1M")
                 table.add("  the same, decoding on the engine's thread", "\(Format.rate(serial)) events/s", goal: "")
+                if let ingestAllocations {
+                    table.add("  allocations per event, every thread", ingestAllocations, goal: "few")
+                }
             }
         }
         if kind == .replay || kind == .all {
             var i = 0
             var rates: [Bool: [Double]] = [:]
-            for _ in 0..<max(runs, 1) {
+            var replayAllocations: String? = nil
+            for run in 0..<max(runs, 1) {
                 for parallel in [false, true] {
                     i += 1
                     var ec = EngineConfiguration()
@@ -120,8 +142,11 @@ struct BenchCommand: ParsableCommand {
                     ec.derivedDirectory = work + "/replay-\(i)"
                     ec.parallelDecode = parallel
                     ec.checkpoints.everyEvents = 0
-                    let engine = try Engine.open(ec)
+                    let counted = allocations != nil && parallel && run == runs - 1
+                    let (engine, count) =
+                        counted ? try allocations!.counting { try Engine.open(ec) } : (try Engine.open(ec), 0)
                     let s = engine.lastReplay
+                    if counted { replayAllocations = perEvent(count, s.events) }
                     try engine.close()
                     try? FileManager.default.removeItem(atPath: work + "/replay-\(i)")
                     rates[parallel, default: []].append(Double(s.events) / s.seconds)
@@ -134,6 +159,9 @@ struct BenchCommand: ParsableCommand {
                     + "decoding on the engine's thread: \(Format.rate(serial)) events/s")
             table.add("replay of the whole log into a fresh store", "\(Format.rate(rate)) events/s", goal: ">= 4M")
             table.add("  the same, decoding on the engine's thread", "\(Format.rate(serial)) events/s", goal: "")
+            if let replayAllocations {
+                table.add("  allocations per event, every thread", replayAllocations, goal: "few")
+            }
             // A restart: the clean close left a checkpoint; the full replay is the fallback.
             var ready: [Double] = []
             var full: [Double] = []
@@ -164,7 +192,7 @@ struct BenchCommand: ParsableCommand {
             table.add("  the same by a full replay", Format.seconds(full[full.count / 2]), goal: "")
         }
         if kind == .close || kind == .all {
-            try benchClose(work: work, table: table)
+            try benchClose(work: work, table: table, allocations: allocations)
         }
         if kind == .store || kind == .all {
             try benchStore(work: work)
@@ -175,7 +203,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Builds `closeUsers` users with a year of typical history, then times one month close.
-    func benchClose(work: String, table: BenchTable) throws {
+    func benchClose(work: String, table: BenchTable, allocations: AllocationCounts?) throws {
         // Give back what the stream's generation freed, or the state reuses those pages and the
         // resident delta reads as nothing.
         _ = glibcMallocTrim(0)
@@ -248,6 +276,12 @@ struct BenchCommand: ParsableCommand {
         // The figure: the close and the durable store write of the month it produced.
         var copy = state
         let (snapshot, _) = copy.close(month, model: .default)
+        var closeAllocations: String? = nil
+        if let allocations {
+            var again = state
+            let (_, count) = allocations.counting { _ = again.close(month, model: .default) }
+            closeAllocations = perEvent(count, closeUsers)
+        }
         var writes: [Double] = []
         for i in 0..<max(runs, 1) {
             let store = try SnapshotStore(directory: work + "/close-store-\(i)")
@@ -265,12 +299,18 @@ struct BenchCommand: ParsableCommand {
         table.add(
             "month close of \(Format.count(closeUsers)) users, store write included",
             String(format: "%.2f s", times[times.count / 2] + write), goal: "<= 2 s")
+        if let closeAllocations { table.add("  allocations per user closed", closeAllocations, goal: "") }
         print(
             "state per user: ~\(approximate) B by its own count, \((after - before) / max(closeUsers, 1)) B of resident memory "
                 + "(includes the user-id index and dictionary overhead)")
         table.add(
             "scoring state resident per user (a year of 24 payments, 2 obligations)",
             "\((after - before) / max(closeUsers, 1)) B", goal: "<= 300 B with everything")
+    }
+
+    /// `count` allocations over `events`, per event, to two decimals.
+    func perEvent(_ count: Int64, _ events: Int) -> String {
+        String(format: "%.2f", Double(count) / Double(max(events, 1)))
     }
 
     func median(_ n: Int, _ body: () -> Double) -> Double {
