@@ -22,14 +22,25 @@ extension Engine {
     /// Seals the event's binary form under the subject's key (ChaCha20-Poly1305: ciphertext,
     /// then a 16-byte tag); the nonce is the record's LSN (see `RecordNonce` for why it never
     /// repeats under one key).
-    func seal(_ event: Event, subject: UInt64, lsn: UInt64) throws(EngineError) -> [UInt8] {
-        guard let key = keys.key(for: SubjectID(subject)) else {
-            throw EngineError(.keys, "the key of subject \(subject) is missing")
+    ///
+    /// Appends the event record at the log's next LSN, the sealed body written straight into the
+    /// record buffer after its header: no array per event.
+    func appendSealed(_ header: EngineRecord.EventHeader, _ event: Event) throws(EngineError) {
+        guard let key = keys.key(for: SubjectID(header.subject)) else {
+            throw EngineError(.keys, "the key of subject \(header.subject) is missing")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(128)
-        EventCodec.encode(event, into: &bytes)
-        return key.seal(bytes, nonce: RecordNonce(lsn: lsn))
+        scratch.removeAll(keepingCapacity: true)
+        EventCodec.encode(event, into: &scratch)
+        writer.buffer.removeAll(keepingCapacity: true)
+        EngineRecord.encodeEventHead(
+            header, sealedCount: scratch.count + SealedRecord.tagByteCount, into: &writer)
+        let lsn = log.nextLSN
+        scratch.withUnsafeBytes { key.seal($0, nonce: RecordNonce(lsn: lsn), appendingTo: &writer.buffer) }
+        do {
+            try log.append(writer.buffer)
+        } catch {
+            throw EngineError(.io, "cannot append to the event log", underlying: error)
+        }
     }
 
     /// Seals the user id of an erasure marker (its own nonce purpose).
@@ -161,8 +172,7 @@ extension Engine {
             h.isCopy = true
             h.subject = newSubject
             let lsn = log.nextLSN
-            let sealed = try seal(event, subject: newSubject, lsn: lsn)
-            try append(.event(h, sealed: sealed))
+            try appendSealed(h, event)
             // As replay indexes it: a later erasure of the same user must find the copies too.
             noteRecord(lsn, of: newSubject)
         }

@@ -75,7 +75,7 @@ public final class Engine {
     var writer = RecordWriter()
     /// Dedup entries by the week of their event time, so a sweep removes whole weeks.
     var dedupWeeks = WeekBuckets()
-    /// A reused buffer for decrypting records.
+    /// A reused buffer for an event's plaintext (sealing and opening records).
     var scratch: [UInt8] = []
     /// Events applied since the last checkpoint was written or loaded.
     var eventsSinceCheckpoint = 0
@@ -192,8 +192,7 @@ public final class Engine {
         let subject = try subject(for: event.userID)
         header.subject = subject
         let lsn = log.nextLSN
-        let sealed = try seal(event, subject: subject, lsn: lsn)
-        try append(.event(header, sealed: sealed))
+        try appendSealed(header, event)
         noteRecord(lsn, of: subject)
         recordPosition(header)
         counters.accepted += 1

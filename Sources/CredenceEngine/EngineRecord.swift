@@ -64,12 +64,19 @@ enum EngineRecord: Sendable {
         case event = 1, tombstone, erasure, monthClose, restatement, commit, source, promotion
     }
 
+    /// An event record up to its sealed bytes (tag, header, their length): what
+    /// `Engine.appendSealed` seals after, in place.
+    static func encodeEventHead(_ h: EventHeader, sealedCount: Int, into w: inout RecordWriter) {
+        w.byte(Tag.event.rawValue)
+        h.encode(into: &w)
+        w.varint(UInt64(sealedCount))
+    }
+
     func encode(into w: inout RecordWriter) {
         switch self {
         case .event(let h, let sealed):
-            w.byte(Tag.event.rawValue)
-            h.encode(into: &w)
-            w.bytes(sealed)
+            Self.encodeEventHead(h, sealedCount: sealed.count, into: &w)
+            w.buffer.append(contentsOf: sealed)
         case .tombstone(let h):
             w.byte(Tag.tombstone.rawValue)
             h.encode(into: &w)

@@ -101,10 +101,14 @@ public struct SubjectKey: Hashable, Sendable, CustomStringConvertible {
         }
         let opened: Data
         do {
-            let box = try ChaChaPoly.SealedBox(
-                nonce: nonce.chaChaPolyNonce, ciphertext: UnsafeRawBufferPointer(rebasing: sealed[..<tagAt]),
-                tag: UnsafeRawBufferPointer(rebasing: sealed[tagAt...]))
-            opened = try ChaChaPoly.open(box, using: symmetricKey)
+            // The combined form (nonce | ciphertext | tag) in one buffer: `SealedBox(nonce:ciphertext:tag:)`
+            // concatenates three `Data` values, an allocation each.
+            var combined = Data(count: RecordNonce.byteCount + sealed.count)
+            combined.withUnsafeMutableBytes { out in
+                nonce.chaChaPolyNonce.withUnsafeBytes { out.copyMemory(from: $0) }
+                UnsafeMutableRawBufferPointer(rebasing: out[RecordNonce.byteCount...]).copyMemory(from: sealed)
+            }
+            opened = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: combined), using: symmetricKey)
         } catch {
             throw SealError(
                 code: .authenticationFailed,
@@ -175,8 +179,14 @@ public struct RecordNonce: Hashable, Sendable, CustomStringConvertible {
     }
 
     var chaChaPolyNonce: ChaChaPoly.Nonce {
-        // 12 bytes, the only length that fails is ruled out.
-        try! ChaChaPoly.Nonce(data: bytes)
+        // From the stack: 12 bytes (the only length that fails is ruled out), which swift-crypto
+        // keeps inline, so a nonce costs no allocation.
+        // Three 32-bit words: purpose, then the LSN's low and high halves (the LSN little endian).
+        var raw = (
+            purpose.rawValue.littleEndian, UInt32(truncatingIfNeeded: lsn).littleEndian,
+            UInt32(truncatingIfNeeded: lsn >> 32).littleEndian
+        )
+        return withUnsafeBytes(of: &raw) { try! ChaChaPoly.Nonce(data: $0) }
     }
 
     public var description: String {
