@@ -36,6 +36,8 @@ extension SnapshotStore {
                     deleted = try removeFromBlocks(db, userID, through: last)
                     return .commit
                 }
+                // Before the old extents are zeroed: no lookup keeps a block place from before.
+                serving.forgetAll()
                 // Zeroed at once (no reader sees the bytes again); durable with the next fsync
                 // of the file, which also settles the wipes listed for it.
                 try finishWipes(db, durably: false)

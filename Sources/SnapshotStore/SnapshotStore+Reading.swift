@@ -306,7 +306,7 @@ extension SnapshotStore {
         var buffer: [UInt8] = []
         for (row, block) in located {
             guard let block else { continue }
-            let file = try openMonthFile(row.id)
+            let file = try serving.file(row.id) { try openMonthFile(row.id) }
             let entries = try entries(of: block, in: row, file: file, buffer: &buffer, only: userID)
             guard let entry = entries.first(where: { $0.userID == userID }) else { continue }
             out.append(

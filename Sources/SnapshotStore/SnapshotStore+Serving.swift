@@ -8,15 +8,20 @@ extension SnapshotStore {
 
     /// The user's score in the newest of `months` that holds one: the query API's hot path.
     ///
-    /// Newest month first: one catalogue read for every month's block, then block reads until
-    /// the user is found.
+    /// Newest month first: the block that would hold the user, from the in-memory index
+    /// (``ServingIndex``: no SQLite once a revision was read), then block reads until the user is found.
     public func latestEntry(userID: String, modelVersion: String, in months: [MonthRevision]) throws -> StoredScore? {
         try run("reading a score") {
-            let located = try pool.read { db in
-                try months.sorted { $0.month > $1.month }.compactMap { m -> (SnapshotRow, BlockRow?)? in
-                    guard let row = try Self.snapshotRow(db, m.month, modelVersion, m.revision) else { return nil }
-                    return (row, try Self.block(db, snapshot: row.id, containing: userID))
-                }
+            let located = try months.sorted { $0.month > $1.month }.compactMap { m -> (SnapshotRow, BlockRow?)? in
+                guard
+                    let row = try serving.row(
+                        m.month, modelVersion, m.revision,
+                        load: { try pool.read { db in try Self.snapshotRow(db, m.month, modelVersion, m.revision) } })
+                else { return nil }
+                let block = try serving.block(
+                    snapshot: row.id, containing: userID,
+                    load: { try pool.read { db in try Self.blocks(db, snapshot: row.id) } })
+                return (row, block)
             }
             return try find(userID, located: located, first: true).first
         }

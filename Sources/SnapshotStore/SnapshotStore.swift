@@ -40,6 +40,8 @@ public final class SnapshotStore: Sendable {
     let pool: DatabasePool
     /// Reason dictionaries of revisions already read, by snapshot id (they never change).
     let reasonCache = Mutex<[Int64: [String]]>([:])
+    /// Catalogue rows, block indexes and open month files for point lookups.
+    let serving = ServingIndex()
 
     /// Opens the store in `directory` (`<directory>/snapshots.sqlite`), creating the
     /// directory and the database when they do not exist.
@@ -149,6 +151,7 @@ public final class SnapshotStore: Sendable {
         // Erasures' zeros become durable now, not only at the next open.
         try? pool.writeWithoutTransaction { db in try finishWipes(db) }
         try? checkpoint()
+        serving.close()
         try run("closing") { try pool.close() }
     }
 

@@ -39,6 +39,32 @@ import Testing
         #expect(try store.writeClosed(Fixture.snapshot(["a", "z"], month: months[0])) == false)
     }
 
+    /// The point lookup's in-memory index (block places, catalogue rows) is filled by reads
+    /// before the erasure; afterwards the erased user is gone and every other user of the moved
+    /// blocks is still found, with the same score.
+    @Test func pointLookupsAfterAnErasureSeeItThoughTheyWereCachedBefore() throws {
+        let dir = TemporaryDirectory()
+        let store = try dir.store()
+        let months = (0..<2).map { Fixture.november.advanced(by: Int32($0)) }
+        // Several blocks, the erased user inside one of them.
+        var users = Fixture.userIDs(300)
+        users.insert(Self.erased, at: 0)
+        for m in months { try store.writeClosed(Fixture.snapshot(users, month: m)) }
+        let revisions = months.map { (month: $0, revision: 0) }
+        var before: [String: Int64] = [:]
+        for u in users {
+            let found = try #require(try store.latestEntry(userID: u, modelVersion: Fixture.model, in: revisions))
+            #expect(found.month == months[1])
+            before[u] = found.score
+        }
+        #expect(try store.deleteUser(Self.erased) == 2)
+        #expect(try store.latestEntry(userID: Self.erased, modelVersion: Fixture.model, in: revisions) == nil)
+        for u in users where u != Self.erased {
+            let found = try store.latestEntry(userID: u, modelVersion: Fixture.model, in: revisions)
+            #expect(found?.score == before[u], "\(u)")
+        }
+    }
+
     @Test func erasedIDLeavesNoBytesInTheDatabaseFiles() throws {
         let dir = TemporaryDirectory()
         let store = try dir.store()
