@@ -12,13 +12,16 @@ public import SnapshotStore
 public final class EngineService: Sendable {
     private let queue = DispatchQueue(label: "credence.engine")
     private let box: Box
+    private let access = EngineAccess()
     /// The engine's configuration (the model, directories, the scoring offset): fixed once open.
     public let configuration: EngineConfiguration
     /// The snapshot store, which serves reads on its own.
     public let store: SnapshotStore
 
     /// Holds the non-`Sendable` engine. `@unchecked Sendable` is sound because the engine is
-    /// only ever touched inside `queue`'s serial blocks (`run` and `runSync` are the ways in).
+    /// only ever touched inside `queue`'s serial blocks (`run` and `runSync`, which hold
+    /// ``EngineAccess`` exclusively), or by `read`'s non-mutating bodies under its shared side,
+    /// which excludes them.
     private final class Box: @unchecked Sendable {
         let engine: Engine
         init(_ engine: Engine) { self.engine = engine }
@@ -46,8 +49,8 @@ public final class EngineService: Sendable {
     /// Runs `body` with the engine on the engine's queue and returns its result.
     public func run<T: Sendable>(_ body: @escaping @Sendable (Engine) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { [box] in
-                continuation.resume(with: Result { try body(box.engine) })
+            queue.async { [box, access] in
+                continuation.resume(with: access.exclusive { Result { try body(box.engine) } })
             }
         }
     }
@@ -55,6 +58,18 @@ public final class EngineService: Sendable {
     /// Runs `body` with the engine and waits for it, blocking the calling thread: for code that
     /// runs on a thread or queue of its own (the Kafka consume loop), never from async code.
     public func runSync<T>(_ body: (Engine) throws -> T) rethrows -> T {
-        try queue.sync { try body(box.engine) }
+        try queue.sync { try access.exclusive { try body(box.engine) } }
+    }
+
+    /// Runs a read-only `body` on the calling thread beside other readers when the engine's
+    /// queue is idle, without a hop to the queue; when the queue is busy (a batch, a commit's
+    /// `fsync`), on the queue after it, like ``run(_:)``. `body` must not change the engine.
+    ///
+    /// ```swift
+    /// let entry = try await service.read { $0.scoring.provisional(userID: id, asOf: now, model: model) }
+    /// ```
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Engine) -> T) async throws -> T {
+        if let value = access.shared({ body(box.engine) }) { return value }
+        return try await run(body)
     }
 }

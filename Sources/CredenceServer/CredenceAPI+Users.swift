@@ -115,9 +115,7 @@ extension CredenceAPI {
         out += "["
         for (i, code) in codes.enumerated() {
             if i > 0 { out += "," }
-            out +=
-                "{\"code\":" + JSONText.string(code) + ",\"text\":" + JSONText.string(model.text(forReason: code) ?? "")
-            out += "}"
+            out += reasonObjects[code] ?? Self.reasonObject(code, text: model.text(forReason: code) ?? "")
         }
         out += "]"
     }

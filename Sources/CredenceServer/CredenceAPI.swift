@@ -6,8 +6,8 @@ import Logging
 import SnapshotStore
 
 /// The API's handlers and what they share. Reads of closed snapshots go straight to the
-/// `Sendable` snapshot store (concurrent readers); the provisional score and intake go
-/// through the engine's serial queue.
+/// `Sendable` snapshot store (concurrent readers); the provisional score is read beside the
+/// engine's queue while it is idle (``ProvisionalScores``); intake goes through the queue.
 struct CredenceAPI: Sendable {
     let configuration: ServerConfiguration
     let service: EngineService
@@ -22,6 +22,8 @@ struct CredenceAPI: Sendable {
     let logger: Logger
     let provisional: ProvisionalScores
     let closed: ClosedMonths
+    /// Each reason code's `{"code":…,"text":…}` object, rendered once from the model.
+    let reasonObjects: [String: String]
 
     init(
         configuration: ServerConfiguration, service: EngineService, metrics: ServerMetrics, readiness: Readiness,
@@ -43,6 +45,15 @@ struct CredenceAPI: Sendable {
         self.logger = logger
         provisional = ProvisionalScores(service: service, model: facts.1)
         closed = ClosedMonths(store: facts.0, modelVersion: facts.1.modelVersion)
+        var objects: [String: String] = [:]
+        for c in facts.1.characteristics where objects[c.reason] == nil {
+            objects[c.reason] = Self.reasonObject(c.reason, text: c.text)
+        }
+        reasonObjects = objects
+    }
+
+    static func reasonObject(_ code: String, text: String) -> String {
+        "{\"code\":" + JSONText.string(code) + ",\"text\":" + JSONText.string(text) + "}"
     }
 
     var modelVersion: String { model.modelVersion }

@@ -1,18 +1,20 @@
 import CredenceCore
 import CredenceEngine
 
-/// Provisional scores ("as of now") from the live state, computed on the engine's queue.
+/// Provisional scores ("as of now") from the live state: computed on the handler's own thread
+/// beside other readers while the engine's queue is idle (``EngineService/read(_:)``), after it
+/// otherwise.
 ///
-/// Not cached: one score is a few microseconds of work plus a hop to the engine queue, which
-/// the load test shows is not the bottleneck (see the README's load-test section); a cache
-/// would also have to learn of every commit, including those of a Kafka consumer.
+/// Not cached: one score is a few microseconds of features over the user's packed history,
+/// and it changes with `asOf` to the millisecond (days past due, the twelve months' window);
+/// a cache would also have to learn of every commit, including those of a Kafka consumer.
 struct ProvisionalScores: Sendable {
     let service: EngineService
     let model: Scorecard
 
     func score(userID: String, asOf: Instant) async throws -> SnapshotEntry? {
         let model = self.model
-        return try await service.run { engine in
+        return try await service.read { engine in
             engine.scoring.provisional(userID: userID, asOf: asOf, model: model)?.0
         }
     }

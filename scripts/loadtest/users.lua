@@ -1,6 +1,7 @@
 -- wrk script: GET /v1/users/<random scored user>/<LT_ROUTE>, with a bearer token, paced by
 -- LT_DELAY_MS per connection (wrk is closed-loop; pacing approximates a fixed rate).
--- Environment: LT_IDS (file of user ids, one a line), LT_ROUTE (score | eligibility),
+-- LT_ROUTE=healthz measures the server's floor, GET /healthz, on the same connections.
+-- Environment: LT_IDS (file of user ids, one a line), LT_ROUTE (score | eligibility | healthz),
 -- LT_TOKEN (a read token), LT_DELAY_MS (0 = as fast as possible).
 local ids = {}
 local route = os.getenv("LT_ROUTE") or "score"
@@ -19,6 +20,9 @@ function request()
   -- A multiplicative walk over the ids: spread over the whole population, no per-request RNG state.
   counter = (counter * 1103515245 + 12345) % 2147483648
   local id = ids[(counter % #ids) + 1]
+  if route == "healthz" then
+    return wrk.format("GET", "/healthz")
+  end
   return wrk.format("GET", "/v1/users/" .. id .. "/" .. route, { ["Authorization"] = "Bearer " .. token })
 end
 
