@@ -102,7 +102,7 @@ let package = Package(
             name: "credence",
             dependencies: [
                 "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer", "CredenceKafka",
-                "CredenceServices", "SnapshotStore",
+                "CredenceServices", "SnapshotStore", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract:
-            "Measure throughput: decode, ingest, features, replay, month close, snapshot store. Build with -c release.",
+            "Measure throughput: decode, ingest, features, replay, month close, snapshot store, the Kafka path. Build with -c release.",
         discussion: """
             Each figure is the median of --runs runs on a generated stream. Machines are noisy: compare
             medians, and ratios within one run, not single numbers.
@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
-        case decode, ingest, features, replay, close, store, crc, all
+        case decode, ingest, features, replay, close, store, crc, kafka, all
     }
 
     @Argument(help: "What to measure: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -199,6 +199,9 @@ struct BenchCommand: ParsableCommand {
         }
         if kind == .crc || kind == .all {
             benchCRC()
+        }
+        if kind == .kafka || kind == .all {
+            try KafkaBench(input: input, lines: lines.count, runs: runs, noFsync: noFsync, work: work).run(table: table)
         }
     }
 

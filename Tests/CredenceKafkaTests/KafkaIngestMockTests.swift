@@ -8,8 +8,8 @@ import Testing
 
 @testable import CredenceKafka
 
-/// `KafkaIngest` into a real engine, against librdkafka's mock cluster: faults, and the
-/// throughput of the Kafka path compared with a raw consume of the same topic.
+/// `KafkaIngest` into a real engine, against librdkafka's mock cluster: faults. (Its throughput
+/// against a plain consumer of the same topic is `credence bench kafka`.)
 @Suite(.serialized) struct KafkaIngestMockTests {
     typealias S = KafkaTestSupport
 
@@ -117,60 +117,4 @@ import Testing
         #expect(again.currentStats.accepted == 0)
         #expect(again.currentStats.messages <= 301)  // at most the trailing duplicates and the reject
     }
-
-    /// The Kafka path into the log (decode, validate, append, fsync per batch, commit offsets)
-    /// against a raw librdkafka consume of the same topic, in the same run. Set
-    /// CREDENCE_KAFKA_BENCH=USERS to run it (e.g. 2000); the goal is a ratio of 0.8.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["CREDENCE_KAFKA_BENCH"] != nil))
-    func benchmarkKafkaPathAgainstRawConsume() throws {
-        let users = Int(ProcessInfo.processInfo.environment["CREDENCE_KAFKA_BENCH"] ?? "") ?? 2000
-        let dir = TemporaryDirectory("credence-kafka")
-        let cluster = try KafkaMockCluster(brokers: 1, logger: S.logger)
-        defer { withExtendedLifetime(cluster) {} }  // the brokers must outlive every client
-        // The mock keeps about 5 MB per partition: enough partitions that nothing is dropped.
-        let lines = Self.events(users: users, months: 6, seed: 3)
-        try cluster.createTopic("payments", partitions: max(4, lines.reduce(0) { $0 + $1.count } / 2_000_000 + 1))
-        try produce(lines, to: "payments", brokers: cluster.bootstrapServers)
-
-        // Raw: poll batches and touch every message, commit per batch.
-        let raw = try S.consumer(brokers: cluster.bootstrapServers, group: "bench-raw", topics: ["payments"])
-        var rawCount = 0
-        var rawBytes = 0
-        var rawStart: ContinuousClock.Instant? = nil
-        let deadline = ContinuousClock.now + .seconds(300)
-        while rawCount < lines.count && ContinuousClock.now < deadline {
-            let r = try raw.poll(maxMessages: 2000, timeout: .milliseconds(100))
-            if r.messages.isEmpty { continue }
-            if rawStart == nil { rawStart = .now }
-            var next: [KafkaTopicPartition: Int64] = [:]
-            for i in r.messages.indices {
-                r.messages.withMessage(at: i) { m in
-                    rawBytes += m.value.count
-                    next[KafkaTopicPartition(m.topic, m.partition)] = m.offset + 1
-                }
-            }
-            rawCount += r.messages.count
-            try raw.commit(next)
-        }
-        let rawSeconds = (ContinuousClock.now - rawStart!).seconds
-        try raw.close()
-
-        let service = try EngineService(engineConfiguration(dir.path + "/kafka"))
-        let ingest = try KafkaIngest(
-            engine: service, configuration: ingestConfiguration(cluster.bootstrapServers, group: "bench-ingest"),
-            logger: S.logger)
-        let total = lines.count
-        try ingest.run(stop: { ingest.currentStats.messages >= total })
-        let ingestSeconds = ingest.elapsedSinceFirstMessage ?? 0
-        let rawRate = Double(rawCount) / rawSeconds
-        let ingestRate = Double(ingest.currentStats.messages) / ingestSeconds
-        print(
-            "kafka bench: \(lines.count) events; raw consume \(Int(rawRate)) msg/s; Kafka path into the log "
-                + "\(Int(ingestRate)) msg/s; ratio \(String(format: "%.2f", ingestRate / rawRate)) (goal 0.8)")
-        #expect(ingest.currentStats.accepted == lines.count)
-    }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
