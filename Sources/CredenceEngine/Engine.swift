@@ -19,7 +19,11 @@ public import SnapshotStore
 /// Month closes are log records too, so a replay closes every month at the same point and
 /// reproduces the live exports byte for byte.
 ///
-/// Concurrency: a non-`Sendable` class owned by one task (the CLI's, or a service's actor).
+/// Concurrency: a non-`Sendable` class owned by one thread (the CLI's, or ``EngineService``'s
+/// queue; its readers only read, under ``EngineAccess``). Its per-event properties are marked
+/// `@exclusivity(unchecked)`: the runtime's access bookkeeping on them was 8% of ingest's CPU
+/// (`swift_beginAccess` and its thread-local set, per property touched per event); the
+/// compile-time exclusivity checks still apply, and nothing else can reach them.
 public final class Engine {
     public let configuration: EngineConfiguration
     public let store: SnapshotStore
@@ -29,8 +33,8 @@ public final class Engine {
     var promotedModel: Scorecard? = nil
     /// The JSON of ``promotedModel``, as its record holds it (checkpoints keep it).
     var promotedModelJSON: [UInt8]? = nil
-    public internal(set) var scoring: ScoringState
-    public internal(set) var counters = IngestCounters()
+    @exclusivity(unchecked) public internal(set) var scoring: ScoringState
+    @exclusivity(unchecked) public internal(set) var counters = IngestCounters()
     /// What opening the log had to cut from a torn tail, for the operator.
     public internal(set) var recoveryNotes: [String] = []
     /// What the replay at start-up read.
@@ -45,44 +49,44 @@ public final class Engine {
     let salt: IdentifierKey
 
     // Intake indexes, rebuilt from the log at start-up.
-    var dedup = HashTable<DedupEntry>()
-    var dedupHorizon = Instant(millisecondsSinceEpoch: .min)
-    var obligationKeys = HashTable<Void>()
+    @exclusivity(unchecked) var dedup = HashTable<DedupEntry>()
+    @exclusivity(unchecked) var dedupHorizon = Instant(millisecondsSinceEpoch: .min)
+    @exclusivity(unchecked) var obligationKeys = HashTable<Void>()
     /// Each user's current subject (key); a withdrawal moves the user to a new one.
-    var subjects: [String: UInt64] = [:]
+    @exclusivity(unchecked) var subjects: [String: UInt64] = [:]
     /// The LSNs of each live subject's event records, so an erasure reads just those.
     /// Indexed by subject number (subjects are numbered 1, 2, ... by the key store).
-    var subjectRecords: [[UInt64]] = []
-    var sourceIDs: [String: UInt64] = [:]
+    @exclusivity(unchecked) var subjectRecords: [[UInt64]] = []
+    @exclusivity(unchecked) var sourceIDs: [String: UInt64] = [:]
     /// The highest position (line or offset) of an accepted event, per source id.
     /// Indexed by source id (numbered 1, 2, ... as sources appear).
-    var sourcePositions: [UInt64] = []
-    var lastSource: (name: String, id: UInt64)? = nil
-    var sourceNames: [UInt64: String] = [:]
+    @exclusivity(unchecked) var sourcePositions: [UInt64] = []
+    @exclusivity(unchecked) var lastSource: (name: String, id: UInt64)? = nil
+    @exclusivity(unchecked) var sourceNames: [UInt64: String] = [:]
     /// The largest event time recorded per source id (see Engine+Sources.swift), beside `sourcePositions`.
-    var sourceMaxSeen: [Int64] = []
+    @exclusivity(unchecked) var sourceMaxSeen: [Int64] = []
     /// The sources the watermark spans (Kafka partitions that are assigned and not idle); `nil`
     /// is one ordered input, whose watermark is the largest event time seen (see Engine+Sources.swift).
     public var watermarkSources: Set<String>? = nil
 
     // The open batch.
-    var batchFirstLSN: UInt64? = nil
+    @exclusivity(unchecked) var batchFirstLSN: UInt64? = nil
     /// The open batch's steps, already applied to the state.
-    var pending: [Step] = []
+    @exclusivity(unchecked) var pending: [Step] = []
     /// What the applied steps still have to do outside the state, once their batch is durable.
-    var effects: [Effect] = []
+    @exclusivity(unchecked) var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
-    var writer = RecordWriter()
+    @exclusivity(unchecked) var writer = RecordWriter()
     /// Dedup entries by the week of their event time, so a sweep removes whole weeks.
-    var dedupWeeks = WeekBuckets()
+    @exclusivity(unchecked) var dedupWeeks = WeekBuckets()
     /// A reused buffer for an event's plaintext (sealing and opening records).
-    var scratch: [UInt8] = []
+    @exclusivity(unchecked) var scratch: [UInt8] = []
     /// Events applied since the last checkpoint was written or loaded.
-    var eventsSinceCheckpoint = 0
+    @exclusivity(unchecked) var eventsSinceCheckpoint = 0
 
     /// Whether side effects of applied steps go to the store and outbox (`false` while replaying
     /// what an earlier run already wrote).
-    var replayingUpTo: UInt64 = 0
+    @exclusivity(unchecked) var replayingUpTo: UInt64 = 0
     /// Restatements seen per month, which numbers their revisions the same way in every replay.
     var restatements: [Month: Int] = [:]
 
