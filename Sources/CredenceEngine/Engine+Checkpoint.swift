@@ -52,7 +52,7 @@ extension Engine {
         try commit()
         var writer = ByteWriter()
         encodeCheckpointBody(into: &writer, canonical: false)
-        try checkpoints.write(lsn: log.nextLSN, body: writer.bytes)
+        try checkpoints.write(lsn: nextLSN, body: writer.bytes)
         eventsSinceCheckpoint = 0
     }
 
@@ -64,7 +64,7 @@ extension Engine {
         else { return }
         var writer = ByteWriter()
         encodeCheckpointBody(into: &writer, canonical: false)
-        try checkpoints.write(lsn: log.nextLSN, body: writer.bytes)
+        try checkpoints.write(lsn: nextLSN, body: writer.bytes)
         eventsSinceCheckpoint = 0
     }
 

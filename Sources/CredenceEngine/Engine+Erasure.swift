@@ -34,6 +34,10 @@ extension Engine {
         writer.buffer.removeAll(keepingCapacity: true)
         EngineRecord.encodeEventHead(
             header, sealedCount: scratch.count + SealedRecord.tagByteCount, into: &writer)
+        if let logWriter {
+            logWriter.appendSealed(head: writer.buffer, plaintext: scratch, key: key)
+            return
+        }
         let lsn = log.nextLSN
         scratch.withUnsafeBytes { key.seal($0, nonce: RecordNonce(lsn: lsn), appendingTo: &writer.buffer) }
         do {
@@ -118,6 +122,8 @@ extension Engine {
     /// user unreadable (crypto-shredding) without rewriting the log.
     func beginErasure(userID: String, cut: Instant, oldSubject: UInt64) throws(EngineError) {
         var survivors: [(EngineRecord.EventHeader, Event)] = []
+        // The log is read below: the writer must be idle.
+        try logWriter?.drain()
         // Durable records of the old subject, from their LSNs: one cursor moves forward through
         // them and seeks again only across a wide gap.
         let committed = takeRecords(of: oldSubject).filter { $0 < log.committedEnd }
@@ -160,7 +166,7 @@ extension Engine {
             }
         }
         let newSubject = try newSubject()
-        let markerLSN = log.nextLSN
+        let markerLSN = nextLSN
         let sealedUser = try seal(bytes: Array(userID.utf8), subject: newSubject, lsn: markerLSN)
         try append(
             .erasure(
@@ -171,7 +177,7 @@ extension Engine {
             var h = header
             h.isCopy = true
             h.subject = newSubject
-            let lsn = log.nextLSN
+            let lsn = nextLSN
             try appendSealed(h, event)
             // As replay indexes it: a later erasure of the same user must find the copies too.
             noteRecord(lsn, of: newSubject)

@@ -81,6 +81,9 @@ public final class Engine {
     @exclusivity(unchecked) var dedupWeeks = WeekBuckets()
     /// A reused buffer for an event's plaintext (sealing and opening records).
     @exclusivity(unchecked) var scratch: [UInt8] = []
+    /// The thread that seals and appends records (``LogWriterStage``), from the end of `open`
+    /// to `close` unless `configuration.parallelDecode` is off; it owns the log between commits.
+    @exclusivity(unchecked) var logWriter: LogWriterStage? = nil
     /// Events applied since the last checkpoint was written or loaded.
     @exclusivity(unchecked) var eventsSinceCheckpoint = 0
 
@@ -110,8 +113,14 @@ public final class Engine {
         self.scoring = ScoringState(configuration: configuration.scoring)
     }
 
+    deinit {
+        // An engine dropped without `close()` (an error on the way): stop the writer thread; what
+        // it holds stays uncommitted, as the log's own buffer would.
+        try? logWriter?.stop()
+    }
+
     /// The LSN the next record gets.
-    public var nextLSN: UInt64 { log.nextLSN }
+    public var nextLSN: UInt64 { logWriter?.nextLSN ?? log.nextLSN }
 
     // MARK: - Intake
 
@@ -195,7 +204,7 @@ public final class Engine {
         }
         let subject = try subject(for: event.userID)
         header.subject = subject
-        let lsn = log.nextLSN
+        let lsn = nextLSN
         try appendSealed(header, event)
         noteRecord(lsn, of: subject)
         recordPosition(header)
@@ -245,12 +254,16 @@ public final class Engine {
     // MARK: - Batches
 
     func beginBatchIfNeeded() throws(EngineError) {
-        if batchFirstLSN == nil { batchFirstLSN = log.nextLSN }
+        if batchFirstLSN == nil { batchFirstLSN = nextLSN }
     }
 
     func append(_ record: EngineRecord) throws(EngineError) {
         writer.buffer.removeAll(keepingCapacity: true)
         record.encode(into: &writer)
+        if let logWriter {
+            logWriter.append(writer.buffer)
+            return
+        }
         do {
             try log.append(writer.buffer)
         } catch {
@@ -376,15 +389,19 @@ public final class Engine {
         } catch {
             throw EngineError(.keys, "cannot make new subject keys durable", underlying: error)
         }
-        do {
-            try log.commit()
-        } catch {
-            throw EngineError(.io, "cannot commit the event log", underlying: error)
+        if let logWriter {
+            try logWriter.sync()
+        } else {
+            do {
+                try log.commit()
+            } catch {
+                throw EngineError(.io, "cannot commit the event log", underlying: error)
+            }
         }
         pending.removeAll(keepingCapacity: true)
         batchFirstLSN = nil
         try performEffects()
-        outbox.nextPosition = log.nextLSN
+        outbox.nextPosition = nextLSN
         try flushSideFiles()
         pruneDedup()
         try checkpointIfDue()
@@ -415,7 +432,11 @@ public final class Engine {
     public func close() throws(EngineError) {
         try commit()
         // A clean stop leaves a checkpoint at the end of the log: the next start replays nothing.
-        if eventsSinceCheckpoint > 0 || checkpoints.entries().last?.lsn != log.nextLSN { try writeCheckpoint() }
+        if eventsSinceCheckpoint > 0 || checkpoints.entries().last?.lsn != nextLSN { try writeCheckpoint() }
+        if let stage = logWriter {
+            logWriter = nil
+            try stage.stop()
+        }
         do {
             try log.close()
         } catch {

@@ -27,8 +27,10 @@ public struct EngineConfiguration: Sendable {
     /// State checkpoints, so a restart replays only the log after the newest one. Default: one
     /// every 1,000,000 events and at a clean close, two kept.
     public var checkpoints = CheckpointConfiguration()
-    /// Whether file ingest and replay decode (and decrypt) on a thread of their own, beside the one
-    /// that checks, logs and applies. The result is the same either way. Default: `true`.
+    /// Whether the engine works on three threads: file ingest and replay decode (and decrypt) on
+    /// one of their own, records are sealed and appended on another (``LogWriterStage``, for every
+    /// input: files, Kafka, HTTP), beside the one that checks and applies. The result is the same
+    /// either way, byte for byte. Default: `true`.
     public var parallelDecode = true
 
     public init() {}

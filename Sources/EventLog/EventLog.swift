@@ -27,7 +27,8 @@
 /// object advances atomically after each commit.
 ///
 /// Its calls block on `pwrite` and `fdatasync`: run the appender on a dedicated thread, not
-/// on the cooperative pool.
+/// on the cooperative pool. Being one thread's, its mutable state skips the runtime's
+/// exclusivity bookkeeping (`@exclusivity(unchecked)`), a few percent of every append.
 public final class EventLog {
     /// The directory holding the segment and index files.
     public let directory: String
@@ -38,7 +39,7 @@ public final class EventLog {
     public let commitWatermark: CommitWatermark
 
     /// The LSN the next `append` returns.
-    public private(set) var nextLSN: UInt64
+    @exclusivity(unchecked) public private(set) var nextLSN: UInt64
     /// Every record with an LSN below this one is committed.
     public var committedEnd: UInt64 { commitWatermark.end }
 
@@ -48,21 +49,21 @@ public final class EventLog {
         var index: SystemFile
     }
 
-    private var files: OpenFiles?
+    @exclusivity(unchecked) private var files: OpenFiles?
     /// Bytes of the segment file written so far.
-    private var segmentEnd: Int64
-    private var indexEnd: Int64
+    @exclusivity(unchecked) private var segmentEnd: Int64
+    @exclusivity(unchecked) private var indexEnd: Int64
     /// Offset of the last indexed record (or of the first record of the segment).
-    private var lastIndexed: Int64
+    @exclusivity(unchecked) private var lastIndexed: Int64
     /// Frames appended and not yet written.
-    private var buffer: UnsafeMutableRawBufferPointer
-    private var pending = 0
+    @exclusivity(unchecked) private var buffer: UnsafeMutableRawBufferPointer
+    @exclusivity(unchecked) private var pending = 0
     /// Encoded index entries not yet written.
-    private var pendingIndex: [UInt8] = []
-    private var unsynced = false
+    @exclusivity(unchecked) private var pendingIndex: [UInt8] = []
+    @exclusivity(unchecked) private var unsynced = false
     /// The write or sync error that stopped the log, if any.
-    private var failure: EventLogError?
-    private var lastSync = ContinuousClock.now
+    @exclusivity(unchecked) private var failure: EventLogError?
+    @exclusivity(unchecked) private var lastSync = ContinuousClock.now
 
     /// Opens the log in `directory` (created if missing) for appending, recovering its tail.
     ///

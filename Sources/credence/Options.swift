@@ -38,7 +38,9 @@ struct DataOptions: ParsableArguments {
     @Flag(name: .long, help: "Neither load nor write state checkpoints: every start replays the whole log.")
     var noCheckpoints = false
 
-    @Flag(name: .long, help: "Decode input on the engine's own thread (the result is the same; for comparison).")
+    @Flag(
+        name: .long,
+        help: "Decode, seal and append on the engine's own thread (the result is the same; for comparison).")
     var serialDecode = false
 
     func engineConfiguration() throws -> EngineConfiguration {

@@ -4,13 +4,13 @@ import Testing
 
 @testable import CredenceEngine
 
-/// Decoding on a second thread changes nothing: the same log, state, counters and exports as
-/// decoding on the engine's own thread.
+/// Decoding, sealing and appending on other threads change nothing: the same log, state,
+/// counters and exports as doing it all on the engine's own thread.
 @Suite struct ParallelIngestTests {
     static let stream = generated(users: 200, months: 6, seed: 23)
 
     func ingest(_ file: String, parallel: Bool, salt: String) throws -> (
-        state: [UInt8], exports: [Month: [UInt8]], counters: IngestCounters, records: UInt64
+        state: [UInt8], exports: [Month: [UInt8]], counters: IngestCounters, records: UInt64, replayed: [UInt8]
     ) {
         let dir = TempDir()
         // Obligation keys are keyed by the directory's salt: the same salt, or no two states are alike.
@@ -25,7 +25,12 @@ import Testing
         _ = try engine.ingest(files: [file])
         let result = (try engine.stateBytes(), try exports(engine), engine.counters, engine.nextLSN)
         try engine.close()
-        return result
+        // What the log holds: a full replay (every record opened under the nonce it was sealed with).
+        c.checkpoints.enabled = false
+        let reopened = try Engine.open(c)
+        let replayed = try reopened.stateBytes()
+        try reopened.close()
+        return (result.0, result.1, result.2, result.3, replayed)
     }
 
     @Test func parallelAndOneThreadIngestAgreeByteForByte() throws {
@@ -42,6 +47,9 @@ import Testing
         let parallel = try ingest(file, parallel: true, salt: salt)
         #expect(serial.counters.rejectedTotal > 0 && serial.counters.duplicates > 0)
         #expect(serial.counters.rejected["too_large"] == 1)
+        #expect(serial.counters.erasures > 0, "an erasure reads the log while the writer holds it")
+        #expect(parallel.replayed == parallel.state ? true : false, "the writer's log replays to the live state")
+        #expect(serial.replayed == serial.state ? true : false)
         #expect(parallel.counters == serial.counters)
         #expect(parallel.records == serial.records)
         let firstDifference = parallel.state.indices.first {

@@ -1,0 +1,208 @@
+import EventLog
+import Foundation
+import Shredding
+import Synchronization
+
+/// Seals event records and appends every record to the log on a thread of its own, while the
+/// engine checks and applies the events after them: the other half of ingest's per-event work
+/// (ChaCha20-Poly1305, the frame's CRC-32C and copy) on the second core.
+///
+/// The engine hands records over in LSN order, an event as its record head, its plaintext and
+/// its subject's key; the stage seals it under the nonce of the LSN the engine computed, appends
+/// it, and checks that the log gave that LSN. ``sync()`` is the batch's commit: it returns once
+/// everything handed over is appended and the log committed (fsynced), or with the first error.
+/// Nothing reaches the log in another order or another form than the engine would have written
+/// itself, so a parallel ingest and a one-thread ingest write the same log (a test holds them to it).
+///
+/// While the stage runs it owns the log: the engine reads the log only after ``sync()`` or
+/// ``drain()`` returned (the writer is then waiting for work) and after ``stop()``.
+final class LogWriterStage {
+    /// Records back to back; each a head and, for an event, the plaintext to seal after it.
+    struct Chunk: Sendable {
+        var bytes: [UInt8] = []
+        var records: [Record] = []
+    }
+
+    struct Record: Sendable {
+        var start: Int
+        /// Where the plaintext starts (`end` for a record written as it is).
+        var plaintext: Int
+        var end: Int
+        /// The subject's key for an event; `nil` for a record written as it is.
+        var key: SubjectKey?
+        var lsn: UInt64
+    }
+
+    /// The writer's answer to a `sync` or `drain`.
+    final class Reply: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let failure = Mutex<EngineError?>(nil)
+
+        func finish(_ error: EngineError?) {
+            failure.withLock { $0 = error }
+            done.signal()
+        }
+
+        func wait() throws(EngineError) {
+            done.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+    }
+
+    enum Item: Sendable {
+        case chunk(Chunk)
+        /// Commit the log (its durability setting applies), then answer.
+        case sync(Reply)
+        /// Answer once everything before is appended.
+        case drain(Reply)
+    }
+
+    /// The log, handed to the writer thread for the stage's lifetime. `@unchecked Sendable`:
+    /// only the writer thread touches it between `start` and `stop` (see the type's comment).
+    private struct OwnedLog: @unchecked Sendable {
+        let log: EventLog
+    }
+
+    private let handoff: Handoff<Item>
+    private let finished = DispatchSemaphore(value: 0)
+    private let recordsPerChunk: Int
+    private var open = Chunk()
+    /// The LSN the next record handed over gets.
+    private(set) var nextLSN: UInt64
+
+    private init(handoff: Handoff<Item>, nextLSN: UInt64, recordsPerChunk: Int) {
+        self.handoff = handoff
+        self.nextLSN = nextLSN
+        self.recordsPerChunk = recordsPerChunk
+        open.bytes.reserveCapacity(recordsPerChunk * 160)
+        open.records.reserveCapacity(recordsPerChunk)
+    }
+
+    /// Starts the writer thread on `log`, whose next LSN it takes over.
+    static func start(log: EventLog, recordsPerChunk: Int = 512, depth: Int = 8) -> LogWriterStage {
+        let handoff = Handoff<Item>(capacity: depth)
+        let stage = LogWriterStage(handoff: handoff, nextLSN: log.nextLSN, recordsPerChunk: recordsPerChunk)
+        let owned = OwnedLog(log: log)
+        let finished = stage.finished
+        let thread = Thread {
+            write(owned.log, handoff)
+            finished.signal()
+        }
+        thread.name = "credence-log-writer"
+        thread.start()
+        return stage
+    }
+
+    /// Hands over a record to write as it is (`bytes`: the encoded record).
+    func append(_ bytes: [UInt8]) {
+        let start = open.bytes.count
+        open.bytes.append(contentsOf: bytes)
+        add(Record(start: start, plaintext: open.bytes.count, end: open.bytes.count, key: nil, lsn: nextLSN))
+    }
+
+    /// Hands over an event record: `head` (the record up to its sealed bytes), then `plaintext`
+    /// to seal under `key` with the nonce of the record's LSN.
+    func appendSealed(head: [UInt8], plaintext: [UInt8], key: SubjectKey) {
+        let start = open.bytes.count
+        open.bytes.append(contentsOf: head)
+        let plain = open.bytes.count
+        open.bytes.append(contentsOf: plaintext)
+        add(Record(start: start, plaintext: plain, end: open.bytes.count, key: key, lsn: nextLSN))
+    }
+
+    private func add(_ record: Record) {
+        open.records.append(record)
+        nextLSN += 1
+        if open.records.count >= recordsPerChunk { handOver() }
+    }
+
+    private func handOver() {
+        guard !open.records.isEmpty else { return }
+        _ = handoff.put(.chunk(open))
+        open = Chunk()
+        open.bytes.reserveCapacity(recordsPerChunk * 160)
+        open.records.reserveCapacity(recordsPerChunk)
+    }
+
+    /// Waits until everything handed over is appended and the log committed.
+    func sync() throws(EngineError) {
+        handOver()
+        let reply = Reply()
+        _ = handoff.put(.sync(reply))
+        try reply.wait()
+    }
+
+    /// Waits until everything handed over is appended (not committed).
+    func drain() throws(EngineError) {
+        handOver()
+        let reply = Reply()
+        _ = handoff.put(.drain(reply))
+        try reply.wait()
+    }
+
+    /// Appends what is left (uncommitted, as a one-thread engine would leave it), stops the
+    /// writer and waits for it; the first error, if any, is thrown.
+    func stop() throws(EngineError) {
+        var failure: EngineError? = nil
+        do { try drain() } catch { failure = error }
+        handoff.finish()
+        finished.wait()
+        if let failure { throw failure }
+    }
+
+    /// The writer thread: appends chunks in order until the handoff finishes; after a failure it
+    /// appends nothing more and reports the failure to every `sync` and `drain`.
+    private static func write(_ log: EventLog, _ handoff: Handoff<Item>) {
+        var failure: EngineError? = nil
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(512)
+        while let item = handoff.take() {
+            switch item {
+            case .chunk(let chunk):
+                guard failure == nil else { continue }
+                failure = append(chunk, to: log, buffer: &buffer)
+            case .sync(let reply):
+                if failure == nil {
+                    do {
+                        try log.commit()
+                    } catch {
+                        failure = EngineError(.io, "cannot commit the event log", underlying: error)
+                    }
+                }
+                reply.finish(failure)
+            case .drain(let reply):
+                reply.finish(failure)
+            }
+        }
+    }
+
+    private static func append(_ chunk: Chunk, to log: EventLog, buffer: inout [UInt8]) -> EngineError? {
+        chunk.bytes.withUnsafeBytes { bytes -> EngineError? in
+            for r in chunk.records {
+                let lsn: UInt64
+                do {
+                    if let key = r.key {
+                        buffer.removeAll(keepingCapacity: true)
+                        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[r.start..<r.plaintext]))
+                        key.seal(
+                            UnsafeRawBufferPointer(rebasing: bytes[r.plaintext..<r.end]),
+                            nonce: RecordNonce(lsn: r.lsn),
+                            appendingTo: &buffer)
+                        lsn = try log.append(buffer)
+                    } else {
+                        lsn = try log.append(UnsafeRawBufferPointer(rebasing: bytes[r.start..<r.end]))
+                    }
+                } catch {
+                    return EngineError(.io, "cannot append to the event log", underlying: error)
+                }
+                if lsn != r.lsn {
+                    return EngineError(
+                        .io,
+                        "the event log gave record \(lsn) where the engine sealed record \(r.lsn): nothing after "
+                            + "it was written; report this as a bug")
+                }
+            }
+            return nil
+        }
+    }
+}
