@@ -67,6 +67,8 @@ extension Engine {
         engine.lastReplay = stats
         engine.counters = IngestCounters()
         try engine.checkpointIfDue()
+        // The checkpoint's bytes and the replay's buffers are gone: give their pages back.
+        ProcessMemory.releaseFreedPages()
         // From here on, records are sealed and appended on a thread of their own.
         if configuration.parallelDecode { engine.logWriter = LogWriterStage.start(log: log) }
         return engine

@@ -166,17 +166,21 @@ struct BenchCommand: ParsableCommand {
             var ready: [Double] = []
             var full: [Double] = []
             var users = 0
+            var residentPerUser: [Int] = []
             for _ in 0..<max(runs, 1) {
                 for checkpoints in [true, false] {
                     var ec = EngineConfiguration()
                     ec.dataDirectory = ingestDir
                     ec.checkpoints.enabled = checkpoints
+                    ProcessMemory.releaseFreedPages()
+                    let before = residentBytes()
                     let t = ContinuousClock.now
                     let engine = try Engine.open(ec)
                     let seconds = (ContinuousClock.now - t).secondsDouble
                     if checkpoints {
                         ready.append(seconds)
                         users = engine.scoring.users.count
+                        residentPerUser.append((residentBytes() - before) / max(users, 1))
                     } else {
                         full.append(seconds)
                     }
@@ -190,6 +194,10 @@ struct BenchCommand: ParsableCommand {
                     + "\(Format.seconds(full[full.count / 2])) by a full replay (\(Format.count(users)) users)")
             table.add("restart to ready, from the checkpoint", Format.seconds(ready[ready.count / 2]), goal: "<= 2 s")
             table.add("  the same by a full replay", Format.seconds(full[full.count / 2]), goal: "")
+            residentPerUser.sort()
+            table.add(
+                "resident per user after that restart, everything the engine holds",
+                "\(residentPerUser[residentPerUser.count / 2]) B", goal: "<= 300 B")
         }
         if kind == .close || kind == .all {
             try benchClose(work: work, table: table, allocations: allocations)
@@ -209,7 +217,7 @@ struct BenchCommand: ParsableCommand {
     func benchClose(work: String, table: BenchTable, allocations: AllocationCounts?) throws {
         // Give back what the stream's generation freed, or the state reuses those pages and the
         // resident delta reads as nothing.
-        _ = glibcMallocTrim(0)
+        ProcessMemory.releaseFreedPages()
         let before = residentBytes()
         var state = ScoringState()
         let month = Month(year: 2026, month: 1)
@@ -326,17 +334,7 @@ struct BenchCommand: ParsableCommand {
         String(format: "%.0f", rate * Double(bytes) / Double(max(lines, 1)) / 1e6)
     }
 
-    func residentBytes() -> Int {
-        // A plain read: /proc files report a size of 0, which Foundation's file readers trust.
-        let fd = open("/proc/self/statm", O_RDONLY)
-        guard fd >= 0 else { return 0 }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = read(fd, &buffer, buffer.count)
-        guard n > 0 else { return 0 }
-        let parts = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: " ")
-        return parts.count > 1 ? (Int(parts[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-    }
+    func residentBytes() -> Int { ProcessMemory.residentBytes() }
 }
 
 extension Duration {
@@ -512,8 +510,3 @@ extension BenchCommand {
         }
     }
 }
-
-/// glibc's `malloc_trim` (in `<malloc.h>`, which the Glibc module does not import): returns freed
-/// heap pages to the system, so a resident-memory delta measures what is live.
-@_silgen_name("malloc_trim")
-func glibcMallocTrim(_ pad: Int) -> Int32
