@@ -158,7 +158,7 @@ extension Engine {
             let scoring = try ScoringState.decode(from: &r, configuration: configuration.scoring)
             let horizon = Instant(millisecondsSinceEpoch: try r.readZigZag())
             let dedupCount = try r.readCount(atMost: r.remaining / 32)
-            var dedup = HashTable<DedupEntry>(capacity: dedupCount)
+            var dedup = HashTable<DedupEntry>(capacity: dedupCount, empty: .filler)
             var weeks = WeekBuckets()
             for _ in 0..<dedupCount {
                 let id = StableHash(high: try r.readFixed(), low: try r.readFixed())
@@ -268,7 +268,7 @@ extension Engine {
     /// Forgets a half-restored state before a full replay.
     func resetState() {
         scoring = ScoringState(configuration: configuration.scoring)
-        dedup = HashTable()
+        dedup = HashTable(empty: .filler)
         dedupWeeks = WeekBuckets()
         dedupHorizon = Instant(millisecondsSinceEpoch: .min)
         obligationKeys = HashTable()

@@ -49,7 +49,7 @@ public final class Engine {
     let salt: IdentifierKey
 
     // Intake indexes, rebuilt from the log at start-up.
-    @exclusivity(unchecked) var dedup = HashTable<DedupEntry>()
+    @exclusivity(unchecked) var dedup = HashTable<DedupEntry>(empty: .filler)
     @exclusivity(unchecked) var dedupHorizon = Instant(millisecondsSinceEpoch: .min)
     @exclusivity(unchecked) var obligationKeys = HashTable<Void>()
     /// Each user's current subject (key); a withdrawal moves the user to a new one.
@@ -96,6 +96,9 @@ public final class Engine {
     struct DedupEntry {
         var digest: ContentDigest
         var at: Instant
+
+        /// What fills the duplicate table's empty slots.
+        static let filler = DedupEntry(digest: ContentDigest(high: 0, low: 0), at: Instant(millisecondsSinceEpoch: 0))
     }
 
     init(

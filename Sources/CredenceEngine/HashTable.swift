@@ -7,49 +7,68 @@ import CredenceCore
 /// round, no per-entry allocation, one contiguous array probed linearly. Deletion shifts the
 /// following entries back (no tombstones), so lookups stay short after the weekly sweeps.
 struct HashTable<Value> {
+    /// A key and its value; a slot whose key is all zero bits is empty (`value` is then the
+    /// table's `empty` filler). No `Optional`: its tag byte would pad every slot by 8 bytes.
     private struct Slot {
         var high: UInt64
         var low: UInt64
-        var value: Value?
+        var value: Value
+
+        var isEmpty: Bool { high == 0 && low == 0 }
     }
 
     private var slots: [Slot]
     private var mask: Int
+    private let empty: Value
+    /// The value of the one key that is all zero bits (a hash that comes out so has a chance of
+    /// 2^-128, but it is kept exactly): the zero key marks empty slots, so it lives here.
+    private var zeroKeyValue: Value?
     private(set) var count = 0
 
-    init(capacity: Int = 0) {
+    /// - Parameter empty: any value, to fill empty slots with (never returned).
+    init(capacity: Int = 0, empty: Value) {
         var size = 16
         while size * 7 / 10 < capacity { size <<= 1 }
-        slots = Array(repeating: Slot(high: 0, low: 0, value: nil), count: size)
+        self.empty = empty
+        slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: size)
         mask = size - 1
     }
 
-    /// The slot holding `key`, or the empty slot where it would go.
+    @inline(__always)
+    private static func isZero(_ key: StableHash) -> Bool { key.high == 0 && key.low == 0 }
+
+    /// The slot holding `key` (not the zero key), or the empty slot where it would go.
     @inline(__always)
     private func find(_ high: UInt64, _ low: UInt64) -> (index: Int, found: Bool) {
         var i = Int(truncatingIfNeeded: low ^ (high >> 7)) & mask
         while true {
             let s = slots[i]
-            if s.value == nil { return (i, false) }
+            if s.isEmpty { return (i, false) }
             if s.high == high && s.low == low { return (i, true) }
             i = (i + 1) & mask
         }
     }
 
     subscript(key: StableHash) -> Value? {
-        let (h, l) = (key.high, key.low)
-        let (i, found) = find(h, l)
+        if Self.isZero(key) { return zeroKeyValue }
+        let (i, found) = find(key.high, key.low)
         return found ? slots[i].value : nil
     }
 
     func contains(_ key: StableHash) -> Bool {
-        let (h, l) = (key.high, key.low)
-        return find(h, l).found
+        if Self.isZero(key) { return zeroKeyValue != nil }
+        return find(key.high, key.low).found
     }
 
     /// Inserts or replaces; returns the old value.
     @discardableResult
     mutating func updateValue(_ value: Value, forKey key: StableHash) -> Value? {
+        if Self.isZero(key) {
+            let old = zeroKeyValue
+            zeroKeyValue = value
+            if old == nil { count += 1 }
+            return old
+        }
         if (count + 1) * 10 > slots.count * 7 { grow() }
         let (h, l) = (key.high, key.low)
         let (i, found) = find(h, l)
@@ -62,6 +81,12 @@ struct HashTable<Value> {
     /// Inserts `value` unless `key` is present; returns whether it was inserted.
     @discardableResult
     mutating func insertIfAbsent(_ value: Value, forKey key: StableHash) -> Bool {
+        if Self.isZero(key) {
+            guard zeroKeyValue == nil else { return false }
+            zeroKeyValue = value
+            count += 1
+            return true
+        }
         if (count + 1) * 10 > slots.count * 7 { grow() }
         let (h, l) = (key.high, key.low)
         let (i, found) = find(h, l)
@@ -73,8 +98,13 @@ struct HashTable<Value> {
 
     @discardableResult
     mutating func removeValue(forKey key: StableHash) -> Value? {
-        let (h, l) = (key.high, key.low)
-        let (start, found) = find(h, l)
+        if Self.isZero(key) {
+            let old = zeroKeyValue
+            zeroKeyValue = nil
+            if old != nil { count -= 1 }
+            return old
+        }
+        let (start, found) = find(key.high, key.low)
         guard found else { return nil }
         var i = start
         let old = slots[i].value
@@ -82,7 +112,7 @@ struct HashTable<Value> {
         var j = i
         while true {
             j = (j + 1) & mask
-            guard slots[j].value != nil else { break }
+            guard !slots[j].isEmpty else { break }
             let home = Int(truncatingIfNeeded: slots[j].low ^ (slots[j].high >> 7)) & mask
             // Move j into i when its home is not in the cyclic range (i, j].
             let inRange = i <= j ? (home > i && home <= j) : (home > i || home <= j)
@@ -91,15 +121,16 @@ struct HashTable<Value> {
                 i = j
             }
         }
-        slots[i] = Slot(high: 0, low: 0, value: nil)
+        slots[i] = Slot(high: 0, low: 0, value: empty)
         count -= 1
         return old
     }
 
     /// Every entry, in slot order (not sorted: sort for anything deterministic).
     func forEach(_ body: (StableHash, Value) throws -> Void) rethrows {
-        for s in slots {
-            if let v = s.value { try body(StableHash(high: s.high, low: s.low), v) }
+        if let v = zeroKeyValue { try body(StableHash(high: 0, low: 0), v) }
+        for s in slots where !s.isEmpty {
+            try body(StableHash(high: s.high, low: s.low), s.value)
         }
     }
 
@@ -114,15 +145,18 @@ struct HashTable<Value> {
 
     private mutating func rehash(_ size: Int) {
         let old = slots
-        slots = Array(repeating: Slot(high: 0, low: 0, value: nil), count: size)
+        slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: size)
         mask = size - 1
-        count = 0
-        for s in old where s.value != nil {
+        for s in old where !s.isEmpty {
             let (i, _) = find(s.high, s.low)
             slots[i] = s
-            count += 1
         }
     }
+}
+
+extension HashTable where Value == Void {
+    /// A set of keys (the obligation keys): 16 bytes a slot.
+    init(capacity: Int = 0) { self.init(capacity: capacity, empty: ()) }
 }
 
 /// Keys grouped by the week of their event time, oldest week first, so the duplicate index can
