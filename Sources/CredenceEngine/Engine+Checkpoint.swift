@@ -108,9 +108,10 @@ extension Engine {
             }
         }
         // Each subject's record LSNs, delta-coded.
-        let lastSubject = subjectRecords.lastIndex { !$0.isEmpty } ?? -1
-        w.writeVarint(UInt64(lastSubject + 1))
-        for lsns in subjectRecords.prefix(lastSubject + 1) {
+        let end = subjectRecords.end
+        w.writeVarint(UInt64(end))
+        for subject in 0..<end {
+            let lsns = subjectRecords.lsns(of: subject)
             w.writeVarint(UInt64(lsns.count))
             var previous: UInt64 = 0
             for l in lsns {
@@ -226,7 +227,7 @@ extension Engine {
             self.dedupWeeks = weeks
             self.obligationKeys = obligations
             self.subjects = subjects
-            self.subjectRecords = records
+            self.subjectRecords = RecordLists(records)
             self.sourceNames = names
             self.sourceIDs = ids
             self.sourcePositions = positions
@@ -273,7 +274,7 @@ extension Engine {
         dedupHorizon = Instant(millisecondsSinceEpoch: .min)
         obligationKeys = HashTable()
         subjects = [:]
-        subjectRecords = []
+        subjectRecords = RecordLists()
         sourceIDs = [:]
         sourceNames = [:]
         sourcePositions = []

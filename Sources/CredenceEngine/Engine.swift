@@ -55,8 +55,7 @@ public final class Engine {
     /// Each user's current subject (key); a withdrawal moves the user to a new one.
     @exclusivity(unchecked) var subjects: [String: UInt64] = [:]
     /// The LSNs of each live subject's event records, so an erasure reads just those.
-    /// Indexed by subject number (subjects are numbered 1, 2, ... by the key store).
-    @exclusivity(unchecked) var subjectRecords: [[UInt64]] = []
+    @exclusivity(unchecked) var subjectRecords = RecordLists()
     @exclusivity(unchecked) var sourceIDs: [String: UInt64] = [:]
     /// The highest position (line or offset) of an accepted event, per source id.
     /// Indexed by source id (numbered 1, 2, ... as sources appear).
@@ -292,20 +291,12 @@ public final class Engine {
     }
 
     func noteRecord(_ lsn: UInt64, of subject: UInt64) {
-        let i = Int(subject)
-        if i >= subjectRecords.count {
-            subjectRecords.append(
-                contentsOf: repeatElement([], count: max(i + 1 - subjectRecords.count, subjectRecords.count / 2)))
-        }
-        subjectRecords[i].append(lsn)
+        subjectRecords.append(lsn, of: Int(subject))
     }
 
     /// Hands over (and forgets) a subject's record LSNs.
     func takeRecords(of subject: UInt64) -> [UInt64] {
-        let i = Int(subject)
-        guard i < subjectRecords.count else { return [] }
-        defer { subjectRecords[i] = [] }
-        return subjectRecords[i]
+        subjectRecords.take(Int(subject))
     }
 
     func sourceID(for name: String) throws(EngineError) -> UInt64 {

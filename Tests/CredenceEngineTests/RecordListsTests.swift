@@ -1,0 +1,30 @@
+import CredenceTestSupport
+import Testing
+
+@testable import CredenceEngine
+
+/// Each subject's record LSNs come back as they were noted, through the delta coding.
+@Suite struct RecordListsTests {
+    @Test func listsComeBackAsNoted() {
+        var random = SeededRandom(seed: 5)
+        var lists = RecordLists()
+        var model: [[UInt64]] = Array(repeating: [], count: 40)
+        var lsn: UInt64 = 0
+        for _ in 0..<5_000 {
+            // Mostly small steps, now and then a jump across billions of records.
+            lsn += random.next() % 20 == 0 ? random.next() % (1 << 40) : random.next() % 300 + 1
+            let subject = Int(random.next() % 40)
+            lists.append(lsn, of: subject)
+            model[subject].append(lsn)
+        }
+        lists.append(UInt64.max, of: 3)
+        model[3].append(UInt64.max)
+        for s in 0..<40 { #expect(lists.lsns(of: s) == model[s]) }
+        #expect(lists.take(7) == model[7])
+        #expect(lists.lsns(of: 7).isEmpty)
+        lists.append(12, of: 7)
+        #expect(lists.lsns(of: 7) == [12])
+        #expect(RecordLists(model).lsns(of: 11) == model[11])
+        #expect(lists.lsns(of: 1_000).isEmpty)
+    }
+}
