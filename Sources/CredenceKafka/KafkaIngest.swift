@@ -211,7 +211,15 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             }
             var start: [KafkaTopicPartition: Int64] = [:]
             for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
-            let newcomers = Set(logged.filter { $0.1 == nil }.map(\.0))
+            // A partition this log has only part of, that another member read further since
+            // (the group committed past it), is taken over too: its users missed the months
+            // closed here meanwhile.
+            let committed = (try? consumer.committed(r.partitions)) ?? [:]
+            let regained = logged.filter { tp, highest in
+                guard let highest, let c = committed[tp] else { return false }
+                return c > Int64(highest) + 1
+            }.map(\.0)
+            let newcomers = Set(logged.filter { $0.1 == nil }.map(\.0)).union(regained)
             let closed = engine.runSync { $0.scoring.closedMonths }
             if !newcomers.isEmpty && !closed.isEmpty {
                 takeover.withLock { t in
@@ -248,7 +256,8 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
         }
         var active = batch
         for tp in assigned where (lag[tp] ?? nil).map({ $0 > 0 }) ?? true { active.insert(tp) }
-        let names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })
+        var names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })
+        if configuration.externalWatermark { names.insert(Engine.externalWatermarkSource) }
         let changed = engine.runSync { engine -> Bool in
             let before = engine.watermarkSources
             engine.watermarkSources = names

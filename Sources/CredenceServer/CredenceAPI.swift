@@ -1,3 +1,4 @@
+import CredenceCluster
 import CredenceCore
 import CredenceEngine
 import Foundation
@@ -22,10 +23,12 @@ struct CredenceAPI: Sendable {
     let logger: Logger
     let provisional: ProvisionalScores
     let closed: ClosedMonths
+    /// This instance's place in a cluster of `credence run` instances; `nil` alone.
+    let cluster: ClusterNode?
 
     init(
         configuration: ServerConfiguration, service: EngineService, metrics: ServerMetrics, readiness: Readiness,
-        logger: Logger
+        logger: Logger, cluster: ClusterNode? = nil
     ) {
         self.configuration = configuration
         self.service = service
@@ -43,6 +46,7 @@ struct CredenceAPI: Sendable {
         self.logger = logger
         provisional = ProvisionalScores(service: service, model: facts.1)
         closed = ClosedMonths(store: facts.0, modelVersion: facts.1.modelVersion)
+        self.cluster = cluster
     }
 
     var modelVersion: String { model.modelVersion }

@@ -1,0 +1,132 @@
+public import CredenceCluster
+import CredenceCore
+public import CredenceEngine
+import Dispatch
+import Foundation
+import Kafka
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Keeps this instance's ``ClusterNode`` current through the control topic:
+///
+/// - reads the whole control topic (plain assign, no group) and applies every record, so the
+///   node knows each input partition's owner, progress and idleness;
+/// - publishes a record for each partition this instance's consumer owns, when something
+///   changed and every heartbeat, keyed `TOPIC/PARTITION` (a compacted topic keeps the latest);
+/// - with the global watermark on, closes months when the cluster's watermark (over every
+///   partition of the topic) passes them; the consumer then closes nothing on its own.
+///
+/// Runs on a dispatch queue of its own (librdkafka's polls block) until graceful shutdown.
+public final class ClusterControl: ServiceLifecycle.Service, Sendable {
+    public let node: ClusterNode
+    let ingest: KafkaIngest
+    let engine: EngineService
+    let kafka: KafkaIngestConfiguration
+    let logger: Logger
+    let stopping = Atomic<Bool>(false)
+    private let queue = DispatchQueue(label: "credence.cluster.control")
+
+    public init(node: ClusterNode, ingest: KafkaIngest, engine: EngineService, logger: Logger) {
+        self.node = node
+        self.ingest = ingest
+        self.engine = engine
+        self.kafka = ingest.configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                queue.async { done.resume(with: Result { try self.loop() }) }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+    }
+
+    var configuration: ClusterConfiguration { node.configuration }
+
+    func loop() throws {
+        let admin = try KafkaAdmin(kafka.consumer.kafka, logger: logger)
+        do {
+            try admin.createTopics([KafkaAdmin.NewTopic(configuration.controlTopic, partitions: 1)])
+        } catch {
+            logger.warning(
+                "cluster: cannot create the control topic \(configuration.controlTopic) (\(error)); create it with one partition and cleanup.policy=compact"
+            )
+        }
+        var inputPartitions: Int? = nil
+        var controlPartitions: Int? = nil
+        while !stopping.load(ordering: .relaxed) && (inputPartitions == nil || controlPartitions == nil) {
+            inputPartitions = try? admin.partitionCount(of: configuration.topic)
+            controlPartitions = try? admin.partitionCount(of: configuration.controlTopic)
+            if inputPartitions == nil || controlPartitions == nil { Thread.sleep(forTimeInterval: 0.5) }
+        }
+        guard let inputPartitions, let controlPartitions else { return }
+        node.setPartitionCount(inputPartitions)
+        let reader = try KafkaTailReader(
+            kafka.consumer.kafka, topic: configuration.controlTopic, partitions: controlPartitions, logger: logger)
+        let producer = try KafkaProducer(kafka.producer, logger: logger)
+        logger.notice(
+            "cluster: \(node.advertise) in a cluster over \(configuration.topic) (\(inputPartitions) partitions, \(configuration.partitioner)), control topic \(configuration.controlTopic)"
+        )
+        var published: [Int32: (record: PartitionRecord, at: ContinuousClock.Instant)] = [:]
+        var lastTick = ContinuousClock.now - configuration.publishInterval
+        while !stopping.load(ordering: .relaxed) {
+            for m in try reader.poll(timeout: .milliseconds(100)) {
+                if let r = PartitionRecord.decode(m.value) { node.apply(r) }
+            }
+            guard ContinuousClock.now - lastTick >= configuration.publishInterval else { continue }
+            lastTick = .now
+            try publish(producer: producer, partitionCount: inputPartitions, published: &published)
+            try closeOnGlobalWatermark(partitionCount: inputPartitions)
+        }
+        _ = try? producer.flush(timeout: .seconds(5))
+    }
+
+    /// Publishes this instance's partitions: changed records at once, the others every heartbeat.
+    func publish(
+        producer: KafkaProducer, partitionCount: Int,
+        published: inout [Int32: (record: PartitionRecord, at: ContinuousClock.Instant)]
+    ) throws {
+        let topic = configuration.topic
+        let ownership = ingest.ownership(topic: topic)
+        let maxSeen = engine.runSync { engine in
+            ownership.keys.map { ($0, engine.maxSeen(source: "kafka:\(topic)/\($0)")?.millisecondsSinceEpoch) }
+        }
+        var owned: [Int32: ClusterNode.OwnedPartition] = [:]
+        for (p, max) in maxSeen {
+            let o = ownership[p]!
+            owned[p] = ClusterNode.OwnedPartition(lag: o.lag, restating: o.restating, maxEventTimeMilliseconds: max)
+        }
+        node.setOwned(owned)
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        for (p, o) in owned.sorted(by: { $0.key < $1.key }) {
+            let record = PartitionRecord(
+                topic: topic, partition: p, partitionCount: partitionCount, owner: node.advertise, member: node.member,
+                maxEventTimeMilliseconds: o.maxEventTimeMilliseconds, idle: o.idle, lag: o.lag, restating: o.restating,
+                atMilliseconds: now)
+            if let last = published[p], last.record.sameFacts(as: record),
+                ContinuousClock.now - last.at < configuration.heartbeat
+            {
+                continue
+            }
+            try producer.send(topic: configuration.controlTopic, key: Array(record.key.utf8), value: record.encoded())
+            published[p] = (record, .now)
+            // Our own claim counts at once, before it comes back from the topic.
+            node.apply(record)
+        }
+        for p in published.keys where owned[p] == nil { published[p] = nil }
+        producer.poll()
+    }
+
+    /// Closes the months the cluster's watermark has passed.
+    func closeOnGlobalWatermark(partitionCount: Int) throws {
+        let lateness = engine.configuration.scoring.allowedLatenessMilliseconds
+        let w = node.view.globalWatermark(partitionCount: partitionCount, latenessMilliseconds: lateness)
+        node.setGlobalWatermark(w)
+        guard configuration.globalWatermark, let w else { return }
+        try engine.runSync { try $0.closeMonths(atWatermark: Instant(millisecondsSinceEpoch: w)) }
+    }
+}
