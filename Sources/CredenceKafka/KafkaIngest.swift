@@ -44,6 +44,9 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
     /// instance had closed without them: once they have caught up, those months are restated, so
     /// their late-read events count as a single consumer would have counted them.
     let takeover = Mutex<(partitions: Set<KafkaTopicPartition>, months: [Month])?>(nil)
+    /// The next offset to read per assigned partition, as this consumer knows it (assigned start
+    /// offsets, then each batch's), for the lag where librdkafka has no position yet.
+    let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
 
     public struct Stats: Sendable {
         public var messages = 0
@@ -180,6 +183,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             defer { u = [:] }
             return u
         }
+        positions.withLock { $0.merge(next) { max($0, $1) } }
         next.merge(retry.filter { consumer.assignment.contains($0.key) }) { max($0, $1) }
         do {
             try consumer.commit(next)
@@ -233,9 +237,11 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             logger.info(
                 "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))"
             )
+            positions.withLock { p in for (tp, offset) in start where offset >= 0 { p[tp] = offset } }
             try consumer.completeRebalance(startOffsets: start)
         case .revoked, .lost:
             // Every batch was durable and committed before this poll: nothing is in flight.
+            positions.withLock { p in for tp in r.partitions { p[tp] = nil } }
             try consumer.completeRebalance()
         }
         try updateWatermarkSources(batch: [])
@@ -248,7 +254,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
         // Nothing assigned is not "every partition idle": nothing may close until partitions
         // are assigned and their lag is known.
         if assigned.isEmpty && batch.isEmpty { return }
-        let lag = consumer.lag(Array(assigned))
+        let lag = consumer.lag(Array(assigned), positions: positions.withLock { $0 })
         try restateAfterTakeover(lag: lag)
         stats.withLock { s in
             s.lag = [:]

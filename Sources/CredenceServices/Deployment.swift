@@ -95,18 +95,24 @@ extension Deployment {
         if let publisher = ingest.publisher { services.append(.init(service: publisher)) }
         // The consumer ending (idle) ends the deployment gracefully; failing, it ends it at once.
         services.append(.init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup))
-        if let cluster {
-            services.append(
-                .init(service: ClusterControl(node: cluster, ingest: ingest, engine: engine, logger: logger)))
-        }
+        var api: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if var server {
             server.intakeEnabled = false
-            services.append(
+            api.append(
                 .init(service: MetricsSampler(engine: engine, ingest: ingest, metrics: metrics, cluster: cluster)))
             let app = try buildApplication(
                 configuration: server, service: engine, logger: logger, metrics: metrics, cluster: cluster,
                 onServerRunning: onServerRunning)
-            services.append(.init(service: app))
+            api.append(.init(service: app))
+        }
+        if let cluster {
+            // A member of a cluster leaves the group before its API stops (services stop in
+            // reverse order): until the others own its partitions, requests forwarded to it are
+            // still answered.
+            let control = ClusterControl(node: cluster, ingest: ingest, engine: engine, logger: logger)
+            services.insert(contentsOf: api + [.init(service: control)], at: services.count - 1)
+        } else {
+            services += api
         }
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = signals.signals
