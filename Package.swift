@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "CredenceServerTests",
             dependencies: [
-                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceTestSupport",
+                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceTestSupport", "CredenceCluster",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -83,6 +83,34 @@ public final class ClusterControl: ServiceLifecycle.Service, Sendable {
             try closeOnGlobalWatermark(partitionCount: inputPartitions)
         }
         _ = try? producer.flush(timeout: .seconds(5))
+        try handOver(reader: reader, partitionCount: inputPartitions)
+    }
+
+    /// On graceful shutdown (the consumer has left the group by now: it stops first): waits,
+    /// up to the peer timeout, until other instances have claimed the partitions this one still
+    /// claims, while the API (stopped after this service) keeps answering what is forwarded to
+    /// it. Without the wait, queries for those partitions would find their owner gone.
+    func handOver(reader: KafkaTailReader, partitionCount: Int) throws {
+        node.setOwned([:])
+        func mine() -> [Int32] {
+            let view = node.view
+            return (0..<Int32(partitionCount)).filter { view.owner(of: $0)?.member == node.member }
+        }
+        let start = ContinuousClock.now
+        var left = mine()
+        while !left.isEmpty && ContinuousClock.now - start < configuration.peerTimeout {
+            for m in try reader.poll(timeout: .milliseconds(100)) {
+                if let r = PartitionRecord.decode(m.value) { node.apply(r) }
+            }
+            left = mine()
+        }
+        if left.isEmpty {
+            logger.notice("cluster: its partitions have new owners after \(ContinuousClock.now - start)")
+        } else {
+            logger.warning(
+                "cluster: partitions \(left.map(String.init).joined(separator: ",")) have no new owner yet; leaving anyway"
+            )
+        }
     }
 
     /// Publishes this instance's partitions: changed records at once, the others every heartbeat.

@@ -37,7 +37,7 @@ extension ClusterEndToEndTests {
         var failures: [String] = []
         var next = 0
         /// Queries users round robin through `a` and `b` until `done` says so (checked each round).
-        func query(until done: () async -> Bool, atMost limit: Duration) async {
+        func query(_ phase: String, until done: () async -> Bool, atMost limit: Duration) async {
             let start = ContinuousClock.now
             while ContinuousClock.now - start < limit {
                 for _ in 0..<20 {
@@ -48,9 +48,10 @@ extension ClusterEndToEndTests {
                     answers += 1
                     if let s = reply.headers["credence-stale"] { stale[s, default: 0] += 1 }
                     if reply.status == 0 || reply.status >= 500 {
-                        failures.append("\(user) via \(via.baseURL): \(reply.status) \(reply.text.prefix(200))")
+                        failures.append(
+                            "\(phase): \(user) via \(via.baseURL): \(reply.status) \(reply.text.prefix(200))")
                     } else if reply.status == 404 && expected[user] == 200 && reply.headers["credence-stale"] == nil {
-                        failures.append("\(user) via \(via.baseURL): an unmarked 404 for a user with a score")
+                        failures.append("\(phase): \(user) via \(via.baseURL): an unmarked 404 for a user with a score")
                     }
                 }
                 if await done() { return }
@@ -61,6 +62,7 @@ extension ClusterEndToEndTests {
         let c = try ClusterProcess(dataDir: dir.path + "/c", port: ClusterProcess.freePort(), arguments: args)
         defer { c.stop() }
         await query(
+            "joining",
             until: {
                 let owned = await c.clusterState()?.owned ?? []
                 if owned.isEmpty { return false }
@@ -71,7 +73,7 @@ extension ClusterEndToEndTests {
         let answeredWhileJoining = answers
         // It leaves gracefully: another rebalance gives its partitions back.
         let leaving = Task.detached { c.stop() }
-        await query(until: { await Self.settled([a, b], timeout: .zero) != nil }, atMost: .seconds(90))
+        await query("leaving", until: { await Self.settled([a, b], timeout: .zero) != nil }, atMost: .seconds(90))
         #expect(await leaving.value == 0)
         print(
             "ClusterEndToEndTests: \(answers) queries during the rebalances (\(answeredWhileJoining) while joining), stale: \(stale)"
