@@ -9,10 +9,16 @@ public struct ClusterView: Sendable, Hashable {
 
     public init() {}
 
-    /// Takes a record read from the control topic (later records replace earlier ones).
+    /// Takes a record read from the control topic: a claim replaces the partition's record; a
+    /// release (``PartitionRecord/isRelease``) removes it only if it is still the releasing
+    /// member's claim, so a release that lands after the next owner's claim changes nothing.
     public mutating func apply(_ record: PartitionRecord) {
-        partitions[record.partition] = record
         partitionCount = max(partitionCount, record.partitionCount, Int(record.partition) + 1)
+        if record.isRelease {
+            if partitions[record.partition]?.member == record.member { partitions[record.partition] = nil }
+        } else {
+            partitions[record.partition] = record
+        }
     }
 
     /// The owner's record of `partition`, if any instance has claimed it.

@@ -52,6 +52,20 @@ public struct PartitionRecord: Sendable, Hashable, Codable {
         self.atMilliseconds = atMilliseconds
     }
 
+    /// A member that no longer owns the partition says so with an empty `owner`.
+    public var isRelease: Bool { owner.isEmpty }
+
+    /// The release of this record's partition by its member.
+    public func released(at milliseconds: Int64) -> PartitionRecord {
+        var r = self
+        r.owner = ""
+        r.lag = nil
+        r.idle = false
+        r.restating = false
+        r.atMilliseconds = milliseconds
+        return r
+    }
+
     /// The control topic's key for a partition.
     public static func key(topic: String, partition: Int32) -> String { "\(topic)/\(partition)" }
     public var key: String { Self.key(topic: topic, partition: partition) }

@@ -82,15 +82,15 @@ public final class ClusterControl: ServiceLifecycle.Service, Sendable {
             try publish(producer: producer, partitionCount: inputPartitions, published: &published)
             try closeOnGlobalWatermark(partitionCount: inputPartitions)
         }
+        try handOver(reader: reader, producer: producer, partitionCount: inputPartitions)
         _ = try? producer.flush(timeout: .seconds(5))
-        try handOver(reader: reader, partitionCount: inputPartitions)
     }
 
     /// On graceful shutdown (the consumer has left the group by now: it stops first): waits,
     /// up to the peer timeout, until other instances have claimed the partitions this one still
     /// claims, while the API (stopped after this service) keeps answering what is forwarded to
     /// it. Without the wait, queries for those partitions would find their owner gone.
-    func handOver(reader: KafkaTailReader, partitionCount: Int) throws {
+    func handOver(reader: KafkaTailReader, producer: KafkaProducer, partitionCount: Int) throws {
         node.setOwned([:])
         func mine() -> [Int32] {
             let view = node.view
@@ -107,8 +107,16 @@ public final class ClusterControl: ServiceLifecycle.Service, Sendable {
         if left.isEmpty {
             logger.notice("cluster: its partitions have new owners after \(ContinuousClock.now - start)")
         } else {
+            // Released, so that nobody forwards to an instance that is gone.
+            let view = node.view
+            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+            for p in left {
+                guard let release = view.owner(of: p)?.released(at: now) else { continue }
+                try producer.send(
+                    topic: configuration.controlTopic, key: Array(release.key.utf8), value: release.encoded())
+            }
             logger.warning(
-                "cluster: partitions \(left.map(String.init).joined(separator: ",")) have no new owner yet; leaving anyway"
+                "cluster: partitions \(left.map(String.init).joined(separator: ",")) have no new owner yet; released them"
             )
         }
     }
@@ -145,7 +153,13 @@ public final class ClusterControl: ServiceLifecycle.Service, Sendable {
             // Our own claim counts at once, before it comes back from the topic.
             node.apply(record)
         }
-        for p in published.keys where owned[p] == nil { published[p] = nil }
+        // Partitions a rebalance took away: released, so nobody forwards to this instance for them.
+        for (p, last) in published where owned[p] == nil {
+            let release = last.record.released(at: now)
+            try producer.send(topic: configuration.controlTopic, key: Array(release.key.utf8), value: release.encoded())
+            node.apply(release)
+            published[p] = nil
+        }
         producer.poll()
     }
 

@@ -51,3 +51,20 @@ import Testing
         #expect(throws: ClusterError.self) { try PeerClient.endpoint("http://host") }
     }
 }
+
+extension ClusterViewTests {
+    @Test func aReleaseClearsOnlyTheReleasingMembersClaim() {
+        var view = ClusterView()
+        let a = record(0, max: 1, idle: false, owner: "http://a:1")
+        view.apply(a)
+        view.apply(a.released(at: 5))
+        #expect(view.owner(of: 0) == nil)
+        // The next owner's claim came first: A's late release changes nothing.
+        var b = record(0, max: 1, idle: false, owner: "http://b:2")
+        b.member = "b"
+        view.apply(a)
+        view.apply(b)
+        view.apply(a.released(at: 6))
+        #expect(view.owner(of: 0)?.owner == "http://b:2")
+    }
+}
