@@ -33,6 +33,14 @@ public final class ClusterControl: ServiceLifecycle.Service, Sendable {
         self.engine = engine
         self.kafka = ingest.configuration
         self.logger = logger
+        let topic = node.configuration.topic
+        let partitioner = node.configuration.partitioner
+        ingest.publisher?.publishOnly { [ingest, node] user in
+            let count = node.partitionCount
+            guard count > 0 else { return true }
+            let p = partitioner.partition(ofUser: user, partitionCount: count)
+            return ingest.consumer.assignment.contains(KafkaTopicPartition(topic, p))
+        }
     }
 
     public func run() async throws {

@@ -122,7 +122,14 @@ extension CredenceAPI {
     /// `GET /v1/snapshots/{month}/export`: alone, this instance's export; in a cluster, every
     /// owner's part merged in `user_id` byte order (`?partitions=` asks for this instance's part).
     func clusterExport(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
-        guard let cluster else { return try await export(request, context) }
+        guard let cluster else {
+            // Alone, this instance holds every partition there is: the list only has to be well formed.
+            if let list = request.uri.queryParameters["partitions"] {
+                try access.authorize(request, .read)
+                _ = try Self.partitionList(String(list))
+            }
+            return try await export(request, context)
+        }
         try access.authorize(request, .read)
         let month = try Self.parseMonth(Self.percentDecoded(context.parameters.get("month") ?? "")?[...] ?? "")
         let version = try requestedModel(request)
@@ -200,22 +207,23 @@ extension CredenceAPI {
     func exportPart(month: Month, version: String, partitions list: String, cluster: ClusterNode) async throws
         -> Response
     {
-        var partitions: [Int32] = []
-        for item in list.split(separator: ",") {
-            guard let p = Int32(item), p >= 0 else {
-                throw ServerError(.badRequest, "?partitions= is a comma-separated list of partition numbers, like 0,3")
-            }
-            partitions.append(p)
-        }
-        guard !partitions.isEmpty else {
-            throw ServerError(.badRequest, "?partitions= is a comma-separated list of partition numbers, like 0,3")
-        }
+        let partitions = try Self.partitionList(list)
         _ = try closedMonth(month, modelVersion: version)
         let body = try await localPart(month, version, partitions, cluster)
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"
         headers[ClusterHeader.instance] = cluster.advertise
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// `0,3` as partition numbers; a 400 for anything else.
+    static func partitionList(_ list: String) throws(ServerError) -> [Int32] {
+        let items = list.split(separator: ",", omittingEmptySubsequences: false)
+        let partitions = items.compactMap { item in item.allSatisfy(\.isASCII) ? Int32(item) : nil }.filter { $0 >= 0 }
+        guard !items.isEmpty, partitions.count == items.count, items.allSatisfy({ !$0.hasPrefix("+") }) else {
+            throw ServerError(.badRequest, "?partitions= is a comma-separated list of partition numbers, like 0,3")
+        }
+        return partitions
     }
 
     func localPart(_ month: Month, _ version: String, _ partitions: [Int32], _ cluster: ClusterNode) async throws

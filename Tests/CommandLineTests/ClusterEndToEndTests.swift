@@ -163,6 +163,19 @@ import Testing
             }
         }
         #expect(forwarded > 0, "no query was forwarded: the test did not exercise routing")
+        // Score changes: a copy of one (a crash re-sends) is the same bytes; an instance never
+        // publishes for users of partitions it does not own (its copy could be stale).
+        let reader = try KafkaTestSupport.consumer(
+            brokers: broker.brokers, group: KafkaTestSupport.uniqueName("reader"), topics: ["score-changes"],
+            properties: ["auto.offset.reset": "earliest"])
+        var byEventID: [String: Set<String>] = [:]
+        for m in try KafkaTestSupport.drain(reader) {
+            guard let r = m.text.range(of: "\"event_id\":\"") else { continue }
+            byEventID[String(m.text[r.upperBound...].prefix { $0 != "\"" }), default: []].insert(m.text)
+        }
+        try reader.close()
+        #expect(!byEventID.isEmpty, "no score change was published")
+        #expect(byEventID.values.allSatisfy { $0.count == 1 }, "\(byEventID.filter { $0.value.count > 1 }.prefix(3))")
         // The merged export through the CLI, too.
         let cli = try CommandRunner.credence(
             ["snapshot", "export", "--cluster", "--instance", instances[0].baseURL, "--month", months.last!],
