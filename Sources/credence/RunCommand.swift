@@ -81,6 +81,9 @@ struct RunCommand: AsyncParsableCommand {
         // With the HTTP API, the instance is one of a cluster (alone, it owns every partition).
         var cluster: ClusterNode? = nil
         if let httpPort, !noCluster {
+            if httpPort == 0 && advertise == nil {
+                throw CLIError("--http-port 0 cannot be advertised to other instances: pick a port, or --advertise URL")
+            }
             var c = ClusterConfiguration(advertise: advertise ?? "http://\(Self.urlHost(httpHost)):\(httpPort)")
             c.topic = configuration.consumer.topics.first ?? "payments"
             if let clusterTopic { c.controlTopic = clusterTopic }
@@ -91,9 +94,6 @@ struct RunCommand: AsyncParsableCommand {
             } catch { throw CLIError(error.message) }
             if configuration.consumer.topics.count != 1 {
                 throw CLIError("a cluster consumes exactly one topic; give one --topic, or --no-cluster")
-            }
-            if httpPort == 0 && advertise == nil {
-                throw CLIError("--http-port 0 cannot be advertised to other instances: pick a port, or --advertise URL")
             }
             cluster = ClusterNode(c, member: UUID().uuidString.lowercased())
         }
