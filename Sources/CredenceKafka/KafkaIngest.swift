@@ -47,6 +47,8 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
     /// The next offset to read per assigned partition, as this consumer knows it (assigned start
     /// offsets, then each batch's), for the lag where librdkafka has no position yet.
     let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
+    /// Partitions a rebalance took from this process (see the takeover of returning partitions).
+    let revokedHere = Mutex<Set<KafkaTopicPartition>>([])
 
     public struct Stats: Sendable {
         public var messages = 0
@@ -215,10 +217,11 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             }
             var start: [KafkaTopicPartition: Int64] = [:]
             for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
-            // A partition this log has only part of, that another member read further since
-            // (the group committed past it), is taken over too: its users missed the months
-            // closed here meanwhile.
-            let committed = (try? consumer.committed(r.partitions)) ?? [:]
+            // A partition this process lost and now gets back, that another member read further
+            // meanwhile (the group committed past this log), is taken over too: its users missed
+            // the months closed here in between. (A fresh process closed nothing without it.)
+            let returning = r.partitions.filter { tp in revokedHere.withLock { $0.contains(tp) } }
+            let committed = returning.isEmpty ? [:] : ((try? consumer.committed(returning)) ?? [:])
             let regained = logged.filter { tp, highest in
                 guard let highest, let c = committed[tp] else { return false }
                 return c > Int64(highest) + 1
@@ -242,6 +245,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
         case .revoked, .lost:
             // Every batch was durable and committed before this poll: nothing is in flight.
             positions.withLock { p in for tp in r.partitions { p[tp] = nil } }
+            revokedHere.withLock { $0.formUnion(r.partitions) }
             try consumer.completeRebalance()
         }
         try updateWatermarkSources(batch: [])
