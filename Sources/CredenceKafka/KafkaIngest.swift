@@ -240,7 +240,9 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             logger.info(
                 "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))"
             )
-            positions.withLock { p in for (tp, offset) in start where offset >= 0 { p[tp] = offset } }
+            // Applied so far: a partition read from its beginning counts from 0 (never less than the
+            // truth), so it does not look caught up before its messages are in the log.
+            positions.withLock { p in for (tp, offset) in start { p[tp] = max(offset, 0) } }
             try consumer.completeRebalance(startOffsets: start)
         case .revoked, .lost:
             // Every batch was durable and committed before this poll: nothing is in flight.

@@ -235,9 +235,10 @@ public final class KafkaConsumer: Sendable {
     /// high watermarks librdkafka last saw in fetch responses (no broker round trip); `nil`
     /// where that is not known yet.
     ///
-    /// `positions` stands in for librdkafka's position where it has none: a partition assigned at
-    /// an explicit offset has none until a message from it is returned, so one assigned at its
-    /// end would stay unknown.
+    /// `positions`, where given, are the caller's: the next offset it has *applied*. They win over
+    /// librdkafka's, which counts messages a poll returned that the caller may not have applied
+    /// yet (a partition would look caught up while its last batch is still in hand), and which a
+    /// partition assigned at an explicit offset lacks until its first message.
     public func lag(_ partitions: [KafkaTopicPartition], positions known: [KafkaTopicPartition: Int64] = [:])
         -> [KafkaTopicPartition: Int64?]
     {
@@ -247,7 +248,7 @@ public final class KafkaConsumer: Sendable {
         _ = rd_kafka_position(handle.pointer, list)
         var out: [KafkaTopicPartition: Int64?] = [:]
         for (tp, librdkafkaPosition, _) in PartitionList.read(list) {
-            let position = librdkafkaPosition >= 0 ? librdkafkaPosition : (known[tp] ?? librdkafkaPosition)
+            let position = known[tp] ?? librdkafkaPosition
             var low: Int64 = -1
             var high: Int64 = -1
             let err = rd_kafka_get_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high)
