@@ -96,6 +96,10 @@ struct RunCommand: AsyncParsableCommand {
                 throw CLIError("a cluster consumes exactly one topic; give one --topic, or --no-cluster")
             }
             cluster = ClusterNode(c, member: UUID().uuidString.lowercased())
+            // Cooperative rebalances: a member keeps serving the partitions a rebalance leaves it.
+            if configuration.consumer.kafka.properties["partition.assignment.strategy"] == nil {
+                configuration.consumer.kafka.properties["partition.assignment.strategy"] = "cooperative-sticky"
+            }
         }
 
         let engine = try await EngineService.open(try data.engineConfiguration())
