@@ -66,10 +66,18 @@ public final class ClusterControl: ServiceLifecycle.Service, Sendable {
         }
         var inputPartitions: Int? = nil
         var controlPartitions: Int? = nil
+        let waiting = ContinuousClock.now
+        var warned = false
         while !stopping.load(ordering: .relaxed) && (inputPartitions == nil || controlPartitions == nil) {
             inputPartitions = try? admin.partitionCount(of: configuration.topic)
             controlPartitions = try? admin.partitionCount(of: configuration.controlTopic)
             if inputPartitions == nil || controlPartitions == nil { Thread.sleep(forTimeInterval: 0.5) }
+            if !warned && ContinuousClock.now - waiting > .seconds(10) {
+                warned = true
+                logger.warning(
+                    "cluster: \(inputPartitions == nil ? configuration.topic : configuration.controlTopic) does not exist yet; create it (the control topic with one partition and cleanup.policy=compact)"
+                )
+            }
         }
         guard let inputPartitions, let controlPartitions else { return }
         node.setPartitionCount(inputPartitions)
