@@ -62,11 +62,21 @@ let package = Package(
         .target(
             name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        // Several `credence run` instances as one: partitioners, the control topic's records, the
+        // cluster view (owners, global watermark), instance-to-instance HTTP, merged exports.
+        .target(
+            name: "CredenceCluster",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         // Kafka into the engine (effectively once) and the outbox out to a topic, as services.
         .target(
             name: "CredenceKafka",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "Kafka",
+                "CredenceEngine", "CredenceCore", "Kafka", "CredenceCluster",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -75,7 +85,7 @@ let package = Package(
         .target(
             name: "CredenceServer",
             dependencies: [
-                "CredenceEngine", "CredenceCore", "SnapshotStore",
+                "CredenceEngine", "CredenceCore", "SnapshotStore", "CredenceCluster",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,7 +101,7 @@ let package = Package(
         .target(
             name: "CredenceServices",
             dependencies: [
-                "CredenceEngine", "CredenceServer", "CredenceKafka",
+                "CredenceEngine", "CredenceServer", "CredenceKafka", "CredenceCluster",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -102,7 +112,7 @@ let package = Package(
             name: "credence",
             dependencies: [
                 "CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceServer", "CredenceKafka",
-                "CredenceServices", "SnapshotStore", "Kafka",
+                "CredenceServices", "SnapshotStore", "CredenceCluster", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -136,6 +146,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CredenceClusterTests",
+            dependencies: ["CredenceCluster", "Kafka", "CredenceTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "CredenceTestSupport"],
             swiftSettings: strict),
@@ -148,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "CredenceServerTests",
             dependencies: [
-                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceTestSupport",
+                "CredenceServer", "CredenceEngine", "CredenceCore", "CredenceTestSupport", "CredenceCluster",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

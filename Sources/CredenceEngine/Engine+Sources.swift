@@ -47,6 +47,21 @@ extension Engine {
         return low?.adding(milliseconds: -configuration.scoring.allowedLatenessMilliseconds)
     }
 
+    /// A source that never has events: in ``watermarkSources`` it holds every month close back,
+    /// for a cluster that closes months on a watermark computed over all its instances
+    /// (``closeMonths(atWatermark:)``).
+    public static let externalWatermarkSource = "cluster:watermark"
+
+    /// Closes (durably) the months whose end is at or before `watermark`, a watermark computed
+    /// elsewhere (a cluster's, over every partition of the topic). Each close is a log record
+    /// like any other, so a replay closes them at the same points.
+    public func closeMonths(atWatermark watermark: Instant) throws(EngineError) {
+        let months = scoring.monthsReadyToClose(watermark: watermark)
+        guard !months.isEmpty else { return }
+        for m in months { try appendControl(.monthClose(month: m, modelVersion: model.modelVersion)) }
+        try commit()
+    }
+
     /// Closes (durably) the months the current watermark has passed: for when the set of
     /// ``watermarkSources`` changed without a new event (a partition went idle or was revoked).
     public func closeMonthsAtWatermark() throws(EngineError) {

@@ -1,3 +1,4 @@
+import CredenceCluster
 import Foundation
 import Kafka
 public import Logging
@@ -18,6 +19,7 @@ public enum KafkaFileProducer {
     ) throws -> Summary {
         var ingest = KafkaIngestConfiguration()
         settings.apply(to: &ingest)
+        do { _ = try Partitioner(named: ingest.partitioner) } catch { throw KafkaError(.configuration, error.message) }
         let producer = try KafkaProducer(ingest.producer, logger: logger)
         let handle: FileHandle
         if path == "-" {

@@ -44,6 +44,11 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
     /// instance had closed without them: once they have caught up, those months are restated, so
     /// their late-read events count as a single consumer would have counted them.
     let takeover = Mutex<(partitions: Set<KafkaTopicPartition>, months: [Month])?>(nil)
+    /// The next offset to read per assigned partition, as this consumer knows it (assigned start
+    /// offsets, then each batch's), for the lag where librdkafka has no position yet.
+    let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
+    /// Partitions a rebalance took from this process (see the takeover of returning partitions).
+    let revokedHere = Mutex<Set<KafkaTopicPartition>>([])
 
     public struct Stats: Sendable {
         public var messages = 0
@@ -180,6 +185,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             defer { u = [:] }
             return u
         }
+        positions.withLock { $0.merge(next) { max($0, $1) } }
         next.merge(retry.filter { consumer.assignment.contains($0.key) }) { max($0, $1) }
         do {
             try consumer.commit(next)
@@ -211,7 +217,16 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             }
             var start: [KafkaTopicPartition: Int64] = [:]
             for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
-            let newcomers = Set(logged.filter { $0.1 == nil }.map(\.0))
+            // A partition this process lost and now gets back, that another member read further
+            // meanwhile (the group committed past this log), is taken over too: its users missed
+            // the months closed here in between. (A fresh process closed nothing without it.)
+            let returning = r.partitions.filter { tp in revokedHere.withLock { $0.contains(tp) } }
+            let committed = returning.isEmpty ? [:] : ((try? consumer.committed(returning)) ?? [:])
+            let regained = logged.filter { tp, highest in
+                guard let highest, let c = committed[tp] else { return false }
+                return c > Int64(highest) + 1
+            }.map(\.0)
+            let newcomers = Set(logged.filter { $0.1 == nil }.map(\.0)).union(regained)
             let closed = engine.runSync { $0.scoring.closedMonths }
             if !newcomers.isEmpty && !closed.isEmpty {
                 takeover.withLock { t in
@@ -225,9 +240,14 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             logger.info(
                 "kafka ingest: assigned \(start.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value == KafkaOffset.beginning ? "beginning" : String($0.value))" }.joined(separator: ", "))"
             )
+            // Applied so far: a partition read from its beginning counts from 0 (never less than the
+            // truth), so it does not look caught up before its messages are in the log.
+            positions.withLock { p in for (tp, offset) in start { p[tp] = max(offset, 0) } }
             try consumer.completeRebalance(startOffsets: start)
         case .revoked, .lost:
             // Every batch was durable and committed before this poll: nothing is in flight.
+            positions.withLock { p in for tp in r.partitions { p[tp] = nil } }
+            revokedHere.withLock { $0.formUnion(r.partitions) }
             try consumer.completeRebalance()
         }
         try updateWatermarkSources(batch: [])
@@ -240,7 +260,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
         // Nothing assigned is not "every partition idle": nothing may close until partitions
         // are assigned and their lag is known.
         if assigned.isEmpty && batch.isEmpty { return }
-        let lag = consumer.lag(Array(assigned))
+        let lag = consumer.lag(Array(assigned), positions: positions.withLock { $0 })
         try restateAfterTakeover(lag: lag)
         stats.withLock { s in
             s.lag = [:]
@@ -248,7 +268,8 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
         }
         var active = batch
         for tp in assigned where (lag[tp] ?? nil).map({ $0 > 0 }) ?? true { active.insert(tp) }
-        let names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })
+        var names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })
+        if configuration.externalWatermark { names.insert(Engine.externalWatermarkSource) }
         let changed = engine.runSync { engine -> Bool in
             let before = engine.watermarkSources
             engine.watermarkSources = names

@@ -1,3 +1,4 @@
+import CredenceCluster
 public import Kafka
 
 /// What `credence run` consumes, where rejects go and where score changes are published.
@@ -15,6 +16,15 @@ public struct KafkaIngestConfiguration: Sendable {
     /// How long one poll waits for a first message. Default: 200 ms.
     public var pollTimeout: Duration = .milliseconds(200)
 
+    /// How producers pick a partition from a message's key (librdkafka's `partitioner`: one of
+    /// `consistent_random`, `consistent`, `murmur2_random`, `murmur2`); `credence produce` and
+    /// the publisher use it, and a cluster routes queries with the same function.
+    /// Default: `consistent_random` (librdkafka's default, CRC-32 of the key).
+    public var partitioner: String = "consistent_random"
+    /// Leave month closes to a watermark computed elsewhere (a cluster's, through
+    /// `Engine.closeMonths(atWatermark:)`) instead of this consumer's partitions. Default: `false`.
+    public var externalWatermark: Bool = false
+
     public init() {}
 
     public func validate() throws(KafkaError) {
@@ -22,6 +32,7 @@ public struct KafkaIngestConfiguration: Sendable {
         guard maxBatch >= 1 else { throw KafkaError(.configuration, "the batch must hold at least one message") }
         if deadLetterTopic == "" { throw KafkaError(.configuration, "the dead-letter topic name must not be empty") }
         if publishTopic == "" { throw KafkaError(.configuration, "the publish topic name must not be empty") }
+        do { _ = try Partitioner(named: partitioner) } catch { throw KafkaError(.configuration, error.message) }
     }
 
     /// A producer on the same brokers, with the same extra librdkafka properties minus the
@@ -39,6 +50,7 @@ public struct KafkaIngestConfiguration: Sendable {
         p.kafka.properties = consumer.kafka.properties.filter {
             !consumerOnly.contains($0.key) || $0.key == "topic.metadata.refresh.interval.ms"
         }
+        p.kafka.properties["partitioner"] = partitioner
         return p
     }
 }

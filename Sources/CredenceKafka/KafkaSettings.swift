@@ -5,10 +5,10 @@ public import Kafka
 ///
 /// The file has `key=value` lines (`#` starts a comment). Keys:
 /// `brokers`, `group`, `topics` (comma-separated), `dlq-topic`, `publish-topic` (empty turns
-/// either off); any other key is a librdkafka property (`session.timeout.ms=6000`).
+/// either off), `partitioner`; any other key is a librdkafka property (`session.timeout.ms=6000`).
 ///
 /// Environment: `CREDENCE_KAFKA_BROKERS`, `CREDENCE_KAFKA_GROUP`, `CREDENCE_KAFKA_TOPICS`,
-/// `CREDENCE_KAFKA_DLQ_TOPIC`, `CREDENCE_KAFKA_PUBLISH_TOPIC`, and
+/// `CREDENCE_KAFKA_DLQ_TOPIC`, `CREDENCE_KAFKA_PUBLISH_TOPIC`, `CREDENCE_KAFKA_PARTITIONER`, and
 /// `CREDENCE_KAFKA_PROPERTIES` (`name=value` pairs separated by `;`).
 public struct KafkaSettings: Sendable, Hashable {
     public var brokers: String?
@@ -16,6 +16,9 @@ public struct KafkaSettings: Sendable, Hashable {
     public var topics: [String]?
     public var deadLetterTopic: String??
     public var publishTopic: String??
+    /// How producers pick a partition from the key (librdkafka's `partitioner`), also used to
+    /// route queries in a cluster.
+    public var partitioner: String?
     public var properties: [String: String] = [:]
 
     public init() {}
@@ -46,6 +49,7 @@ public struct KafkaSettings: Sendable, Hashable {
         if let v = environment["CREDENCE_KAFKA_TOPICS"] { s.set("topics", v) }
         if let v = environment["CREDENCE_KAFKA_DLQ_TOPIC"] { s.set("dlq-topic", v) }
         if let v = environment["CREDENCE_KAFKA_PUBLISH_TOPIC"] { s.set("publish-topic", v) }
+        if let v = environment["CREDENCE_KAFKA_PARTITIONER"] { s.set("partitioner", v) }
         if let v = environment["CREDENCE_KAFKA_PROPERTIES"] {
             for pair in v.split(separator: ";") {
                 guard let eq = pair.firstIndex(of: "=") else { continue }
@@ -64,6 +68,7 @@ public struct KafkaSettings: Sendable, Hashable {
             topics = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         case "dlq-topic": deadLetterTopic = .some(value.isEmpty ? nil : value)
         case "publish-topic": publishTopic = .some(value.isEmpty ? nil : value)
+        case "partitioner": partitioner = value
         default: properties[key] = value
         }
     }
@@ -76,6 +81,7 @@ public struct KafkaSettings: Sendable, Hashable {
         if let v = other.topics { s.topics = v }
         if let v = other.deadLetterTopic { s.deadLetterTopic = v }
         if let v = other.publishTopic { s.publishTopic = v }
+        if let v = other.partitioner { s.partitioner = v }
         s.properties.merge(other.properties) { $1 }
         return s
     }
@@ -87,6 +93,7 @@ public struct KafkaSettings: Sendable, Hashable {
         if let v = topics { c.consumer.topics = v }
         if let v = deadLetterTopic { c.deadLetterTopic = v }
         if let v = publishTopic { c.publishTopic = v }
+        if let v = partitioner { c.partitioner = v }
         c.consumer.kafka.properties.merge(properties) { $1 }
     }
 }

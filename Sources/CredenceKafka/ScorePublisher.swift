@@ -25,6 +25,10 @@ public final class ScorePublisher: ServiceLifecycle.Service, Sendable {
     let interval: Duration
     /// Delivered records; held while publishing, so that two callers never send the same chunk.
     private let count = Mutex(0)
+    /// Which users this instance publishes for (in a cluster: those of the partitions it owns);
+    /// `nil` publishes every line. See ``publishOnly(_:)``.
+    private let filter = Mutex<(@Sendable (String) -> Bool)?>(nil)
+    private let skipped = Mutex(0)
     private let queue = DispatchQueue(label: "credence.kafka.publisher")
     /// Records per acknowledged chunk.
     let chunk = 5000
@@ -52,10 +56,10 @@ public final class ScorePublisher: ServiceLifecycle.Service, Sendable {
             while true {
                 let batch = try engine.runSync { try $0.unpublishedScoreChanges(max: chunk) }
                 if batch.lines.isEmpty { break }
-                try send(batch)
+                let sent = try send(batch)
                 try engine.runSync { try $0.acknowledgePublished(batch) }
-                total += batch.lines.count
-                published += batch.lines.count
+                total += sent
+                published += sent
             }
             return total
         }
@@ -80,11 +84,31 @@ public final class ScorePublisher: ServiceLifecycle.Service, Sendable {
         }
     }
 
-    private func send(_ batch: OutboxBatch) throws {
+    /// Publishes only the lines of users `accepts` says yes to; the others are acknowledged
+    /// without being sent. A cluster member keeps what it consumed of partitions it no longer
+    /// owns; their owner publishes their score changes, so that each is published once.
+    public func publishOnly(_ accepts: @escaping @Sendable (String) -> Bool) {
+        filter.withLock { $0 = accepts }
+    }
+
+    /// Lines acknowledged without being sent (users of partitions another instance owns).
+    public var skippedForOtherOwners: Int { skipped.withLock { $0 } }
+
+    /// Sends the batch's lines (those the filter accepts) and waits for them; returns how many.
+    private func send(_ batch: OutboxBatch) throws -> Int {
+        var sent = 0
+        let accepts = filter.withLock { $0 }
         for line in batch.lines {
-            try producer.send(topic: topic, key: Self.userID(line).map { Array($0.utf8) }, value: line)
+            let user = Self.userID(line)
+            if let accepts, let user, !accepts(user) {
+                skipped.withLock { $0 += 1 }
+                continue
+            }
+            try producer.send(topic: topic, key: user.map { Array($0.utf8) }, value: line)
+            sent += 1
         }
         try producer.flush()
+        return sent
     }
 
     /// The `user_id` of an outbox record: the engine writes them with this member unescaped.

@@ -1,3 +1,4 @@
+public import CredenceCluster
 public import CredenceEngine
 public import Hummingbird
 public import Logging
@@ -25,6 +26,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
 ///   - metrics: where metrics go and what `/metrics` renders. Default: a private registry.
 ///   - readiness: what `/readyz` waits for. Default: ready.
 ///   - services: more services to run beside the server (a Kafka consumer, a publisher).
+///   - cluster: this instance's place in a cluster: user routes are answered by the owner of
+///     the user's partition, exports merged from every owner. Default: `nil`, alone.
 ///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
 public func buildApplication(
     configuration: ServerConfiguration,
@@ -33,11 +36,13 @@ public func buildApplication(
     metrics: ServerMetrics = ServerMetrics(),
     readiness: Readiness = .ready,
     services: [any Service] = [],
+    cluster: ClusterNode? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     try configuration.validate()
     let api = CredenceAPI(
-        configuration: configuration, service: service, metrics: metrics, readiness: readiness, logger: logger)
+        configuration: configuration, service: service, metrics: metrics, readiness: readiness, logger: logger,
+        cluster: cluster)
     let (router, _) = buildRouter(api)
     return Application(
         router: router,
@@ -57,12 +62,12 @@ let apiRoutes: [(route: APIRoute, handler: APIHandler)] = [
     (APIRoute(method: "GET", path: "/healthz"), CredenceAPI.healthz),
     (APIRoute(method: "GET", path: "/readyz"), CredenceAPI.readyz),
     (APIRoute(method: "GET", path: "/metrics"), CredenceAPI.metricsText),
-    (APIRoute(method: "GET", path: "/v1/users/{user_id}/score"), CredenceAPI.score),
-    (APIRoute(method: "GET", path: "/v1/users/{user_id}/scores"), CredenceAPI.scores),
-    (APIRoute(method: "GET", path: "/v1/users/{user_id}/eligibility"), CredenceAPI.eligibility),
+    (APIRoute(method: "GET", path: "/v1/users/{user_id}/score"), CredenceAPI.routed(CredenceAPI.score)),
+    (APIRoute(method: "GET", path: "/v1/users/{user_id}/scores"), CredenceAPI.routed(CredenceAPI.scores)),
+    (APIRoute(method: "GET", path: "/v1/users/{user_id}/eligibility"), CredenceAPI.routed(CredenceAPI.eligibility)),
     (APIRoute(method: "GET", path: "/v1/snapshots"), CredenceAPI.snapshots),
     (APIRoute(method: "GET", path: "/v1/snapshots/{month}"), CredenceAPI.snapshot),
-    (APIRoute(method: "GET", path: "/v1/snapshots/{month}/export"), CredenceAPI.export),
+    (APIRoute(method: "GET", path: "/v1/snapshots/{month}/export"), CredenceAPI.clusterExport),
     (APIRoute(method: "POST", path: "/v1/events"), CredenceAPI.intake),
     (APIRoute(method: "GET", path: "/console"), CredenceAPI.console),
     (APIRoute(method: "GET", path: "/console/months/{month}"), CredenceAPI.consoleMonth),

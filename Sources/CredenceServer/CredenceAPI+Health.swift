@@ -9,12 +9,13 @@ extension CredenceAPI {
 
     /// `GET /readyz`: 200 once the state is restored (and the consumer assigned, under `run`).
     func readyz(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
-        let missing = readiness.missing
-        if missing.isEmpty { return JSONResponse.ok("{\"status\":\"ready\",\"waiting_for\":[]}") }
-        var out = "{\"status\":\"not_ready\",\"waiting_for\":"
+        var missing = readiness.missing
+        if let cluster, !cluster.isComplete { missing.append("cluster_partitions_claimed") }
+        var out = "{\"status\":\"" + (missing.isEmpty ? "ready" : "not_ready") + "\",\"waiting_for\":"
         JSONText.appendStringArray(missing, to: &out)
+        if let cluster { out += ",\"cluster\":" + clusterJSON(cluster) }
         out += "}"
-        return JSONResponse.ok(out, status: .serviceUnavailable)
+        return JSONResponse.ok(out, status: missing.isEmpty ? .ok : .serviceUnavailable)
     }
 
     /// `GET /metrics`: Prometheus text, after sampling the engine's counters and the log's size.

@@ -1,3 +1,4 @@
+import CredenceCluster
 import CredenceCore
 import CredenceEngine
 import Foundation
@@ -24,10 +25,12 @@ struct CredenceAPI: Sendable {
     let closed: ClosedMonths
     /// Each reason code's `{"code":…,"text":…}` object, rendered once from the model.
     let reasonObjects: [String: String]
+    /// This instance's place in a cluster of `credence run` instances; `nil` alone.
+    let cluster: ClusterNode?
 
     init(
         configuration: ServerConfiguration, service: EngineService, metrics: ServerMetrics, readiness: Readiness,
-        logger: Logger
+        logger: Logger, cluster: ClusterNode? = nil
     ) {
         self.configuration = configuration
         self.service = service
@@ -45,6 +48,7 @@ struct CredenceAPI: Sendable {
         self.logger = logger
         provisional = ProvisionalScores(service: service, model: facts.1)
         closed = ClosedMonths(store: facts.0, modelVersion: facts.1.modelVersion)
+        self.cluster = cluster
         var objects: [String: String] = [:]
         for c in facts.1.characteristics where objects[c.reason] == nil {
             objects[c.reason] = Self.reasonObject(c.reason, text: c.text)

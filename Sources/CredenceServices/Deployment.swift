@@ -1,3 +1,4 @@
+public import CredenceCluster
 public import CredenceEngine
 public import CredenceKafka
 public import CredenceServer
@@ -64,26 +65,54 @@ extension Deployment {
     /// `credence run`: the Kafka consumer, the score publisher and, with `server`, the read-only
     /// HTTP API with a sampler that feeds the consumer's figures into its metrics.
     ///
+    /// With `cluster`, the instance is one of several in the consumer group acting as one: a
+    /// ``ClusterControl`` service shares ownership and progress on the control topic, the API
+    /// forwards user routes to their owner and merges exports, and (with the configuration's
+    /// global watermark) months close on the cluster's watermark.
+    ///
     /// Services shut down in reverse order: the HTTP API and the sampler first, then the consumer
     /// (its batch durable and committed), then the publisher, which sends what is left.
     public static func run(
         engine: EngineService, kafka: KafkaIngestConfiguration, stopWhenIdle: Duration? = nil,
         server: ServerConfiguration? = nil, metrics: ServerMetrics = ServerMetrics(),
+        cluster: ClusterNode? = nil,
         signals: DeploymentSignals = .terminate, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> Deployment {
+        var kafka = kafka
+        if let cluster {
+            try cluster.configuration.validate()
+            guard kafka.consumer.topics == [cluster.configuration.topic] else {
+                throw ClusterError(
+                    .configuration,
+                    "a cluster consumes exactly one topic, \(cluster.configuration.topic); got \(kafka.consumer.topics.joined(separator: ", "))"
+                )
+            }
+            kafka.externalWatermark = cluster.configuration.globalWatermark
+        }
         let ingest = try KafkaIngest(engine: engine, configuration: kafka, stopWhenIdle: stopWhenIdle, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let publisher = ingest.publisher { services.append(.init(service: publisher)) }
         // The consumer ending (idle) ends the deployment gracefully; failing, it ends it at once.
         services.append(.init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup))
+        var api: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if var server {
             server.intakeEnabled = false
-            services.append(.init(service: MetricsSampler(engine: engine, ingest: ingest, metrics: metrics)))
+            api.append(
+                .init(service: MetricsSampler(engine: engine, ingest: ingest, metrics: metrics, cluster: cluster)))
             let app = try buildApplication(
-                configuration: server, service: engine, logger: logger, metrics: metrics,
+                configuration: server, service: engine, logger: logger, metrics: metrics, cluster: cluster,
                 onServerRunning: onServerRunning)
-            services.append(.init(service: app))
+            api.append(.init(service: app))
+        }
+        if let cluster {
+            // A member of a cluster leaves the group before its API stops (services stop in
+            // reverse order): until the others own its partitions, requests forwarded to it are
+            // still answered.
+            let control = ClusterControl(node: cluster, ingest: ingest, engine: engine, logger: logger)
+            services.insert(contentsOf: api + [.init(service: control)], at: services.count - 1)
+        } else {
+            services += api
         }
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = signals.signals

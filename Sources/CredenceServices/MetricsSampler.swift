@@ -1,3 +1,4 @@
+import CredenceCluster
 import CredenceEngine
 import CredenceKafka
 import CredenceServer
@@ -9,6 +10,7 @@ struct MetricsSampler: ServiceLifecycle.Service {
     let engine: EngineService
     let ingest: KafkaIngest
     let metrics: ServerMetrics
+    var cluster: ClusterNode? = nil
     var interval: Duration = .seconds(1)
 
     func run() async throws {
@@ -34,6 +36,7 @@ struct MetricsSampler: ServiceLifecycle.Service {
         }
         let (counters, watermark) = try await engine.run { ($0.counters, $0.effectiveWatermark) }
         metrics.record(counters: counters, watermark: watermark)
+        if let cluster { metrics.recordCluster(cluster) }
         return max(published, publishedBefore)
     }
 }

@@ -1,6 +1,7 @@
 import CRdKafka
 import Dispatch
 public import Logging
+import Synchronization
 
 /// A member of a consumer group that commits offsets only when told to (after the work that
 /// depends on them is durable).
@@ -24,6 +25,8 @@ public final class KafkaConsumer: Sendable {
     let handle: KafkaHandle
     public let configuration: KafkaConsumerConfiguration
     private let queue = DispatchQueue(label: "credence.kafka.consumer")
+    /// High watermarks asked of the broker, when no fetch response gave one (see ``lag(_:)``).
+    private let queried = Mutex<[KafkaTopicPartition: (at: ContinuousClock.Instant, high: Int64)]>([:])
 
     /// What one poll returned: messages, then possibly a rebalance that arrived after them.
     public struct PollResult: Sendable {
@@ -231,17 +234,30 @@ public final class KafkaConsumer: Sendable {
     /// How many messages each partition has that this consumer has not yet returned, from the
     /// high watermarks librdkafka last saw in fetch responses (no broker round trip); `nil`
     /// where that is not known yet.
-    public func lag(_ partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: Int64?] {
+    ///
+    /// `positions`, where given, are the caller's: the next offset it has *applied*. They win over
+    /// librdkafka's, which counts messages a poll returned that the caller may not have applied
+    /// yet (a partition would look caught up while its last batch is still in hand), and which a
+    /// partition assigned at an explicit offset lacks until its first message.
+    public func lag(_ partitions: [KafkaTopicPartition], positions known: [KafkaTopicPartition: Int64] = [:])
+        -> [KafkaTopicPartition: Int64?]
+    {
         guard !partitions.isEmpty else { return [:] }
         let list = PartitionList.make(partitions.map { ($0, nil) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         _ = rd_kafka_position(handle.pointer, list)
         var out: [KafkaTopicPartition: Int64?] = [:]
-        for (tp, position, _) in PartitionList.read(list) {
+        for (tp, librdkafkaPosition, _) in PartitionList.read(list) {
+            let position = known[tp] ?? librdkafkaPosition
             var low: Int64 = -1
             var high: Int64 = -1
             let err = rd_kafka_get_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0 {
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0) && position >= 0 {
+                // No fetch response has told librdkafka the high watermark (yet): ask the broker,
+                // at most once a second per partition.
+                high = queriedHighWatermark(tp) ?? -1
+            }
+            if high < 0 {
                 out[tp] = .some(nil)
             } else if position >= 0 {
                 out[tp] = max(high - position, 0)
@@ -250,6 +266,18 @@ public final class KafkaConsumer: Sendable {
             }
         }
         return out
+    }
+
+    /// The partition's high watermark from the broker, remembered for a second.
+    private func queriedHighWatermark(_ tp: KafkaTopicPartition) -> Int64? {
+        let now = ContinuousClock.now
+        if let (at, high) = queried.withLock({ $0[tp] }), now - at < .seconds(1) { return high }
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, 500)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        queried.withLock { $0[tp] = (now, high) }
+        return high
     }
 
     /// Leaves the group (revoking the assignment at once, without waiting for a poll). Call it

@@ -13,12 +13,20 @@ struct ProduceCommand: ParsableCommand {
 
     @Argument(help: "An NDJSON file; - reads standard input.") var file: String
     @Option(name: .long, help: "The topic.") var topic: String = "payments"
+    @Option(
+        name: .long,
+        help:
+            "How keys pick partitions: consistent_random (librdkafka's default, CRC-32), murmur2_random (the Java client's), consistent, murmur2; `credence run` must use the same."
+    )
+    var partitioner: String?
     @OptionGroup var kafka: KafkaConnectionOptions
 
     func run() throws {
         let logger = try kafka.logger()
+        var flags = KafkaSettings()
+        if let partitioner { flags.partitioner = partitioner }
         let summary = try KafkaFileProducer.produce(
-            path: file, topic: topic, settings: kafka.settings(), logger: logger)
+            path: file, topic: topic, settings: kafka.settings(flags: flags), logger: logger)
         var line =
             "produced \(Format.count(summary.messages)) messages to \(topic) in \(Format.seconds(summary.seconds))"
         if summary.unkeyed > 0 { line += " (\(Format.count(summary.unkeyed)) without a user_id, sent unkeyed)" }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CredenceCluster
 import CredenceEngine
 import CredenceKafka
 import CredenceServer
@@ -35,6 +36,21 @@ struct RunCommand: AsyncParsableCommand {
         help: "Serve the HTTP API (read-only: no intake) on this port beside the consumer; tokens as for `serve`.")
     var httpPort: Int?
     @Option(name: .long, help: "The address the HTTP API binds.") var httpHost: String = "127.0.0.1"
+    @Option(
+        name: .long,
+        help: "The URL other instances reach this one's HTTP API at (default http://<http-host>:<http-port>).")
+    var advertise: String?
+    @Option(
+        name: .long,
+        help:
+            "How producers partition by key: consistent_random (librdkafka's default), murmur2_random (Java's), consistent, murmur2."
+    )
+    var partitioner: String?
+    @Option(name: .long, help: "The cluster's control topic (default credence.cluster).") var clusterTopic: String?
+    @Flag(name: .long, help: "Answer only from this instance's own partitions: no forwarding, no merged exports.")
+    var noCluster = false
+    @Flag(name: .long, help: "In a cluster, close months on this instance's partitions rather than on all of them.")
+    var localWatermark = false
 
     func run() async throws {
         let logger = try kafka.logger()
@@ -43,6 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         if let group { flags.group = group }
         if let dlqTopic { flags.deadLetterTopic = .some(dlqTopic.isEmpty ? nil : dlqTopic) }
         if let publishTopic { flags.publishTopic = .some(publishTopic.isEmpty ? nil : publishTopic) }
+        if let partitioner { flags.partitioner = partitioner }
         var configuration = KafkaIngestConfiguration()
         try kafka.settings(flags: flags).apply(to: &configuration)
         try configuration.validate()
@@ -61,17 +78,44 @@ struct RunCommand: AsyncParsableCommand {
             server = s
         }
 
+        // With the HTTP API, the instance is one of a cluster (alone, it owns every partition).
+        var cluster: ClusterNode? = nil
+        if let httpPort, !noCluster {
+            if httpPort == 0 && advertise == nil {
+                throw CLIError("--http-port 0 cannot be advertised to other instances: pick a port, or --advertise URL")
+            }
+            var c = ClusterConfiguration(advertise: advertise ?? "http://\(Self.urlHost(httpHost)):\(httpPort)")
+            c.topic = configuration.consumer.topics.first ?? "payments"
+            if let clusterTopic { c.controlTopic = clusterTopic }
+            c.globalWatermark = !localWatermark
+            do {
+                c.partitioner = try Partitioner(named: configuration.partitioner)
+                try c.validate()
+            } catch { throw CLIError(error.message) }
+            if configuration.consumer.topics.count != 1 {
+                throw CLIError("a cluster consumes exactly one topic; give one --topic, or --no-cluster")
+            }
+            cluster = ClusterNode(c, member: UUID().uuidString.lowercased())
+            // Cooperative rebalances: a member keeps serving the partitions a rebalance leaves it.
+            if configuration.consumer.kafka.properties["partition.assignment.strategy"] == nil {
+                configuration.consumer.kafka.properties["partition.assignment.strategy"] = "cooperative-sticky"
+            }
+        }
+
         let engine = try await EngineService.open(try data.engineConfiguration())
         let host = httpHost
         let deployment = try Deployment.run(
             engine: engine, kafka: configuration, stopWhenIdle: stopWhenIdle.map { .milliseconds(Int64($0 * 1000)) },
-            server: server, metrics: metrics, signals: .terminate, logger: logger,
+            server: server, metrics: metrics, cluster: cluster, signals: .terminate, logger: logger,
             onServerRunning: { port in
                 FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
             })
         logger.notice(
             "credence run: consuming \(configuration.consumer.topics.joined(separator: ",")) as group \(configuration.consumer.groupID) from \(configuration.consumer.kafka.brokers)"
         )
+        if let cluster {
+            logger.notice("credence run: advertising \(cluster.advertise) on \(cluster.configuration.controlTopic)")
+        }
         try await deployment.run()
         let ingest = deployment.ingest!
         let s = ingest.currentStats
@@ -79,5 +123,12 @@ struct RunCommand: AsyncParsableCommand {
             "consumed \(Format.count(s.messages)) messages: \(Format.count(s.accepted)) accepted, "
                 + "\(Format.count(s.duplicates)) duplicates, \(Format.count(s.rejected)) rejected; "
                 + "published \(Format.count(ingest.published)) score changes")
+    }
+
+    /// A host as a URL writes it (an IPv6 address in brackets; `0.0.0.0` is not reachable, so
+    /// loopback stands in for it).
+    static func urlHost(_ host: String) -> String {
+        if host == "0.0.0.0" || host == "::" { return "127.0.0.1" }
+        return host.contains(":") ? "[\(host)]" : host
     }
 }

@@ -8,18 +8,30 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot", abstract: "Closed monthly snapshots.",
         subcommands: [Export.self, List.self, Restate.self, Show.self])
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a closed month's export (NDJSON, one line per scored user, by user_id).")
+            abstract: "Write a closed month's export (NDJSON, one line per scored user, by user_id).",
+            discussion: """
+                With --cluster, the whole cluster's month: the instance at --instance merges every \
+                owner's part in user_id byte order, or refuses while a part is missing. It reads \
+                with the first token of CREDENCE_READ_TOKENS.
+                """)
 
         @OptionGroup var data: DataOptions
         @Option(name: .long, help: "The month, YYYY-MM.") var month: String
         @Option(name: .long, help: "Write here instead of standard output.") var output: String?
         @Option(name: .long, help: "A restatement revision (default: the latest).") var revision: Int?
         @Option(name: .long, help: "A shadow model's version (default: the live model's).") var modelVersion: String?
+        @Flag(name: .long, help: "The whole cluster's month, merged from every instance's part.") var cluster = false
+        @Option(name: .long, help: "With --cluster: any instance's URL.") var instance = "http://127.0.0.1:8080"
 
-        func run() throws {
+        func run() async throws {
             guard let m = Month(month) else { throw ValidationError("--month must be YYYY-MM, got \(month)") }
+            if cluster {
+                try await ClusterExport.write(
+                    month: m, instance: instance, modelVersion: modelVersion, revision: revision, output: output)
+                return
+            }
             let configuration = try data.engineConfiguration()
             let store = try SnapshotAccess.open(configuration)
             let version = modelVersion ?? configuration.model.modelVersion
