@@ -1,13 +1,14 @@
 public import CredenceCore
 
-/// Where each input source got to, so a Kafka consumer can resume right after what the log
-/// already holds, and the watermark over several partitions (SCORING.md section 5).
+/// Where each input source got to, so a consumer can resume right after what the log already
+/// holds, and the watermark over several sources (SCORING.md section 5). Sources are names and
+/// positions are numbers here; what they mean for Kafka is CredenceKafka's (`KafkaSources.swift`).
 extension Engine {
     /// The highest position recorded in the log (committed at start-up, plus what this run
     /// submitted since) for each source whose name starts with `prefix`, by source name.
     ///
     /// ```swift
-    /// engine.highestPositions(prefix: "kafka:")   // ["kafka:payments/0": 4711, ...]
+    /// engine.highestPositions(prefix: "file:")   // ["file:/data/events.ndjson@2049:131": 4711, ...]
     /// ```
     ///
     /// Only accepted events count: rejected and duplicate messages leave no record.
@@ -17,11 +18,6 @@ extension Engine {
             if let position = lastPosition(of: name) { out[name] = position }
         }
         return out
-    }
-
-    /// The highest recorded offset of Kafka `topic`'s `partition` (source `kafka:TOPIC/PARTITION`).
-    public func highestKafkaOffset(topic: String, partition: Int32) -> UInt64? {
-        lastPosition(of: "kafka:\(topic)/\(partition)")
     }
 
     /// The largest event time recorded from source `name`.
@@ -39,12 +35,34 @@ extension Engine {
     /// watermark was.
     public var effectiveWatermark: Instant? {
         guard let sources = watermarkSources, !sources.isEmpty else { return scoring.watermark }
-        var low: Instant? = nil
-        for name in sources {
-            guard let seen = maxSeen(source: name) else { return nil }
-            if low.map({ seen < $0 }) ?? true { low = seen }
+        // Asked after every event: the names are looked up once, then only their times.
+        if case .unresolved = watermarkSourceIDs {
+            var ids: [Int] = []
+            for name in sources {
+                guard let id = sourceIDs[name] else {
+                    ids = []
+                    break
+                }
+                ids.append(Int(id))
+            }
+            watermarkSourceIDs = ids.count == sources.count ? .ids(ids) : .unknownSource
         }
-        return low?.adding(milliseconds: -configuration.scoring.allowedLatenessMilliseconds)
+        guard case .ids(let ids) = watermarkSourceIDs else { return nil }
+        var low = Int64.max
+        for i in ids {
+            guard i < sourceMaxSeen.count, sourceMaxSeen[i] != .min else { return nil }
+            low = min(low, sourceMaxSeen[i])
+        }
+        return Instant(millisecondsSinceEpoch: low).adding(
+            milliseconds: -configuration.scoring.allowedLatenessMilliseconds)
+    }
+
+    /// ``watermarkSources`` resolved to source ids.
+    enum WatermarkSourceIDs {
+        case unresolved
+        /// A source has no id yet (nothing from it is in the log): it holds the watermark back.
+        case unknownSource
+        case ids([Int])
     }
 
     /// A source that never has events: in ``watermarkSources`` it holds every month close back,

@@ -56,7 +56,9 @@ public final class Engine {
     @exclusivity(unchecked) var subjects: [String: UInt64] = [:]
     /// The LSNs of each live subject's event records, so an erasure reads just those.
     @exclusivity(unchecked) var subjectRecords = RecordLists()
-    @exclusivity(unchecked) var sourceIDs: [String: UInt64] = [:]
+    @exclusivity(unchecked) var sourceIDs: [String: UInt64] = [:] {
+        didSet { watermarkSourceIDs = .unresolved }
+    }
     /// The highest position (line or offset) of an accepted event, per source id.
     /// Indexed by source id (numbered 1, 2, ... as sources appear).
     @exclusivity(unchecked) var sourcePositions: [UInt64] = []
@@ -66,7 +68,12 @@ public final class Engine {
     @exclusivity(unchecked) var sourceMaxSeen: [Int64] = []
     /// The sources the watermark spans (Kafka partitions that are assigned and not idle); `nil`
     /// is one ordered input, whose watermark is the largest event time seen (see Engine+Sources.swift).
-    public var watermarkSources: Set<String>? = nil
+    public var watermarkSources: Set<String>? = nil {
+        didSet { watermarkSourceIDs = .unresolved }
+    }
+    /// ``watermarkSources`` as source ids, resolved once (not per event) and again when the
+    /// sources or the set change (see Engine+Sources.swift).
+    @exclusivity(unchecked) var watermarkSourceIDs = WatermarkSourceIDs.unresolved
 
     // The open batch.
     @exclusivity(unchecked) var batchFirstLSN: UInt64? = nil

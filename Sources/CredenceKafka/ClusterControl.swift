@@ -145,7 +145,7 @@ public final class ClusterControl: ServiceLifecycle.Service, Sendable {
         let topic = configuration.topic
         let ownership = ingest.ownership(topic: topic)
         let maxSeen = engine.runSync { engine in
-            ownership.keys.map { ($0, engine.maxSeen(source: "kafka:\(topic)/\($0)")?.millisecondsSinceEpoch) }
+            ownership.keys.map { ($0, engine.maxSeen(of: KafkaTopicPartition(topic, $0))?.millisecondsSinceEpoch) }
         }
         var owned: [Int32: ClusterNode.OwnedPartition] = [:]
         for (p, max) in maxSeen {

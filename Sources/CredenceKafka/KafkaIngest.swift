@@ -157,7 +157,8 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             for i in batch.indices {
                 try batch.withMessage(at: i) { m in
                     let key = m.key.map { Array($0) }
-                    let position = SourcePosition(source: "kafka:\(m.topic)/\(m.partition)", position: UInt64(m.offset))
+                    let position = SourcePosition(
+                        source: KafkaTopicPartition(m.topic, m.partition).sourceName, position: UInt64(m.offset))
                     switch try engine.submit(m.value, at: position, key: key) {
                     case .accepted, .erased: accepted += 1
                     case .duplicate: duplicates += 1
@@ -175,7 +176,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
                     topic: dlq, key: m.key, value: m.value,
                     headers: [
                         KafkaHeader("credence.reason", r.reason), KafkaHeader("credence.message", r.message),
-                        KafkaHeader("credence.source", "kafka:\(m.topic)/\(m.partition)"),
+                        KafkaHeader("credence.source", KafkaTopicPartition(m.topic, m.partition).sourceName),
                         KafkaHeader("credence.offset", "\(m.offset)"),
                     ])
             }
@@ -213,7 +214,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
             // offset the log holds for it, or from the beginning when the log has none (another
             // member consumed it so far, into its own log). The group's commits only show lag.
             let logged = engine.runSync { engine in
-                r.partitions.map { ($0, engine.highestKafkaOffset(topic: $0.topic, partition: $0.partition)) }
+                r.partitions.map { ($0, engine.highestOffset(of: $0)) }
             }
             var start: [KafkaTopicPartition: Int64] = [:]
             for (tp, highest) in logged { start[tp] = highest.map { Int64($0) + 1 } ?? KafkaOffset.beginning }
@@ -268,7 +269,7 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
         }
         var active = batch
         for tp in assigned where (lag[tp] ?? nil).map({ $0 > 0 }) ?? true { active.insert(tp) }
-        var names = Set(active.map { "kafka:\($0.topic)/\($0.partition)" })
+        var names = Set(active.map(\.sourceName))
         if configuration.externalWatermark { names.insert(Engine.externalWatermarkSource) }
         let changed = engine.runSync { engine -> Bool in
             let before = engine.watermarkSources

@@ -145,7 +145,8 @@ import Testing
         full.checkpoints.enabled = false
         let reopened = try EngineService(full)
         #expect(reopened.runSync { $0.lastReplay.events } > 0)
-        #expect(reopened.runSync { $0.highestKafkaOffset(topic: "payments", partition: 0) } == UInt64(lines.count - 1))
+        #expect(
+            reopened.runSync { $0.highestOffset(of: KafkaTopicPartition("payments", 0)) } == UInt64(lines.count - 1))
         try reopened.runSync { try $0.close() }
     }
 }
