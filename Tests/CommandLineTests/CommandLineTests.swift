@@ -84,6 +84,34 @@ import Testing
         #expect(broken.out.contains("problem:"))
     }
 
+    /// `--no-late` keeps the noise but no event later than the lateness; without it there are some.
+    @Test func generateNoLateKeepsTheNoiseButNoLateEvents() throws {
+        try #require(CommandRunner.isBuilt, "run `swift build` first")
+        let dir = TemporaryDirectory()
+        func ingest(_ flags: [String]) throws -> String {
+            let file = dir.path + "/events\(flags.count).ndjson"
+            let generated = try credence(
+                ["generate", "--users", "300", "--months", "4", "--seed", "8", "--output", file] + flags)
+            #expect(generated.status == 0, "\(generated.err)")
+            let run = try credence(["ingest", "--data-dir", dir.path + "/d\(flags.count)", "--no-fsync", file])
+            #expect(run.status == 0, "\(run.err)")
+            return run.out
+        }
+        func count(_ name: String, in summary: String) -> Int? {
+            guard
+                let line = summary.split(separator: "\n").first(where: {
+                    $0.split(separator: " ").first == Substring(name)
+                })
+            else { return nil }
+            return Int(line.split(separator: " ").last!.replacingOccurrences(of: ",", with: ""))
+        }
+        let noLate = try ingest(["--no-late"])
+        let noisy = try ingest([])
+        #expect(count("late", in: noLate) == 0, "\(noLate)")
+        #expect((count("duplicates", in: noLate) ?? 0) > 0 && (count("rejected", in: noLate) ?? 0) > 0, "\(noLate)")
+        #expect((count("late", in: noisy) ?? 0) > 0, "\(noisy)")
+    }
+
     @Test func generateIsDeterministicAndBadModelsAreRefused() throws {
         try #require(CommandRunner.isBuilt, "run `swift build` first")
         let a = try credence(["generate", "--users", "50", "--months", "3", "--seed", "5"])
