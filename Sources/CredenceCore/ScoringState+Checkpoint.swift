@@ -19,17 +19,18 @@ extension ScoringState {
         writer.writeVarint(UInt64(closedMonths.count))
         for m in closedMonths { writer.writeZigZag(Int64(m.index)) }
         mergeNewUsers()
-        writer.writeVarint(UInt64(sortedUserIDs.count))
-        for id in sortedUserIDs {
-            writer.writeString(id)
-            if let last = lastScores[id] {
+        writer.writeVarint(UInt64(table.sorted.count))
+        for slot in table.sorted {
+            let slot = Int(slot)
+            writer.writeString(table.ids[slot])
+            if let last = table.lastScores[slot].value {
                 writer.writeByte(1)
                 writer.writeZigZag(Int64(last.month.index))
                 writer.writeZigZag(last.score)
             } else {
                 writer.writeByte(0)
             }
-            users[id]!.encode(into: &writer)
+            table.states[slot].encode(into: &writer)
         }
     }
 
@@ -44,8 +45,7 @@ extension ScoringState {
         state.closedMonths.reserveCapacity(months)
         for _ in 0..<months { state.closedMonths.append(Month(index: try reader.readInt32())) }
         let count = try reader.readCount(atMost: reader.remaining)
-        state.users.reserveCapacity(count)
-        state.sortedUserIDs.reserveCapacity(count)
+        state.table.reserveCapacity(count)
         var previous: String? = nil
         for _ in 0..<count {
             let id = try reader.readString()
@@ -54,12 +54,12 @@ extension ScoringState {
                     code: .invalidValue, offset: reader.offset, message: "users are not in byte order")
             }
             previous = id
+            var last = UserTable.LastScore.none
             if try reader.readBool() {
-                let month = Month(index: try reader.readInt32())
-                state.lastScores[id] = (month, try reader.readZigZag())
+                last.month = try reader.readInt32()
+                last.score = try reader.readZigZag()
             }
-            state.users[id] = try UserState.decode(from: &reader)
-            state.sortedUserIDs.append(id)
+            state.table.append(id, try UserState.decode(from: &reader), last, sorted: true)
         }
         state.refreshCloseHorizon()
         return state

@@ -20,17 +20,14 @@ public struct ScoringConfiguration: Sendable, Hashable {
 /// same snapshots, which is what makes replay reproduce the live run byte for byte.
 public struct ScoringState: Sendable {
     public let configuration: ScoringConfiguration
-    public internal(set) var users: [String: UserState] = [:]
+    /// Every user's state and last closed score, by slot.
+    var table = UserTable()
     /// The largest `occurred_at` of any accepted event, erased ones included.
     public internal(set) var maxSeen: Instant?
     /// The smallest `occurred_at` of any accepted event: months run from its month.
     public internal(set) var minSeen: Instant?
     /// Months closed so far, ascending.
     public internal(set) var closedMonths: [Month] = []
-    /// Each user's latest closed score, for `previous_score`.
-    var lastScores: [String: (month: Month, score: Int64)] = [:]
-    var sortedUserIDs: [String] = []
-    private var newUserIDs: [String] = []
     /// The end of the earliest month not closed yet, when months have closed in order from the
     /// first one: no month closes while the watermark is before it. `nil`: scan.
     private var closeHorizon: Instant? = nil
@@ -47,17 +44,26 @@ public struct ScoringState: Sendable {
     /// Applies an accepted event.
     public mutating func accept(_ event: Event) -> UserState.ApplyResult {
         observe(event.occurredAt)
-        let count = users.count
-        let result = users[event.userID, default: UserState()].apply(event, offset: configuration.offset)
-        if users.count != count { newUserIDs.append(event.userID) }
-        return result
+        let slot = table.slot(for: event.userID)
+        return table.states[slot].apply(event, offset: configuration.offset)
     }
+
+    /// How many users have a state (erased ones included).
+    public var userCount: Int { table.count }
+
+    /// A user's state, if they have one.
+    public func user(_ userID: String) -> UserState? {
+        table.slot(of: userID).map { table.states[$0] }
+    }
+
+    /// Every user's state, in no particular order.
+    public var userStates: [UserState] { table.states }
 
     /// Resets a user to the history after `erasureCut` and forgets their closed scores.
     ///
     /// - Returns: the `score.deleted` record to publish.
     public mutating func rebuild(userID: String, erasureCut: Instant, survivors: [Event]) -> ScoreChange {
-        if users[userID] == nil { newUserIDs.append(userID) }
+        let slot = table.slot(for: userID)
         var state = UserState(erasureCut: erasureCut)
         for e in survivors where e.userID == userID {
             if case .rebuildRequired = state.apply(e, offset: configuration.offset) {
@@ -66,14 +72,14 @@ public struct ScoringState: Sendable {
                 continue
             }
         }
-        users[userID] = state
-        lastScores[userID] = nil
+        table.states[slot] = state
+        table.lastScores[slot] = .none
         return .deleted(userID: userID, cut: erasureCut)
     }
 
     /// The erasure cut of a user, if any.
     public func erasureCut(of userID: String) -> Instant? {
-        users[userID]?.erasureCut
+        user(userID)?.erasureCut
     }
 
     /// The first month of the range (the month of the earliest accepted event).
@@ -129,14 +135,16 @@ public struct ScoringState: Sendable {
     ///   their previous snapshot's (none for a restatement).
     public mutating func close(_ month: Month, model: Scorecard) -> (snapshot: Snapshot, changes: [ScoreChanged]) {
         let restatement = isClosed(month)
-        let snapshot = computeSnapshot(month, model: model)
+        let (snapshot, slots) = scored(month, model: model)
         var changes = [ScoreChanged]()
         if !restatement {
             let i = closedMonths.firstIndex(where: { $0 > month }) ?? closedMonths.endIndex
             closedMonths.insert(month, at: i)
             refreshCloseHorizon()
-            for e in snapshot.entries {
-                let last = lastScores[e.userID]
+            changes.reserveCapacity(snapshot.entries.count)
+            for (k, e) in snapshot.entries.enumerated() {
+                let slot = Int(slots[k])
+                let last = table.lastScores[slot].value
                 if let last, last.month > month { continue }  // a month closed out of order: newer one stands
                 if last?.score != e.score {
                     changes.append(
@@ -144,7 +152,7 @@ public struct ScoringState: Sendable {
                             userID: e.userID, month: month, score: e.score, previous: last,
                             modelVersion: model.modelVersion, reasons: e.reasons))
                 }
-                lastScores[e.userID] = (month, e.score)
+                table.lastScores[slot] = UserTable.LastScore(month: month.index, score: e.score)
             }
         }
         return (snapshot, changes)
@@ -152,22 +160,12 @@ public struct ScoringState: Sendable {
 
     /// The snapshot of `month` as of `end(month)` from the current state, without closing it.
     public mutating func computeSnapshot(_ month: Month, model: Scorecard) -> Snapshot {
-        mergeNewUsers()
-        let t = month.end(offset: configuration.offset)
-        var entries = [SnapshotEntry]()
-        entries.reserveCapacity(sortedUserIDs.count)
-        for id in sortedUserIDs {
-            guard let state = users[id], state.isScored(asOf: t) else { continue }
-            let f = state.features(asOf: t, month: month)
-            let r = model.score(f)
-            entries.append(SnapshotEntry(userID: id, score: r.score, reasons: r.reasons, features: f))
-        }
-        return Snapshot(month: month, modelVersion: model.modelVersion, entries: entries)
+        scored(month, model: model).snapshot
     }
 
     /// A user's score as of any instant (the "provisional" score), or `nil` when not scored then.
     public func provisional(userID: String, asOf t: Instant, model: Scorecard) -> (SnapshotEntry, Scorecard.Result)? {
-        guard let state = users[userID], state.isScored(asOf: t) else { return nil }
+        guard let state = user(userID), state.isScored(asOf: t) else { return nil }
         let month = Month(containing: t.adding(milliseconds: -1), offset: configuration.offset)
         let f = state.features(asOf: t, month: month)
         let r = model.score(f)
@@ -181,31 +179,13 @@ public struct ScoringState: Sendable {
     public mutating func compact(restatableMonths: Int32 = 24) {
         guard let last = closedMonths.last else { return }
         let keep = last.advanced(by: 1 - max(restatableMonths, 0))
-        for key in users.keys {
-            users[key]!.compact(keeping: keep, offset: configuration.offset)
+        for slot in table.states.indices {
+            table.states[slot].compact(keeping: keep, offset: configuration.offset)
         }
     }
 
     mutating func mergeNewUsers() {
-        guard !newUserIDs.isEmpty else { return }
-        newUserIDs.sort(by: ScoringState.byteOrder)
-        var merged = [String]()
-        merged.reserveCapacity(sortedUserIDs.count + newUserIDs.count)
-        var i = 0
-        var j = 0
-        while i < sortedUserIDs.count, j < newUserIDs.count {
-            if ScoringState.byteOrder(sortedUserIDs[i], newUserIDs[j]) {
-                merged.append(sortedUserIDs[i])
-                i += 1
-            } else {
-                merged.append(newUserIDs[j])
-                j += 1
-            }
-        }
-        merged.append(contentsOf: sortedUserIDs[i...])
-        merged.append(contentsOf: newUserIDs[j...])
-        sortedUserIDs = merged
-        newUserIDs.removeAll(keepingCapacity: true)
+        table.mergeNew()
     }
 
     /// Byte order of UTF-8, as the export's sort requires.

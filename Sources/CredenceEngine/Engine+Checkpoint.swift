@@ -60,7 +60,7 @@ extension Engine {
     func checkpointIfDue() throws(EngineError) {
         let every = configuration.checkpoints.everyEvents
         guard configuration.checkpoints.enabled, every > 0,
-            eventsSinceCheckpoint >= max(every, scoring.users.count + dedup.count)
+            eventsSinceCheckpoint >= max(every, scoring.userCount + dedup.count)
         else { return }
         var writer = ByteWriter()
         encodeCheckpointBody(into: &writer, canonical: false)

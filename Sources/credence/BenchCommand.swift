@@ -179,7 +179,7 @@ struct BenchCommand: ParsableCommand {
                     let seconds = (ContinuousClock.now - t).secondsDouble
                     if checkpoints {
                         ready.append(seconds)
-                        users = engine.scoring.users.count
+                        users = engine.scoring.userCount
                         residentPerUser.append((residentBytes() - before) / max(users, 1))
                     } else {
                         full.append(seconds)
@@ -271,7 +271,7 @@ struct BenchCommand: ParsableCommand {
         let buildSeconds = (ContinuousClock.now - build).secondsDouble
         state.compact()
         let after = residentBytes()
-        let approximate = state.users.values.reduce(0) { $0 + $1.approximateBytes } / max(closeUsers, 1)
+        let approximate = state.userStates.reduce(0) { $0 + $1.approximateBytes } / max(closeUsers, 1)
         var times: [Double] = []
         for _ in 0..<max(runs, 1) {
             var copy = state

@@ -58,10 +58,10 @@ import Testing
         var configuration = EngineConfiguration()
         configuration.dataDirectory = dir
         let service = try EngineService(configuration)
-        #expect(try await service.read { $0.scoring.users.count } == 0)
+        #expect(try await service.read { $0.scoring.userCount } == 0)
         async let busy: Void = service.run { _ in Thread.sleep(forTimeInterval: 0.3) }
         try await Task.sleep(for: .milliseconds(50))
-        #expect(try await service.read { $0.scoring.users.count } == 0)
+        #expect(try await service.read { $0.scoring.userCount } == 0)
         try await busy
     }
 }

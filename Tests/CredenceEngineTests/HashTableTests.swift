@@ -50,7 +50,7 @@ import Testing
         #expect(first && !second)
         #expect(set.contains(zero) && set.count == 1)
         #expect(set.keys == [zero])
-        let removed = set.removeValue(forKey: zero)
+        let removed: Void? = set.removeValue(forKey: zero)
         #expect(removed != nil)
         #expect(!set.contains(zero) && set.count == 0)
     }
