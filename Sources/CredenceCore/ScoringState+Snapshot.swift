@@ -37,7 +37,8 @@ extension ScoringState {
                 guard state.isScored(asOf: t) else { continue }
                 let f = state.features(asOf: t, month: month)
                 let r = model.score(f)
-                entries.append(SnapshotEntry(userID: table.ids[Int(slot)], score: r.score, reasons: r.reasons, features: f))
+                entries.append(
+                    SnapshotEntry(userID: table.ids[Int(slot)], score: r.score, reasons: r.reasons, features: f))
                 slots.append(slot)
             }
             return (entries, slots)
