@@ -66,6 +66,19 @@ public struct ByteReader {
         }
     }
 
+    /// Skips `count` varints without decoding them: a scan for their last bytes. Their form is
+    /// checked only when they are read, so use it on bytes already checked (a checksum).
+    public mutating func skipVarints(_ count: Int) throws {
+        var left = count
+        var i = offset
+        while left > 0 {
+            guard i < bytes.count else { throw truncated("a varint") }
+            if bytes[i] < 0x80 { left -= 1 }
+            i += 1
+        }
+        offset = i
+    }
+
     public mutating func readZigZag() throws -> Int64 {
         ByteWriter.unZigZag(try readVarint())
     }

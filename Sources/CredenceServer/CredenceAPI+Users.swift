@@ -88,7 +88,7 @@ extension CredenceAPI {
             out += "{\"month\":\"\(c.month)\",\"revision\":\(c.revision),\"score\":\(c.score),\"reasons\":"
             appendReasons(c.reasons, to: &out)
             out += ",\"features\":"
-            out += Self.features(ofLine: c.line) ?? "{}"
+            c.features.appendJSON(to: &out)
             out += "}"
         } else {
             out += "null"
@@ -118,31 +118,5 @@ extension CredenceAPI {
             out += reasonObjects[code] ?? Self.reasonObject(code, text: model.text(forReason: code) ?? "")
         }
         out += "]"
-    }
-
-    /// The `features` object of a stored export line (its last member, as SCORING.md section 7 fixes).
-    static func features(ofLine line: String) -> String? {
-        let needle = Array(#","features":"#.utf8)
-        var line = line
-        return line.withUTF8 { bytes -> String? in
-            guard bytes.count > needle.count + 1, bytes[bytes.count - 1] == UInt8(ascii: "}") else { return nil }
-            var i = bytes.count - needle.count - 1
-            while i >= 0 {
-                if bytes[i] == needle[0] && bytes[i + 1] == needle[1] {
-                    var match = true
-                    for k in 2..<needle.count where bytes[i + k] != needle[k] {
-                        match = false
-                        break
-                    }
-                    if match {
-                        let start = i + needle.count
-                        return String(
-                            decoding: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]), as: UTF8.self)
-                    }
-                }
-                i -= 1
-            }
-            return nil
-        }
     }
 }

@@ -188,14 +188,15 @@ enum MonthFile {
 
     /// Moves past the rest of a record (after its user id) without building anything.
     private static func skipRecord(_ r: inout ByteReader) throws {
-        _ = try r.readVarint()  // score
+        // The block passed its CRC-32C: skipping scans for the varints' last bytes.
+        try r.skipVarints(1)  // score
         let reasonCount = Int(try r.readByte())
-        for _ in 0..<reasonCount { _ = try r.readVarint() }
+        try r.skipVarints(reasonCount)
         let flags = try r.readByte()
         // 15 integers, two of which may be wide, then the utilisation when present.
         var integers = 15 + (flags & 4 != 0 ? 1 : 0) + (flags & 8 != 0 ? 1 : 0)
         if flags & 2 != 0 { integers += flags & 16 != 0 ? 2 : 1 }
-        for _ in 0..<integers { _ = try r.readVarint() }
+        try r.skipVarints(integers)
     }
 }
 

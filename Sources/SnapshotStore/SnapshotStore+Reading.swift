@@ -312,8 +312,7 @@ extension SnapshotStore {
             out.append(
                 StoredScore(
                     userID: userID, modelVersion: row.modelVersion, month: row.month, revision: row.revision,
-                    score: entry.score, reasons: entry.reasons,
-                    line: entry.exportLine(month: row.month, modelVersion: row.modelVersion)))
+                    score: entry.score, reasons: entry.reasons, features: entry.features))
             if first { break }
         }
         return out

@@ -9,12 +9,20 @@ public struct StoredScore: Sendable, Hashable {
     public var score: Int64
     /// Reason codes, most important first (SCORING.md section 6).
     public var reasons: [String]
-    /// The user's export line, byte for byte as exported, without the newline.
-    public var line: String
+    /// The features the score was computed from.
+    public var features: Features
+
+    /// The user's export line, byte for byte as exported, without the newline: rendered when
+    /// asked for, by the function that renders the export, so a point lookup that needs only
+    /// the score or the features renders nothing.
+    public var line: String {
+        SnapshotEntry(userID: userID, score: score, reasons: reasons, features: features)
+            .exportLine(month: month, modelVersion: modelVersion)
+    }
 
     public init(
         userID: String, modelVersion: String, month: Month, revision: Int, score: Int64, reasons: [String],
-        line: String
+        features: Features
     ) {
         self.userID = userID
         self.modelVersion = modelVersion
@@ -22,6 +30,6 @@ public struct StoredScore: Sendable, Hashable {
         self.revision = revision
         self.score = score
         self.reasons = reasons
-        self.line = line
+        self.features = features
     }
 }

@@ -1,0 +1,34 @@
+import Testing
+
+@testable import CredenceCore
+
+/// `skipVarints` lands where reading the same varints one by one lands, and refuses to run
+/// past the end.
+@Suite struct ByteReaderSkipTests {
+    @Test func skippingLandsWhereReadingDoes() throws {
+        var w = ByteWriter()
+        let values: [UInt64] = [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 35, .max, 5, UInt64(Int64.max)]
+        for v in values { w.writeVarint(v) }
+        w.writeByte(0xAB)
+        try w.bytes.withUnsafeBytes { raw in
+            for n in 0...values.count {
+                var read = ByteReader(raw)
+                for _ in 0..<n { _ = try read.readVarint() }
+                var skip = ByteReader(raw)
+                try skip.skipVarints(n)
+                #expect(skip.offset == read.offset, "\(n) varints")
+            }
+            var all = ByteReader(raw)
+            try all.skipVarints(values.count)
+            #expect(try all.readByte() == 0xAB)
+        }
+    }
+
+    @Test func skippingPastTheEndThrows() {
+        let bytes: [UInt8] = [0x81, 0x01, 0x80]  // one varint, then a cut one
+        bytes.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            #expect(throws: BinaryDecodingError.self) { try r.skipVarints(2) }
+        }
+    }
+}
