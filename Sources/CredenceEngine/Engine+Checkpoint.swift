@@ -40,7 +40,7 @@ extension Engine {
         let s = configuration.scoring
         let shadows = configuration.shadowModels.map(\.modelVersion).sorted().joined(separator: ",")
         let text =
-            "credence-state-v1|offset=\(s.offset.minutes)|lateness=\(s.allowedLatenessMilliseconds)"
+            "credence-state-v2|offset=\(s.offset.minutes)|lateness=\(s.allowedLatenessMilliseconds)"
             + "|currency=\(configuration.decoder.currency)|dedup=\(configuration.dedupWindowMilliseconds)"
             + "|model=\(configuration.model.modelVersion)|shadows=\(shadows)"
         return StableHash.of(text).high
@@ -60,7 +60,7 @@ extension Engine {
     func checkpointIfDue() throws(EngineError) {
         let every = configuration.checkpoints.everyEvents
         guard configuration.checkpoints.enabled, every > 0,
-            eventsSinceCheckpoint >= max(every, scoring.userCount + dedup.count)
+            eventsSinceCheckpoint >= max(every, scoring.userCount + intake.events.count)
         else { return }
         var writer = ByteWriter()
         encodeCheckpointBody(into: &writer, canonical: false)
@@ -73,27 +73,8 @@ extension Engine {
     /// in table order, which decodes to the same state without sorting millions of ids.
     func encodeCheckpointBody(into w: inout ByteWriter, canonical: Bool) {
         scoring.encode(into: &w)
-        // Duplicate check.
-        w.writeZigZag(dedupHorizon.millisecondsSinceEpoch)
-        func writeEntry(_ id: StableHash, _ entry: DedupEntry) {
-            w.writeFixed(id.high)
-            w.writeFixed(id.low)
-            w.writeFixed(entry.digest.high)
-            w.writeFixed(entry.digest.low)
-            w.writeZigZag(entry.at.millisecondsSinceEpoch)
-        }
-        w.writeVarint(UInt64(dedup.count))
-        if canonical {
-            for id in dedup.keys.sorted(by: Self.hashOrder) { writeEntry(id, dedup[id]!) }
-        } else {
-            dedup.forEach(writeEntry)
-        }
-        w.writeVarint(UInt64(obligationKeys.count))
-        let obligations = canonical ? obligationKeys.keys.sorted(by: Self.hashOrder) : obligationKeys.keys
-        for k in obligations {
-            w.writeFixed(k.high)
-            w.writeFixed(k.low)
-        }
+        // Duplicate check and obligation keys.
+        intake.encode(into: &w, canonical: canonical)
         // Subjects.
         w.writeVarint(UInt64(subjects.count))
         if canonical {
@@ -150,29 +131,12 @@ extension Engine {
         return writer.bytes
     }
 
-    static func hashOrder(_ a: StableHash, _ b: StableHash) -> Bool { (a.high, a.low) < (b.high, b.low) }
-
     /// Replaces the state with a checkpoint's body.
     func restoreCheckpointBody(_ body: [UInt8]) throws {
         try body.withUnsafeBytes { raw in
             var r = ByteReader(raw)
             let scoring = try ScoringState.decode(from: &r, configuration: configuration.scoring)
-            let horizon = Instant(millisecondsSinceEpoch: try r.readZigZag())
-            let dedupCount = try r.readCount(atMost: r.remaining / 32)
-            var dedup = HashTable<DedupEntry>(capacity: dedupCount, empty: .filler)
-            var weeks = WeekBuckets()
-            for _ in 0..<dedupCount {
-                let id = StableHash(high: try r.readFixed(), low: try r.readFixed())
-                let digest = ContentDigest(high: try r.readFixed(), low: try r.readFixed())
-                let at = Instant(millisecondsSinceEpoch: try r.readZigZag())
-                dedup.updateValue(DedupEntry(digest: digest, at: at), forKey: id)
-                weeks.append(id, week: at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay))
-            }
-            let obligationCount = try r.readCount(atMost: r.remaining / 16)
-            var obligations = HashTable<Void>(capacity: obligationCount)
-            for _ in 0..<obligationCount {
-                obligations.insertIfAbsent((), forKey: StableHash(high: try r.readFixed(), low: try r.readFixed()))
-            }
+            let intake = try IntakeIndex.decode(from: &r, window: configuration.dedupWindowMilliseconds)
             let subjectCount = try r.readCount(atMost: r.remaining)
             var subjects: [String: UInt64] = [:]
             subjects.reserveCapacity(subjectCount)
@@ -222,10 +186,7 @@ extension Engine {
             try r.expectEnd()
 
             self.scoring = scoring
-            self.dedupHorizon = horizon
-            self.dedup = dedup
-            self.dedupWeeks = weeks
-            self.obligationKeys = obligations
+            self.intake = intake
             self.subjects = subjects
             self.subjectRecords = RecordLists(records)
             self.sourceNames = names
@@ -269,10 +230,7 @@ extension Engine {
     /// Forgets a half-restored state before a full replay.
     func resetState() {
         scoring = ScoringState(configuration: configuration.scoring)
-        dedup = HashTable(empty: .filler)
-        dedupWeeks = WeekBuckets()
-        dedupHorizon = Instant(millisecondsSinceEpoch: .min)
-        obligationKeys = HashTable()
+        intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
         subjects = [:]
         subjectRecords = RecordLists()
         sourceIDs = [:]

@@ -244,8 +244,8 @@ extension Engine {
 
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
         recordPosition(h)
-        if !dedup.contains(h.eventIDHash) { remember(h.eventIDHash, DedupEntry(digest: h.digest, at: h.occurredAt)) }
-        if let k = h.obligationKey { obligationKeys.insertIfAbsent((), forKey: k) }
+        intake.accept(h.eventIDHash, digest: h.digest, at: h.occurredAt)
+        if let k = h.obligationKey { intake.open(k) }
         if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil {
             noteRecord(lsn, of: h.subject)
         }

@@ -49,9 +49,8 @@ public final class Engine {
     let salt: IdentifierKey
 
     // Intake indexes, rebuilt from the log at start-up.
-    @exclusivity(unchecked) var dedup = HashTable<DedupEntry>(empty: .filler)
-    @exclusivity(unchecked) var dedupHorizon = Instant(millisecondsSinceEpoch: .min)
-    @exclusivity(unchecked) var obligationKeys = HashTable<Void>()
+    /// The duplicate check's ids and the obligation keys opened.
+    @exclusivity(unchecked) var intake: IntakeIndex
     /// Each user's current subject (key); a withdrawal moves the user to a new one.
     @exclusivity(unchecked) var subjects: [String: UInt64] = [:]
     /// The LSNs of each live subject's event records, so an erasure reads just those.
@@ -83,8 +82,6 @@ public final class Engine {
     @exclusivity(unchecked) var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
     @exclusivity(unchecked) var writer = RecordWriter()
-    /// Dedup entries by the week of their event time, so a sweep removes whole weeks.
-    @exclusivity(unchecked) var dedupWeeks = WeekBuckets()
     /// A reused buffer for an event's plaintext (sealing and opening records).
     @exclusivity(unchecked) var scratch: [UInt8] = []
     /// The thread that seals and appends records (``LogWriterStage``), from the end of `open`
@@ -99,14 +96,6 @@ public final class Engine {
     /// Restatements seen per month, which numbers their revisions the same way in every replay.
     var restatements: [Month: Int] = [:]
 
-    struct DedupEntry {
-        var digest: ContentDigest
-        var at: Instant
-
-        /// What fills the duplicate table's empty slots.
-        static let filler = DedupEntry(digest: ContentDigest(high: 0, low: 0), at: Instant(millisecondsSinceEpoch: 0))
-    }
-
     init(
         configuration: EngineConfiguration, log: EventLog, keys: KeyStore, store: SnapshotStore,
         deadLetters: AppendFile, outbox: Outbox, salt: IdentifierKey
@@ -120,6 +109,7 @@ public final class Engine {
         self.salt = salt
         self.decoder = EventDecoder(configuration: configuration.decoder)
         self.scoring = ScoringState(configuration: configuration.scoring)
+        self.intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
     }
 
     deinit {
@@ -174,8 +164,8 @@ public final class Engine {
             return .rejected(reason: rejection.reason.code, message: rejection.message)
         }
         let idHash = knownHash ?? StableHash.of(event.eventID)
-        if let seen = dedup[idHash] {
-            if seen.digest == digest {
+        if let seen = intake.accepted(idHash) {
+            if seen.matches(digest) {
                 counters.duplicates += 1
                 return .duplicate
             }
@@ -187,7 +177,7 @@ public final class Engine {
         var obligationKey: StableHash? = nil
         if case .obligationOpened(let o) = event.payload {
             let k = obligationKeyOf(user: event.userID, obligation: o.obligationID)
-            if obligationKeys.contains(k) {
+            if intake.isOpened(k) {
                 let message = "obligation \(JSONText.string(o.obligationID)) of user \(event.userID) was opened before"
                 deadLetter(raw, letterPosition, reason: "obligation_conflict", message: message)
                 return .rejected(reason: "obligation_conflict", message: message)
@@ -196,8 +186,8 @@ public final class Engine {
         }
         try beginBatchIfNeeded()
         let sourceID = try sourceID(for: position.source)
-        remember(idHash, DedupEntry(digest: digest, at: event.occurredAt))
-        if let k = obligationKey { obligationKeys.insertIfAbsent((), forKey: k) }
+        intake.accept(idHash, digest: digest, at: event.occurredAt)
+        if let k = obligationKey { intake.open(k) }
         var header = EngineRecord.EventHeader(
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
@@ -335,13 +325,6 @@ public final class Engine {
         }
     }
 
-    /// Adds an event id to the duplicate check.
-    func remember(_ id: StableHash, _ entry: DedupEntry) {
-        if dedup.updateValue(entry, forKey: id) == nil {
-            dedupWeeks.append(id, week: entry.at.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay))
-        }
-    }
-
     /// The end of a batch input (a file, a replay): closes every month whose end is at or before
     /// the largest event time seen (SCORING.md section 5).
     public func endOfInput() throws(EngineError) {
@@ -415,18 +398,7 @@ public final class Engine {
     }
 
     func pruneDedup() {
-        guard let max = scoring.maxSeen else { return }
-        let horizon = max.adding(milliseconds: -configuration.dedupWindowMilliseconds)
-        // Sweep once a week of event time, not per batch: entries live 7 days past the window at most.
-        guard
-            horizon.millisecondsSinceEpoch &- dedupHorizon.millisecondsSinceEpoch >= 7 * Instant.millisecondsPerDay
-                || dedupHorizon.millisecondsSinceEpoch == .min
-        else {
-            return
-        }
-        dedupHorizon = horizon
-        let week = horizon.millisecondsSinceEpoch / (7 * Instant.millisecondsPerDay)
-        dedupWeeks.removeAll(before: week) { dedup.removeValue(forKey: $0) }
+        intake.prune(maxSeen: scoring.maxSeen)
     }
 
     /// Syncs and closes the log, keys and side files.

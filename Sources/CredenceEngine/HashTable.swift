@@ -106,8 +106,14 @@ struct HashTable<Value> {
         }
         let (start, found) = find(key.high, key.low)
         guard found else { return nil }
+        let old = slots[start].value
+        removeSlot(at: start)
+        return old
+    }
+
+    /// Empties an occupied slot (not the zero key's).
+    private mutating func removeSlot(at start: Int) {
         var i = start
-        let old = slots[i].value
         // Backward-shift deletion: move later entries of the probe run into the hole.
         var j = i
         while true {
@@ -123,7 +129,26 @@ struct HashTable<Value> {
         }
         slots[i] = Slot(high: 0, low: 0, value: empty)
         count -= 1
-        return old
+    }
+
+    /// Removes every entry whose value satisfies `shouldRemove`, in place: one pass over the
+    /// slots with backward-shift deletion. A deletion only moves later entries of the probe run
+    /// back into the hole, so re-examining the hole's slot before moving on sees every entry (an
+    /// entry wrapped from the table's start may be seen twice; the test is the same both times).
+    mutating func removeAll(where shouldRemove: (Value) -> Bool) {
+        if let v = zeroKeyValue, shouldRemove(v) {
+            zeroKeyValue = nil
+            count -= 1
+        }
+        var i = 0
+        while i < slots.count {
+            let s = slots[i]
+            if !s.isEmpty && shouldRemove(s.value) {
+                removeSlot(at: i)
+            } else {
+                i += 1
+            }
+        }
     }
 
     /// Every entry, in slot order (not sorted: sort for anything deterministic).
@@ -157,43 +182,4 @@ struct HashTable<Value> {
 extension HashTable where Value == Void {
     /// A set of keys (the obligation keys): 16 bytes a slot.
     init(capacity: Int = 0) { self.init(capacity: capacity, empty: ()) }
-}
-
-/// Keys grouped by the week of their event time, oldest week first, so the duplicate index can
-/// drop whole weeks. Weeks arrive nearly in order, so the newest bucket is found without a search.
-struct WeekBuckets {
-    private var weeks: [Int64] = []
-    private var keys: [[StableHash]] = []
-
-    mutating func append(_ key: StableHash, week: Int64) {
-        if let last = weeks.last, last == week {
-            keys[keys.count - 1].append(key)
-            return
-        }
-        var lo = 0
-        var hi = weeks.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if weeks[mid] < week { lo = mid + 1 } else { hi = mid }
-        }
-        if lo < weeks.count, weeks[lo] == week {
-            keys[lo].append(key)
-        } else {
-            weeks.insert(week, at: lo)
-            keys.insert([key], at: lo)
-        }
-    }
-
-    /// Removes and returns every key of the weeks before `week`.
-    mutating func removeAll(before week: Int64, _ body: (StableHash) -> Void) {
-        var n = 0
-        while n < weeks.count, weeks[n] < week {
-            for k in keys[n] { body(k) }
-            n += 1
-        }
-        if n > 0 {
-            weeks.removeFirst(n)
-            keys.removeFirst(n)
-        }
-    }
 }

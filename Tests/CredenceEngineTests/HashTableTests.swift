@@ -41,6 +41,35 @@ import Testing
         #expect(seen == model)
     }
 
+    /// The in-place sweep (`removeAll(where:)`) against the same filter on a `Dictionary`, with
+    /// probe runs crowded at the table's end so that they wrap around to its start.
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func sweepingInPlaceAgreesWithADictionary(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        var table = HashTable<Int>(empty: -1)
+        var model: [StableHash: Int] = [:]
+        for round in 0..<6 {
+            for _ in 0..<300 {
+                // `high` below 128 leaves the home slot to `low`: homes at the table's last slots.
+                let key =
+                    random.next() % 50 == 0
+                    ? StableHash(high: 0, low: 0)
+                    : StableHash(high: random.next() % 127 + 1, low: (1 << 20) - 1 - random.next() % 3)
+                let value = Int(random.next() % 100)
+                table.updateValue(value, forKey: key)
+                model[key] = value
+            }
+            let cut = 20 * round + Int(random.next() % 20)
+            table.removeAll { $0 < cut }
+            model = model.filter { $0.value >= cut }
+            #expect(table.count == model.count)
+            var seen: [StableHash: Int] = [:]
+            table.forEach { seen[$0] = $1 }
+            #expect(seen == model, "round \(round)")
+            for key in model.keys { #expect(table[key] == model[key]) }
+        }
+    }
+
     @Test func theZeroKeyIsAnOrdinaryKey() {
         var set = HashTable<Void>()
         let zero = StableHash(high: 0, low: 0)

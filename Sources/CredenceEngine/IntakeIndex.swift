@@ -1,0 +1,142 @@
+import CredenceCore
+
+/// What the intake checks remember (SCORING.md section 2): the event ids accepted within the
+/// duplicate window, each with its content digest and the week of its event time, and the
+/// obligation keys opened. Two flat tables keyed by 128-bit hashes (``HashTable``).
+///
+/// Invariants: an id stays known for at least the configured window of event time behind the
+/// largest event time seen; ids are dropped a whole week of event time at a time, by
+/// ``prune(maxSeen:)`` after each batch, so a replay that prunes after the same batches knows
+/// exactly the ids the live run knew. Obligation keys are never dropped (they stay taken).
+///
+/// Memory: an id costs one 32-byte slot (the key, 96 bits of the content digest and the week),
+/// and no list beside the table: a sweep walks the table itself, once per week of event time.
+struct IntakeIndex {
+    /// An accepted id's content digest (96 of its 128 bits: a conflicting duplicate is taken
+    /// for an exact one with a chance of 2^-96) and the week of its event time.
+    struct Entry: Equatable {
+        var digestHigh: UInt64
+        var digestLow: UInt32
+        var week: Int32
+
+        init(digest: ContentDigest, at: Instant) {
+            digestHigh = digest.high
+            digestLow = UInt32(truncatingIfNeeded: digest.low)
+            week = Int32(clamping: IntakeIndex.week(of: at.millisecondsSinceEpoch))
+        }
+
+        init(digestHigh: UInt64, digestLow: UInt32, week: Int32) {
+            self.digestHigh = digestHigh
+            self.digestLow = digestLow
+            self.week = week
+        }
+
+        func matches(_ digest: ContentDigest) -> Bool {
+            digestHigh == digest.high && digestLow == UInt32(truncatingIfNeeded: digest.low)
+        }
+
+        /// What fills the table's empty slots.
+        static let filler = Entry(digestHigh: 0, digestLow: 0, week: 0)
+    }
+
+    /// The configured duplicate window, in milliseconds of event time.
+    let window: Int64
+    private(set) var events = HashTable<Entry>(empty: .filler)
+    private(set) var obligations = HashTable<Void>()
+    /// The window's start at the last sweep; `.min` before the first.
+    private(set) var horizon = Instant(millisecondsSinceEpoch: .min)
+
+    init(window: Int64) {
+        self.window = window
+    }
+
+    static let millisecondsPerWeek = 7 * Instant.millisecondsPerDay
+
+    /// The week an event time falls in (truncating division, as the sweep's own week).
+    static func week(of milliseconds: Int64) -> Int64 {
+        milliseconds / millisecondsPerWeek
+    }
+
+    /// The accepted event with this id's hash, if it is still in the window.
+    func accepted(_ id: StableHash) -> Entry? { events[id] }
+
+    func isOpened(_ obligation: StableHash) -> Bool { obligations.contains(obligation) }
+
+    /// Remembers an accepted event's id; a known id keeps its first entry.
+    mutating func accept(_ id: StableHash, digest: ContentDigest, at: Instant) {
+        events.insertIfAbsent(Entry(digest: digest, at: at), forKey: id)
+    }
+
+    mutating func open(_ obligation: StableHash) {
+        obligations.insertIfAbsent((), forKey: obligation)
+    }
+
+    /// Drops the ids of the weeks wholly before the window, once a week of event time has gone
+    /// by since the last sweep: an id lives at most a week past the window.
+    mutating func prune(maxSeen: Instant?) {
+        guard let maxSeen else { return }
+        let next = maxSeen.adding(milliseconds: -window)
+        guard
+            next.millisecondsSinceEpoch &- horizon.millisecondsSinceEpoch >= Self.millisecondsPerWeek
+                || horizon.millisecondsSinceEpoch == .min
+        else { return }
+        horizon = next
+        let week = Self.week(of: next.millisecondsSinceEpoch)
+        events.removeAll { Int64($0.week) < week }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Appends the index: the horizon, the ids (key, digest, week), the obligation keys.
+    /// `canonical` sorts them, so equal indexes give equal bytes (for tests).
+    func encode(into w: inout ByteWriter, canonical: Bool) {
+        w.writeZigZag(horizon.millisecondsSinceEpoch)
+        func writeEntry(_ id: StableHash, _ entry: Entry) {
+            w.writeFixed(id.high)
+            w.writeFixed(id.low)
+            w.writeFixed(entry.digestHigh)
+            w.writeVarint(UInt64(entry.digestLow))
+            w.writeZigZag(Int64(entry.week))
+        }
+        w.writeVarint(UInt64(events.count))
+        if canonical {
+            for id in events.keys.sorted(by: Self.hashOrder) { writeEntry(id, events[id]!) }
+        } else {
+            events.forEach(writeEntry)
+        }
+        w.writeVarint(UInt64(obligations.count))
+        for k in canonical ? obligations.keys.sorted(by: Self.hashOrder) : obligations.keys {
+            w.writeFixed(k.high)
+            w.writeFixed(k.low)
+        }
+    }
+
+    /// Reads what ``encode(into:canonical:)`` wrote.
+    static func decode(from r: inout ByteReader, window: Int64) throws -> IntakeIndex {
+        var index = IntakeIndex(window: window)
+        index.horizon = Instant(millisecondsSinceEpoch: try r.readZigZag())
+        let count = try r.readCount(atMost: r.remaining / 18)
+        index.events = HashTable<Entry>(capacity: count, empty: .filler)
+        for _ in 0..<count {
+            let id = StableHash(high: try r.readFixed(), low: try r.readFixed())
+            let high: UInt64 = try r.readFixed()
+            let low = try r.readVarint()
+            guard low <= UInt64(UInt32.max) else {
+                throw BinaryDecodingError(code: .invalidValue, offset: r.offset, message: "a digest part is too large")
+            }
+            let week = try r.readZigZag()
+            guard let week = Int32(exactly: week) else {
+                throw BinaryDecodingError(code: .invalidValue, offset: r.offset, message: "a week is out of range")
+            }
+            index.events.updateValue(Entry(digestHigh: high, digestLow: UInt32(low), week: week), forKey: id)
+        }
+        let obligationCount = try r.readCount(atMost: r.remaining / 16)
+        index.obligations = HashTable<Void>(capacity: obligationCount)
+        for _ in 0..<obligationCount {
+            index.obligations.insertIfAbsent((), forKey: StableHash(high: try r.readFixed(), low: try r.readFixed()))
+        }
+        return index
+    }
+
+    static func hashOrder(_ a: StableHash, _ b: StableHash) -> Bool { (a.high, a.low) < (b.high, b.low) }
+}
