@@ -56,6 +56,9 @@ public struct ScoringState: Sendable {
         table.slot(of: userID).map { table.states[$0] }
     }
 
+    /// Approximate bytes the users take: their states, ids and last scores (``UserTable``).
+    public var approximateUserBytes: Int { table.approximateBytes }
+
     /// Every user's state, in no particular order.
     public var userStates: [UserState] { table.states }
 

@@ -33,6 +33,19 @@ struct UserTable: Sendable {
 
     var count: Int { ids.count }
 
+    /// Approximate bytes held: the id index, the arrays by slot and every user's packed state
+    /// (heap blocks counted with a 16-byte allocator header).
+    var approximateBytes: Int {
+        func heap(_ string: String) -> Int { string.utf8.count > 15 ? 32 + string.utf8.count + 16 : 0 }
+        var total = slots.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int32>.stride) + 64
+        total += ids.capacity * MemoryLayout<String>.stride + states.capacity * MemoryLayout<UserState>.stride
+        total += lastScores.capacity * MemoryLayout<LastScore>.stride
+        total += (sorted.capacity + unsorted.capacity) * MemoryLayout<Int32>.stride
+        for id in ids { total += heap(id) }
+        for state in states { total += state.approximateBytes - MemoryLayout<UserState>.size + 16 }
+        return total
+    }
+
     /// The slot of `id`, if the user has one.
     func slot(of id: String) -> Int? {
         slots[id].map(Int.init)

@@ -25,6 +25,9 @@ struct HashTable<Value> {
     private var zeroKeyValue: Value?
     private(set) var count = 0
 
+    /// Bytes of the slot array.
+    var slotBytes: Int { slots.capacity * MemoryLayout<Slot>.stride }
+
     /// - Parameter empty: any value, to fill empty slots with (never returned).
     init(capacity: Int = 0, empty: Value) {
         var size = 16

@@ -17,6 +17,16 @@ struct RecordLists {
     init(_ lsns: [[UInt64]]) {
         for (subject, list) in lsns.enumerated() {
             for lsn in list { append(lsn, of: subject) }
+            if subject < lists.count { lists[subject].bytes = Self.fitted(lists[subject].bytes) }
+        }
+    }
+
+    /// A copy without the slack that appending left (a restart holds every list at once).
+    private static func fitted(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.capacity > bytes.count else { return bytes }
+        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            _ = buffer.initialize(from: bytes)
+            count = bytes.count
         }
     }
 
@@ -54,6 +64,13 @@ struct RecordLists {
             lastLSN[subject] = 0
         }
         return out
+    }
+
+    /// Approximate bytes held: the arrays by subject and each list's heap block.
+    var approximateBytes: Int {
+        var total = lists.capacity * MemoryLayout<ByteWriter>.stride + lastLSN.capacity * 8
+        for list in lists where list.bytes.capacity > 0 { total += 32 + list.bytes.capacity + 16 }
+        return total
     }
 
     /// One past the highest subject with records (what a checkpoint writes out).

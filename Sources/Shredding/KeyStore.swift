@@ -85,6 +85,9 @@ public final class KeyStore {
     /// Set when a write or fsync failed: the file's contents are then unknown.
     var failure: KeyStoreError?
 
+    /// Bytes of the keys and their states held in memory.
+    public var approximateBytes: Int { keys.capacity + states.capacity + unwritten.capacity }
+
     /// Opens (or creates) the store in `directory`, recovering from a crash if needed.
     ///
     /// Holds an exclusive lock on the file until the store is deinitialized.

@@ -167,6 +167,7 @@ struct BenchCommand: ParsableCommand {
             var full: [Double] = []
             var users = 0
             var residentPerUser: [Int] = []
+            var memory = EngineMemory()
             for _ in 0..<max(runs, 1) {
                 for checkpoints in [true, false] {
                     var ec = EngineConfiguration()
@@ -181,6 +182,7 @@ struct BenchCommand: ParsableCommand {
                         ready.append(seconds)
                         users = engine.scoring.userCount
                         residentPerUser.append((residentBytes() - before) / max(users, 1))
+                        memory = engine.memory
                     } else {
                         full.append(seconds)
                     }
@@ -198,6 +200,11 @@ struct BenchCommand: ParsableCommand {
             table.add(
                 "resident per user after that restart, everything the engine holds",
                 "\(residentPerUser[residentPerUser.count / 2]) B", goal: "<= 300 B")
+            // Where it goes, counted from the containers (resident memory also holds free space).
+            table.add("  counted by part, per user", "\(memory.total / max(users, 1)) B", goal: "")
+            for part in memory.parts {
+                table.add("    \(part.name)", "\(part.bytes / max(users, 1)) B", goal: "")
+            }
         }
         if kind == .close || kind == .all {
             try benchClose(work: work, table: table, allocations: allocations)
