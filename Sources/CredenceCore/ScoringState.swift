@@ -51,6 +51,33 @@ public struct ScoringState: Sendable {
     /// How many users have a state (erased ones included).
     public var userCount: Int { table.count }
 
+    /// The slot of a user who has a state: a dense index, stable for the state's life, for
+    /// callers that keep something per user in an array beside it.
+    public func slot(of userID: String) -> Int? {
+        table.slot(of: userID)
+    }
+
+    /// The slot of a user, created with an empty state (one that scores nothing) for a new one.
+    public mutating func slot(for userID: String) -> Int {
+        table.slot(for: userID)
+    }
+
+    /// Every slot, in `user_id` byte order as of the last close or checkpoint (users added since
+    /// come after, unsorted).
+    package var slotsInByteOrder: [Int] {
+        table.sorted.map(Int.init) + table.unsortedSlots.map(Int.init)
+    }
+
+    /// The id of the user in `slot`.
+    public func userID(atSlot slot: Int) -> String {
+        table.ids[slot]
+    }
+
+    /// The erasure cut of the user in `slot`.
+    public func erasureCut(atSlot slot: Int) -> Instant? {
+        table.states[slot].erasureCut
+    }
+
     /// A user's state, if they have one.
     public func user(_ userID: String) -> UserState? {
         table.slot(of: userID).map { table.states[$0] }

@@ -30,6 +30,7 @@ struct UserTable: Sendable {
     private(set) var sorted: [Int32] = []
     /// Slots created since the last ``mergeNew()``.
     private var unsorted: [Int32] = []
+    var unsortedSlots: [Int32] { unsorted }
 
     var count: Int { ids.count }
 

@@ -75,18 +75,15 @@ extension Engine {
         scoring.encode(into: &w)
         // Duplicate check and obligation keys.
         intake.encode(into: &w, canonical: canonical)
-        // Subjects.
-        w.writeVarint(UInt64(subjects.count))
-        if canonical {
-            for u in subjects.keys.sorted(by: ScoringState.byteOrder) {
-                w.writeString(u)
-                w.writeVarint(subjects[u]!)
-            }
-        } else {
-            for (u, subject) in subjects {
-                w.writeString(u)
-                w.writeVarint(subject)
-            }
+        // Subjects: users in byte order (canonical) or slot order, each with their subject.
+        let order = canonical ? scoring.slotsInByteOrder : Array(0..<subjectBySlot.count)
+        var written = 0
+        for slot in order where subject(atSlot: slot) != nil { written += 1 }
+        w.writeVarint(UInt64(written))
+        for slot in order {
+            guard let subject = subject(atSlot: slot) else { continue }
+            w.writeString(scoring.userID(atSlot: slot))
+            w.writeVarint(subject)
         }
         // Each subject's record LSNs, delta-coded.
         let end = subjectRecords.end
@@ -138,11 +135,15 @@ extension Engine {
             let scoring = try ScoringState.decode(from: &r, configuration: configuration.scoring)
             let intake = try IntakeIndex.decode(from: &r, window: configuration.dedupWindowMilliseconds)
             let subjectCount = try r.readCount(atMost: r.remaining)
-            var subjects: [String: UInt64] = [:]
-            subjects.reserveCapacity(subjectCount)
+            var subjects = [UInt64](repeating: 0, count: scoring.userCount)
             for _ in 0..<subjectCount {
                 let user = try r.readString()
-                subjects[user] = try r.readVarint()
+                // Every user with a subject has a state (an accepted event or an erasure made both).
+                guard let slot = scoring.slot(of: user) else {
+                    throw BinaryDecodingError(
+                        code: .invalidValue, offset: r.offset, message: "a subject's user has no state")
+                }
+                subjects[slot] = try r.readVarint()
             }
             let recordLists = try r.readCount(atMost: r.remaining)
             var records: [[UInt64]] = []
@@ -187,7 +188,7 @@ extension Engine {
 
             self.scoring = scoring
             self.intake = intake
-            self.subjects = subjects
+            self.subjectBySlot = subjects
             self.subjectRecords = RecordLists(records)
             self.sourceNames = names
             self.sourceIDs = ids
@@ -231,7 +232,7 @@ extension Engine {
     func resetState() {
         scoring = ScoringState(configuration: configuration.scoring)
         intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
-        subjects = [:]
+        subjectBySlot = []
         subjectRecords = RecordLists()
         sourceIDs = [:]
         sourceNames = [:]

@@ -4,11 +4,35 @@ import Shredding
 
 extension Engine {
     /// The user's current subject, creating one (a new key) for a user seen for the first time.
-    func subject(for userID: String) throws(EngineError) -> UInt64 {
-        if let s = subjects[userID] { return s }
+    /// `slot`: the user's slot in `scoring` when the caller has looked it up.
+    func subject(for userID: String, slot known: Int? = nil) throws(EngineError) -> UInt64 {
+        let slot = known ?? scoring.slot(for: userID)
+        if let s = subject(atSlot: slot) { return s }
         let s = try newSubject()
-        subjects[userID] = s
+        setSubject(s, atSlot: slot)
         return s
+    }
+
+    /// The subject of the user in `slot`, if they have one.
+    func subject(atSlot slot: Int) -> UInt64? {
+        slot < subjectBySlot.count && subjectBySlot[slot] != 0 ? subjectBySlot[slot] : nil
+    }
+
+    /// The user's current subject, if they have one (no slot is created).
+    func currentSubject(of userID: String) -> UInt64? {
+        scoring.slot(of: userID).flatMap(subject(atSlot:))
+    }
+
+    func setSubject(_ subject: UInt64, atSlot slot: Int) {
+        if slot >= subjectBySlot.count {
+            subjectBySlot.append(
+                contentsOf: repeatElement(0, count: max(slot + 1 - subjectBySlot.count, subjectBySlot.count / 2)))
+        }
+        subjectBySlot[slot] = subject
+    }
+
+    func setSubject(_ subject: UInt64, of userID: String) {
+        setSubject(subject, atSlot: scoring.slot(for: userID))
     }
 
     func newSubject() throws(EngineError) -> UInt64 {
@@ -186,7 +210,7 @@ extension Engine {
             .erasure(
                 userID: userID, cut: cut, oldSubject: oldSubject, newSubject: newSubject,
                 survivors: survivors.map(\.1)))
-        subjects[userID] = newSubject
+        setSubject(newSubject, of: userID)
     }
 }
 

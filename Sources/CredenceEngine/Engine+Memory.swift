@@ -8,7 +8,7 @@ public struct EngineMemory: Sendable, Hashable {
     public var duplicateWindow = 0
     /// The obligation keys opened (`IntakeIndex`).
     public var obligationKeys = 0
-    /// Each user's current subject (`user_id` to subject number).
+    /// Each user's current subject number, by slot.
     public var subjects = 0
     /// Each live subject's record LSNs, for erasure (`RecordLists`).
     public var recordLists = 0
@@ -38,8 +38,7 @@ extension Engine {
         m.users = scoring.approximateUserBytes
         m.duplicateWindow = intake.events.slotBytes
         m.obligationKeys = intake.obligations.slotBytes
-        m.subjects = subjects.capacity * (MemoryLayout<String>.stride + MemoryLayout<UInt64>.stride)
-        for user in subjects.keys where user.utf8.count > 15 { m.subjects += 48 + user.utf8.count }
+        m.subjects = subjectBySlot.capacity * MemoryLayout<UInt64>.stride
         m.recordLists = subjectRecords.approximateBytes
         m.keys = keys.approximateBytes
         return m

@@ -230,13 +230,14 @@ extension Engine {
             stats.events += 1
             indexHeader(h, lsn: lsn)
             // A user's subject changes only at an erasure: read before writing, which is cheaper.
-            if subjects[e.userID] != h.subject { subjects[e.userID] = h.subject }
+            let slot = scoring.slot(for: e.userID)
+            if subject(atSlot: slot) != h.subject { setSubject(h.subject, atSlot: slot) }
         case .tombstone(let h):
             stats.events += 1
             if !h.isCopy { stats.unreadable += 1 }
             indexHeader(h, lsn: lsn)
         case .erasure(let user, _, _, let newSubject, _):
-            subjects[user] = newSubject
+            setSubject(newSubject, of: user)
         default:
             break
         }

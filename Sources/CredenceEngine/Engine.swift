@@ -51,8 +51,9 @@ public final class Engine {
     // Intake indexes, rebuilt from the log at start-up.
     /// The duplicate check's ids and the obligation keys opened.
     @exclusivity(unchecked) var intake: IntakeIndex
-    /// Each user's current subject (key); a withdrawal moves the user to a new one.
-    @exclusivity(unchecked) var subjects: [String: UInt64] = [:]
+    /// Each user's current subject (key), by the user's slot in `scoring` (0: none yet); a
+    /// withdrawal moves the user to a new one.
+    @exclusivity(unchecked) var subjectBySlot: [UInt64] = []
     /// The LSNs of each live subject's event records, so an erasure reads just those.
     @exclusivity(unchecked) var subjectRecords = RecordLists()
     @exclusivity(unchecked) var sourceIDs: [String: UInt64] = [:] {
@@ -192,8 +193,8 @@ public final class Engine {
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
 
-        let cut = scoring.erasureCut(of: event.userID)
-        if let cut, event.occurredAt <= cut {
+        let slot = scoring.slot(of: event.userID)
+        if let slot, let cut = scoring.erasureCut(atSlot: slot), event.occurredAt <= cut {
             try append(.tombstone(header))
             recordPosition(header)
             try stage(.tombstone(header))
@@ -201,7 +202,7 @@ public final class Engine {
             counters.erasedOnArrival += 1
             return .erased
         }
-        let subject = try subject(for: event.userID)
+        let subject = try subject(for: event.userID, slot: slot)
         header.subject = subject
         let lsn = nextLSN
         try appendSealed(header, event)
