@@ -84,17 +84,32 @@ public struct Scorecard: Sendable, Hashable {
         var total = basePoints
         var points = [Int64]()
         points.reserveCapacity(characteristics.count)
-        var shortfalls = [(index: Int, shortfall: Int64)]()
-        for (i, c) in characteristics.enumerated() {
-            let p = c.points(for: features.value(of: c.feature)) ?? 0
-            points.append(p)
-            total += p
-            let short = c.maxPoints - p
-            if short > 0 { shortfalls.append((i, short)) }
+        var reasons: [String] = []
+        // The four largest shortfalls, ties in model order: kept by insertion into four slots
+        // while the characteristics go by in model order (a later one never passes an equal one),
+        // so no array of every shortfall and no sort per user.
+        withUnsafeTemporaryAllocation(of: (index: Int, shortfall: Int64).self, capacity: 4) { top in
+            var kept = 0
+            for (i, c) in characteristics.enumerated() {
+                let p = c.points(for: features.value(of: c.feature)) ?? 0
+                points.append(p)
+                total += p
+                let short = c.maxPoints - p
+                guard short > 0 else { continue }
+                var k = kept
+                while k > 0 && top[k - 1].shortfall < short { k -= 1 }
+                guard k < 4 else { continue }
+                var j = Swift.min(kept, 3)
+                while j > k {
+                    top[j] = top[j - 1]
+                    j -= 1
+                }
+                top[k] = (i, short)
+                kept = Swift.min(kept + 1, 4)
+            }
+            reasons.reserveCapacity(kept)
+            for k in 0..<kept { reasons.append(characteristics[top[k].index].reason) }
         }
-        // Largest shortfall first, ties in model order (a stable order on the index).
-        shortfalls.sort { $0.shortfall != $1.shortfall ? $0.shortfall > $1.shortfall : $0.index < $1.index }
-        let reasons = shortfalls.prefix(4).map { characteristics[$0.index].reason }
         return Result(score: Swift.min(Swift.max(total, minScore), maxScore), points: points, reasons: reasons)
     }
 

@@ -92,3 +92,81 @@ import Testing
         #expect(throws: ScorecardError.self) { try Scorecard.load(json: Array("{".utf8)) }
     }
 }
+
+/// `score` against the plain reading of SCORING.md section 6 (every shortfall, sorted by size
+/// then model order, the first four), on random features and on a model with many ties.
+@Suite struct ScorecardReasonsTests {
+    static func reference(_ model: Scorecard, _ f: Features) -> (score: Int64, points: [Int64], reasons: [String]) {
+        var total = model.basePoints
+        var points: [Int64] = []
+        var shortfalls: [(index: Int, shortfall: Int64)] = []
+        for (i, c) in model.characteristics.enumerated() {
+            let p = c.points(for: f.value(of: c.feature)) ?? 0
+            points.append(p)
+            total += p
+            if c.maxPoints - p > 0 { shortfalls.append((i, c.maxPoints - p)) }
+        }
+        shortfalls.sort { $0.shortfall != $1.shortfall ? $0.shortfall > $1.shortfall : $0.index < $1.index }
+        return (
+            min(max(total, model.minScore), model.maxScore), points,
+            shortfalls.prefix(4).map { model.characteristics[$0.index].reason }
+        )
+    }
+
+    static func randomFeatures(_ random: inout SeededRandom) -> Features {
+        func small() -> Int64 { Int64(random.next() % 40) }
+        var f = Features()
+        f.identityVerified = random.next() % 2 == 0
+        f.tenureDays = Int64(random.next() % 2_000)
+        f.payments12m = small()
+        f.spend12mMinor = Int128(random.next() % 5_000_000)
+        f.activeMonths12m = Int64(random.next() % 13)
+        f.declined12m = small() % 6
+        f.obligationsTotal = small()
+        f.onTimeSettled = small()
+        f.lateSettled24m = small() % 5
+        f.openObligations = small() % 8
+        f.outstandingMinor = Int128(random.next() % 900_000)
+        f.overdueObligations = small() % 4
+        f.maxDpdCurrent = small() * 3
+        f.maxDpd24m = small() * 4
+        f.defaults24m = small() % 3
+        f.creditLimitMinor = random.next() % 3 == 0 ? 0 : Int64(random.next() % 2_000_000)
+        f.utilizationBp = f.creditLimitMinor == 0 ? nil : Int128(random.next() % 12_000)
+        return f
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func theDefaultModelAgreesWithTheReference(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        for _ in 0..<3_000 {
+            let f = Self.randomFeatures(&random)
+            let r = Scorecard.default.score(f)
+            let expected = Self.reference(.default, f)
+            #expect(r.score == expected.score && r.points == expected.points && r.reasons == expected.reasons)
+        }
+    }
+
+    /// Every characteristic short by one of two amounts: ties everywhere, and more than four.
+    @Test func tiesKeepModelOrder() {
+        var model = Scorecard.default
+        for i in model.characteristics.indices {
+            let short: Int64 = i % 3 == 0 ? 7 : 5
+            model.characteristics[i] = Scorecard.Characteristic(
+                feature: model.characteristics[i].feature, reason: "T\(i)", text: "tie \(i)",
+                bins: [
+                    Scorecard.Bin(max: nil, matchesNull: true, points: 10 - short),
+                    Scorecard.Bin(max: nil, points: 10 - short),
+                    Scorecard.Bin(max: -1_000_000_000, points: 10),
+                ])
+        }
+        var random = SeededRandom(seed: 9)
+        for _ in 0..<200 {
+            let f = Self.randomFeatures(&random)
+            let r = model.score(f)
+            let expected = Self.reference(model, f)
+            #expect(r.score == expected.score && r.points == expected.points && r.reasons == expected.reasons)
+            #expect(r.reasons == ["T0", "T3", "T6", "T9"])
+        }
+    }
+}
