@@ -45,8 +45,9 @@ public final class Engine {
     let decoder: EventDecoder
     let deadLetters: AppendFile
     let outbox: Outbox
-    /// The HMAC key of keyed identifiers (obligation keys); the data directory's `salt` file.
-    let salt: IdentifierKey
+    /// The HMAC key of keyed identifiers (obligation keys), the data directory's `salt` file,
+    /// keyed once.
+    let salt: IdentifierKey.Prepared
 
     // Intake indexes, rebuilt from the log at start-up.
     /// The duplicate check's ids and the obligation keys opened.
@@ -107,7 +108,7 @@ public final class Engine {
         self.store = store
         self.deadLetters = deadLetters
         self.outbox = outbox
-        self.salt = salt
+        self.salt = IdentifierKey.Prepared(salt)
         self.decoder = EventDecoder(configuration: configuration.decoder)
         self.scoring = ScoringState(configuration: configuration.scoring)
         self.intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
@@ -239,7 +240,7 @@ public final class Engine {
         var bytes = Array(user.utf8)
         bytes.append(0)
         bytes.append(contentsOf: obligation.utf8)
-        let tag = salt.tag(bytes)
+        let tag = bytes.withUnsafeBytes { salt.tag($0) }
         return StableHash(high: tag.high, low: tag.low)
     }
 

@@ -36,8 +36,11 @@ public struct IdentifierKey: Sendable, CustomStringConvertible {
 
     /// The first 128 bits of `HMAC-SHA256(key, message)`, as two big-endian words.
     public func tag(_ message: UnsafeRawBufferPointer) -> (high: UInt64, low: UInt64) {
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: words.symmetricKey)
-        return mac.withUnsafeBytes { p in
+        Self.truncated(HMAC<SHA256>.authenticationCode(for: message, using: words.symmetricKey))
+    }
+
+    static func truncated(_ mac: HMAC<SHA256>.MAC) -> (high: UInt64, low: UInt64) {
+        mac.withUnsafeBytes { p in
             (
                 UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
                 UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
@@ -51,4 +54,23 @@ public struct IdentifierKey: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "IdentifierKey(redacted)" }
+
+    /// The key with HMAC's key schedule done once, for a caller that tags on every event: a tag
+    /// copies the keyed state (swift-crypto's hash states are copy-on-write) instead of making a
+    /// `SymmetricKey` and hashing the padded key each time. The same tags as ``tag(_:)``.
+    ///
+    /// Not `Sendable` (swift-crypto's hash states are not): one per thread.
+    public struct Prepared {
+        private let keyed: HMAC<SHA256>
+
+        public init(_ key: IdentifierKey) {
+            keyed = HMAC<SHA256>(key: key.words.symmetricKey)
+        }
+
+        public func tag(_ message: UnsafeRawBufferPointer) -> (high: UInt64, low: UInt64) {
+            var mac = keyed
+            mac.update(data: message)
+            return IdentifierKey.truncated(mac.finalize())
+        }
+    }
 }

@@ -90,4 +90,22 @@ import Testing
         #expect(IdentifierKey(bytes: [1, 2, 3]) == nil)
         #expect("\(key)" == "IdentifierKey(redacted)")
     }
+
+    /// The prepared key gives the key's own tags, the same again after other messages (each tag
+    /// copies the keyed state; none leaks into the next).
+    @Test func preparedTagsAreTheKeysTags() throws {
+        let key = try #require(IdentifierKey(bytes: Array("Jefe".utf8) + [UInt8](repeating: 0, count: 28)))
+        let prepared = IdentifierKey.Prepared(key)
+        let jefe = Array("what do ya want for nothing?".utf8)
+        let first = jefe.withUnsafeBytes { prepared.tag($0) }
+        #expect(first.high == 0x5bdc_c146_bf60_754e && first.low == 0x6a04_2426_0895_75c7)
+        for n in 0..<200 {
+            let message = Array("u\(n)\u{0}o\(n * 7)".utf8) + [UInt8](repeating: UInt8(n % 256), count: n)
+            let a = message.withUnsafeBytes { prepared.tag($0) }
+            let b = key.tag(message)
+            #expect(a == b, "message \(n)")
+        }
+        let again = jefe.withUnsafeBytes { prepared.tag($0) }
+        #expect(again == first)
+    }
 }
