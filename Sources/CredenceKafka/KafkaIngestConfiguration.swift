@@ -43,7 +43,7 @@ public struct KafkaIngestConfiguration: Sendable {
             "group.id", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset", "enable.auto.commit",
             "enable.auto.offset.store", "max.poll.interval.ms", "partition.assignment.strategy", "group.instance.id",
             "fetch.wait.max.ms", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes",
-            "queued.min.messages",
+            "queued.min.messages", "fetch.queue.backoff.ms",
             "queued.max.messages.kbytes", "enable.partition.eof", "isolation.level", "check.crcs",
             "topic.metadata.refresh.interval.ms",
         ]
