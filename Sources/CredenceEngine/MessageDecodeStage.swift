@@ -15,10 +15,6 @@ final class MessageDecodeStage: Sendable {
     /// How many messages go to the engine at once.
     static let messagesPerChunk = 256
 
-    /// One serial queue for every batch: the engine submits one batch at a time, and a queue of
-    /// its own gets a thread of its own (not one of the cooperative pool's).
-    private static let queue = DispatchQueue(label: "credence.decode.messages")
-
     private let handoff: Handoff<[Decoded]>
     /// Signalled when the worker no longer reads the batch.
     private let finished = DispatchSemaphore(value: 0)
@@ -32,7 +28,10 @@ final class MessageDecodeStage: Sendable {
         -> MessageDecodeStage
     {
         let stage = MessageDecodeStage(depth: depth)
-        queue.async {
+        // A serial queue of its own targets dispatch's overcommit pool, which starts a thread
+        // when none is free (the pool async code runs on may all be busy), and engines in one
+        // process never wait for each other's batches.
+        DispatchQueue(label: "credence.decode.messages").async {
             defer { stage.finished.signal() }
             var start = 0
             while start < batch.count {
