@@ -50,9 +50,14 @@ extension Engine {
         defer { stage.stop() }
         var i = 0
         while let chunk = stage.next() {
-            for decoded in chunk {
-                try submission.submit(messages.message(at: i), decoded.result, idHash: decoded.idHash, to: self)
-                i += 1
+            // Read in place: copying each `Decoded` out (its event's strings retained and
+            // released) showed in the profile.
+            try chunk.withUnsafeBufferPointer { (decoded) throws(EngineError) in
+                for j in decoded.indices {
+                    try submission.submit(
+                        messages.message(at: i), decoded[j].result, idHash: decoded[j].idHash, to: self)
+                    i += 1
+                }
             }
         }
         return submission.outcomes
