@@ -77,6 +77,13 @@ public struct EventDecoder: Sendable {
     ///   - key: the Kafka message key, or nil if the message has none; when present (even
     ///     empty) it must equal the unescaped bytes of `user_id`.
     public func decode(_ bytes: UnsafeRawBufferPointer, key: [UInt8]? = nil) -> DecodeResult {
+        guard let key else { return decode(bytes, keyBytes: nil) }
+        return key.withUnsafeBytes { decode(bytes, keyBytes: $0) }
+    }
+
+    /// ``decode(_:key:)`` with the message key read where it is (a Kafka message's, in
+    /// librdkafka's buffer), not copied into an array.
+    public func decode(_ bytes: UnsafeRawBufferPointer, keyBytes key: UnsafeRawBufferPointer?) -> DecodeResult {
         guard bytes.count <= configuration.maxEventBytes else {
             return .rejected(
                 Rejection(

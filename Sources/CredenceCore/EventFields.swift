@@ -7,7 +7,7 @@ struct EventFields {
     subscript(field: EventField) -> JSONValueInfo { slots[field.rawValue] }
 
     /// The event, or the first broken rule in the order of the spec's tables.
-    func event(currency: [UInt8], deploymentCurrency: String, key: [UInt8]?) throws(Rejection) -> Event {
+    func event(currency: [UInt8], deploymentCurrency: String, key: UnsafeRawBufferPointer?) throws(Rejection) -> Event {
         let eventID = try withBytes(requireString(.eventID)) { b throws(Rejection) -> String in
             guard (1...128).contains(b.count) else {
                 throw Rejection(.invalidValue, "event_id must be 1-128 bytes of UTF-8, got \(b.count) bytes")
@@ -28,7 +28,7 @@ struct EventFields {
                 throw Rejection(.invalidValue, "user_id must be 1-64 characters, got \(b.count)")
             }
             if let key, !key.elementsEqual(b) {
-                let k = key.withUnsafeBufferPointer { Rejection.quoted($0) }
+                let k = Rejection.quoted(key.assumingMemoryBound(to: UInt8.self))
                 throw Rejection(.keyMismatch, "message key \(k) does not match user_id \(Rejection.quoted(b))")
             }
             return String(decoding: b, as: UTF8.self)

@@ -152,10 +152,11 @@ public final class Engine {
     }
 
     /// The part of ``submit(_:at:key:deadLetterAs:)`` after decoding: the intake checks, the log
-    /// append and the state. `idHash` is the event id's ``StableHash`` when the caller has it.
+    /// append and the state. `idHash` is the event id's ``StableHash`` when the caller has it;
+    /// `knownSourceID` is the id `position.source` already has, when the caller looked it up.
     func submit(
         decoded result: DecodeResult, idHash knownHash: StableHash?, raw: UnsafeRawBufferPointer,
-        at position: SourcePosition, deadLetterAs: SourcePosition? = nil
+        at position: SourcePosition, deadLetterAs: SourcePosition? = nil, knownSourceID: UInt64? = nil
     ) throws(EngineError) -> SubmitOutcome {
         let letterPosition = deadLetterAs ?? position
         counters.received += 1
@@ -187,7 +188,8 @@ public final class Engine {
             obligationKey = k
         }
         try beginBatchIfNeeded()
-        let sourceID = try sourceID(for: position.source)
+        let sourceID: UInt64
+        if let knownSourceID { sourceID = knownSourceID } else { sourceID = try self.sourceID(for: position.source) }
         intake.accept(idHash, digest: digest, at: event.occurredAt)
         if let k = obligationKey { intake.open(k) }
         var header = EngineRecord.EventHeader(

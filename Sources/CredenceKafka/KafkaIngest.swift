@@ -146,28 +146,23 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
     func handle(_ batch: KafkaMessageBatch) throws {
         let started = ContinuousClock.now
         stats.withLock { if $0.firstMessageAt == nil { $0.firstMessageAt = started } }
+        let messages = KafkaSubmission(batch)
+        var next = messages.nextOffsets
+        try updateWatermarkSources(batch: Set(messages.partitions))
+        let outcomes = try engine.runSync { engine in
+            let outcomes = try engine.submit(messages, sources: messages.sourceNames)
+            try engine.commit()
+            return outcomes
+        }
         var rejects: [(index: Int, reason: String, message: String)] = []
-        var next: [KafkaTopicPartition: Int64] = [:]
         var accepted = 0
         var duplicates = 0
-        var partitions: Set<KafkaTopicPartition> = []
-        for i in batch.indices { partitions.insert(KafkaTopicPartition(batch.topic(at: i), batch.partition(at: i))) }
-        try updateWatermarkSources(batch: partitions)
-        try engine.runSync { engine in
-            for i in batch.indices {
-                try batch.withMessage(at: i) { m in
-                    let key = m.key.map { Array($0) }
-                    let position = SourcePosition(
-                        source: KafkaTopicPartition(m.topic, m.partition).sourceName, position: UInt64(m.offset))
-                    switch try engine.submit(m.value, at: position, key: key) {
-                    case .accepted, .erased: accepted += 1
-                    case .duplicate: duplicates += 1
-                    case .rejected(let reason, let message): rejects.append((i, reason, message))
-                    }
-                    next[KafkaTopicPartition(m.topic, m.partition)] = m.offset + 1
-                }
+        for (i, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .accepted, .erased: accepted += 1
+            case .duplicate: duplicates += 1
+            case .rejected(let reason, let message): rejects.append((i, reason, message))
             }
-            try engine.commit()
         }
         if let dlq = configuration.deadLetterTopic, let producer, !rejects.isEmpty {
             for r in rejects {

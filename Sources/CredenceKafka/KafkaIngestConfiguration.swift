@@ -11,8 +11,11 @@ public struct KafkaIngestConfiguration: Sendable {
     /// Where `score.changed` and `score.deleted` records go, keyed by user id; `nil` does not
     /// publish. Default: `score-changes`.
     public var publishTopic: String? = "score-changes"
-    /// Most messages handled per durable batch. Default: 2000.
-    public var maxBatch: Int = 2000
+    /// Most messages handled per durable batch (one poll: submitted, made durable, offsets
+    /// committed). Each batch pays fsyncs (log, new keys, dead letters, outbox) and an offset
+    /// commit round trip, so it matches the engine's own batch (`EngineConfiguration.batchSize`).
+    /// Default: 8192.
+    public var maxBatch: Int = 8192
     /// How long one poll waits for a first message. Default: 200 ms.
     public var pollTimeout: Duration = .milliseconds(200)
 
@@ -43,7 +46,7 @@ public struct KafkaIngestConfiguration: Sendable {
             "group.id", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset", "enable.auto.commit",
             "enable.auto.offset.store", "max.poll.interval.ms", "partition.assignment.strategy", "group.instance.id",
             "fetch.wait.max.ms", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes",
-            "queued.min.messages",
+            "queued.min.messages", "fetch.queue.backoff.ms",
             "queued.max.messages.kbytes", "enable.partition.eof", "isolation.level", "check.crcs",
             "topic.metadata.refresh.interval.ms",
         ]

@@ -127,6 +127,41 @@ public final class KafkaMessageBatch: @unchecked Sendable, RandomAccessCollectio
         return try body(View(topic: topics[index], partition: m.partition, offset: m.offset, key: key, value: value))
     }
 
+    /// Message `index`'s value and key, in librdkafka's buffers: valid as long as the batch is.
+    public func bytes(at index: Int) -> (value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) {
+        let m = messages[index].pointee
+        return (
+            UnsafeRawBufferPointer(start: m.payload, count: m.payload == nil ? 0 : m.len),
+            m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) }
+        )
+    }
+
+    /// Consecutive messages of one partition.
+    public struct Run: Sendable {
+        public var partition: KafkaTopicPartition
+        public var indices: Range<Int>
+    }
+
+    /// The batch as runs of one partition's messages, in order: librdkafka hands each fetched
+    /// partition's messages over together, so a batch has few runs, and a caller that works per
+    /// partition does it per run instead of per message.
+    public func partitionRuns() -> [Run] {
+        var runs: [Run] = []
+        var i = 0
+        while i < messages.count {
+            let first = messages[i].pointee
+            var end = i + 1
+            while end < messages.count, messages[end].pointee.rkt == first.rkt,
+                messages[end].pointee.partition == first.partition
+            {
+                end += 1
+            }
+            runs.append(Run(partition: KafkaTopicPartition(topics[i], first.partition), indices: i..<end))
+            i = end
+        }
+        return runs
+    }
+
     public func topic(at index: Int) -> String { topics[index] }
     public func partition(at index: Int) -> Int32 { messages[index].pointee.partition }
     public func offset(at index: Int) -> Int64 { messages[index].pointee.offset }
