@@ -67,8 +67,7 @@ extension Engine {
             effects.append(.snapshot(snapshot, revision: revision))
             for shadow in shadowSnapshots(of: snapshot) { effects.append(.snapshot(shadow, revision: revision)) }
         case .source(let id, let name):
-            sourceIDs[name] = id
-            sourceNames[id] = name
+            sources.name(id, name)
         case .promote(let model, let json):
             promotedModel = model
             promotedModelJSON = json

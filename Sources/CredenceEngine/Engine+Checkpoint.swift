@@ -98,12 +98,7 @@ extension Engine {
             }
         }
         // Sources, numbered 1, 2, ...
-        w.writeVarint(UInt64(sourceNames.count))
-        for id in 1...max(UInt64(sourceNames.count), 1) where Int(id) <= sourceNames.count {
-            w.writeString(sourceNames[id] ?? "")
-            w.writeVarint(Int(id) < sourcePositions.count ? sourcePositions[Int(id)] : 0)
-            w.writeZigZag(Int(id) < sourceMaxSeen.count ? sourceMaxSeen[Int(id)] : .min)
-        }
+        sources.encode(into: &w)
         // Restatements, by month.
         let months = restatements.keys.sorted()
         w.writeVarint(UInt64(months.count))
@@ -159,19 +154,7 @@ extension Engine {
                 }
                 records.append(list)
             }
-            let sourceCount = try r.readCount(atMost: r.remaining)
-            var names: [UInt64: String] = [:]
-            var ids: [String: UInt64] = [:]
-            var positions: [UInt64] = [0]
-            var maxSeen: [Int64] = [.min]
-            for i in 0..<sourceCount {
-                let id = UInt64(i + 1)
-                let name = try r.readString()
-                names[id] = name
-                ids[name] = id
-                positions.append(try r.readVarint())
-                maxSeen.append(try r.readZigZag())
-            }
+            let sources = try SourceTable.decode(from: &r)
             let restatedCount = try r.readCount(atMost: r.remaining)
             var restated: [Month: Int] = [:]
             for _ in 0..<restatedCount {
@@ -190,12 +173,9 @@ extension Engine {
             self.intake = intake
             self.subjectBySlot = subjects
             self.subjectRecords = RecordLists(records)
-            self.sourceNames = names
-            self.sourceIDs = ids
-            self.sourcePositions = positions
-            self.sourceMaxSeen = maxSeen
+            self.sources = sources
+            self.watermarkSourceIDs = .unresolved
             self.restatements = restated
-            self.lastSource = nil
             self.promotedModel = promoted?.0
             self.promotedModelJSON = promoted?.1
         }
@@ -234,12 +214,9 @@ extension Engine {
         intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
         subjectBySlot = []
         subjectRecords = RecordLists()
-        sourceIDs = [:]
-        sourceNames = [:]
-        sourcePositions = []
-        sourceMaxSeen = []
+        sources = SourceTable()
+        watermarkSourceIDs = .unresolved
         restatements = [:]
-        lastSource = nil
         promotedModel = nil
         promotedModelJSON = nil
     }

@@ -82,7 +82,7 @@ struct MessageSubmission {
         throws(EngineError)
     {
         let name = sources[m.source]
-        if ids[m.source] == nil { ids[m.source] = engine.sourceIDs[name] }
+        if ids[m.source] == nil { ids[m.source] = engine.sources.lookup(name) }
         // A new source gets its id (and its record in the log) at its first accepted event, as
         // one message at a time would give it.
         outcomes.append(

@@ -14,7 +14,7 @@ extension Engine {
     /// Only accepted events count: rejected and duplicate messages leave no record.
     public func highestPositions(prefix: String = "") -> [String: UInt64] {
         var out: [String: UInt64] = [:]
-        for name in sourceNames.values where name.hasPrefix(prefix) {
+        for name in sources.allNames where name.hasPrefix(prefix) {
             if let position = lastPosition(of: name) { out[name] = position }
         }
         return out
@@ -22,10 +22,7 @@ extension Engine {
 
     /// The largest event time recorded from source `name`.
     public func maxSeen(source name: String) -> Instant? {
-        guard let id = sourceIDs[name], Int(id) < sourceMaxSeen.count, sourceMaxSeen[Int(id)] != .min else {
-            return nil
-        }
-        return Instant(millisecondsSinceEpoch: sourceMaxSeen[Int(id)])
+        sources.maxSeen(of: name)
     }
 
     /// The watermark months close on: with ``watermarkSources`` set and not empty, the smallest
@@ -34,24 +31,28 @@ extension Engine {
     /// Month closes are log records, so a replay closes them at the same points whatever the
     /// watermark was.
     public var effectiveWatermark: Instant? {
-        guard let sources = watermarkSources, !sources.isEmpty else { return scoring.watermark }
-        // Asked after every event: the names are looked up once, then only their times.
-        if case .unresolved = watermarkSourceIDs {
+        guard let names = watermarkSources, !names.isEmpty else { return scoring.watermark }
+        // Asked after every event: the names are looked up once (again when a source is named
+        // while one of them had none), then only their times.
+        switch watermarkSourceIDs {
+        case .ids: break
+        case .unknownSource(let generation) where generation == sources.generation: break
+        default:
             var ids: [Int] = []
-            for name in sources {
-                guard let id = sourceIDs[name] else {
+            for name in names {
+                guard let id = sources.lookup(name) else {
                     ids = []
                     break
                 }
                 ids.append(Int(id))
             }
-            watermarkSourceIDs = ids.count == sources.count ? .ids(ids) : .unknownSource
+            watermarkSourceIDs = ids.count == names.count ? .ids(ids) : .unknownSource(generation: sources.generation)
         }
         guard case .ids(let ids) = watermarkSourceIDs else { return nil }
         var low = Int64.max
         for i in ids {
-            guard i < sourceMaxSeen.count, sourceMaxSeen[i] != .min else { return nil }
-            low = min(low, sourceMaxSeen[i])
+            guard let seen = sources.maxSeen(id: i) else { return nil }
+            low = min(low, seen)
         }
         return Instant(millisecondsSinceEpoch: low).adding(
             milliseconds: -configuration.scoring.allowedLatenessMilliseconds)
@@ -60,8 +61,9 @@ extension Engine {
     /// ``watermarkSources`` resolved to source ids.
     enum WatermarkSourceIDs {
         case unresolved
-        /// A source has no id yet (nothing from it is in the log): it holds the watermark back.
-        case unknownSource
+        /// A source had no id yet (nothing from it is in the log) when the sources numbered
+        /// `generation`: it holds the watermark back until a new source is named.
+        case unknownSource(generation: Int)
         case ids([Int])
     }
 
@@ -90,13 +92,6 @@ extension Engine {
     /// Notes an accepted event's source position and time (live and in replay).
     func recordPosition(_ header: EngineRecord.EventHeader) {
         guard header.sourceID != 0 else { return }
-        notePosition(header.position, of: header.sourceID)
-        let i = Int(header.sourceID)
-        if i >= sourceMaxSeen.count {
-            sourceMaxSeen.append(contentsOf: repeatElement(.min, count: i + 1 - sourceMaxSeen.count))
-        }
-        if header.occurredAt.millisecondsSinceEpoch > sourceMaxSeen[i] {
-            sourceMaxSeen[i] = header.occurredAt.millisecondsSinceEpoch
-        }
+        sources.note(header.position, at: header.occurredAt, of: header.sourceID)
     }
 }

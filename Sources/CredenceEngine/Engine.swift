@@ -57,16 +57,8 @@ public final class Engine {
     @exclusivity(unchecked) var subjectBySlot: [UInt64] = []
     /// The LSNs of each live subject's event records, so an erasure reads just those.
     @exclusivity(unchecked) var subjectRecords = RecordLists()
-    @exclusivity(unchecked) var sourceIDs: [String: UInt64] = [:] {
-        didSet { watermarkSourceIDs = .unresolved }
-    }
-    /// The highest position (line or offset) of an accepted event, per source id.
-    /// Indexed by source id (numbered 1, 2, ... as sources appear).
-    @exclusivity(unchecked) var sourcePositions: [UInt64] = []
-    @exclusivity(unchecked) var lastSource: (name: String, id: UInt64)? = nil
-    @exclusivity(unchecked) var sourceNames: [UInt64: String] = [:]
-    /// The largest event time recorded per source id (see Engine+Sources.swift), beside `sourcePositions`.
-    @exclusivity(unchecked) var sourceMaxSeen: [Int64] = []
+    /// The inputs of the logged events: ids, positions, largest event times (``SourceTable``).
+    @exclusivity(unchecked) var sources = SourceTable()
     /// The sources the watermark spans (Kafka partitions that are assigned and not idle); `nil`
     /// is one ordered input, whose watermark is the largest event time seen (see Engine+Sources.swift).
     public var watermarkSources: Set<String>? = nil {
@@ -277,18 +269,7 @@ public final class Engine {
     /// The highest line or offset of `source` whose event is in the log, if any: where a
     /// re-read of the same input resumes (Kafka offsets, NDJSON lines).
     public func lastPosition(of source: String) -> UInt64? {
-        guard let id = sourceIDs[source], Int(id) < sourcePositions.count, sourcePositions[Int(id)] > 0 else {
-            return nil
-        }
-        return sourcePositions[Int(id)]
-    }
-
-    func notePosition(_ position: UInt64, of sourceID: UInt64) {
-        let i = Int(sourceID)
-        if i >= sourcePositions.count {
-            sourcePositions.append(contentsOf: repeatElement(0, count: i + 1 - sourcePositions.count))
-        }
-        if position > sourcePositions[i] { sourcePositions[i] = position }
+        sources.lastPosition(of: source)
     }
 
     func noteRecord(_ lsn: UInt64, of subject: UInt64) {
@@ -301,15 +282,9 @@ public final class Engine {
     }
 
     func sourceID(for name: String) throws(EngineError) -> UInt64 {
-        // One input at a time is the rule: skip hashing the (long) name per event.
-        if let last = lastSource, last.name == name { return last.id }
-        if let id = sourceIDs[name] {
-            lastSource = (name, id)
-            return id
-        }
-        let id = UInt64(sourceIDs.count + 1)
-        sourceIDs[name] = id
-        sourceNames[id] = name
+        if let id = sources.id(of: name) { return id }
+        let id = sources.nextID
+        sources.name(id, name)
         try append(.source(id: id, name: name))
         try stage(.source(id: id, name: name))
         return id
