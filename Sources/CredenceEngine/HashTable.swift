@@ -3,8 +3,11 @@ import CredenceCore
 /// A flat open-addressing map from 128-bit ``StableHash`` keys to small values, for the intake
 /// indexes (duplicate check, obligation keys) that see every event.
 ///
-/// The keys are already uniform hashes, so the slot is taken from their low bits: no `Hasher`
-/// round, no per-entry allocation, one contiguous array probed linearly. Deletion shifts the
+/// The keys are already uniform hashes, so the home slot is taken from their bits by a
+/// multiply-shift onto the table's size (any size, not only powers of two): no `Hasher` round,
+/// no per-entry allocation, one contiguous array probed linearly. The table grows by half when it
+/// is 70% full, and a table made for a known count (a checkpoint's) is sized to it, so slots
+/// run 47–70% full instead of the 35–70% of doubling. Deletion shifts the
 /// following entries back (no tombstones), so lookups stay short after the weekly sweeps.
 struct HashTable<Value> {
     /// A key and its value; a slot whose key is all zero bits is empty (`value` is then the
@@ -18,7 +21,6 @@ struct HashTable<Value> {
     }
 
     private var slots: [Slot]
-    private var mask: Int
     private let empty: Value
     /// The value of the one key that is all zero bits (a hash that comes out so has a chance of
     /// 2^-128, but it is kept exactly): the zero key marks empty slots, so it lives here.
@@ -30,11 +32,17 @@ struct HashTable<Value> {
 
     /// - Parameter empty: any value, to fill empty slots with (never returned).
     init(capacity: Int = 0, empty: Value) {
-        var size = 16
-        while size * 7 / 10 < capacity { size <<= 1 }
         self.empty = empty
-        slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: size)
-        mask = size - 1
+        slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: Self.size(for: capacity))
+    }
+
+    /// Slots for `count` entries at most 70% full (at least 16).
+    private static func size(for count: Int) -> Int { max(16, count * 10 / 7 + 1) }
+
+    /// The home slot of a key: its mixed bits scaled onto the table's size.
+    @inline(__always)
+    private func home(_ high: UInt64, _ low: UInt64) -> Int {
+        Int(truncatingIfNeeded: (low ^ (high >> 7)).multipliedFullWidth(by: UInt64(slots.count)).high)
     }
 
     @inline(__always)
@@ -43,12 +51,12 @@ struct HashTable<Value> {
     /// The slot holding `key` (not the zero key), or the empty slot where it would go.
     @inline(__always)
     private func find(_ high: UInt64, _ low: UInt64) -> (index: Int, found: Bool) {
-        var i = Int(truncatingIfNeeded: low ^ (high >> 7)) & mask
+        var i = home(high, low)
         while true {
             let s = slots[i]
             if s.isEmpty { return (i, false) }
             if s.high == high && s.low == low { return (i, true) }
-            i = (i + 1) & mask
+            i = i + 1 == slots.count ? 0 : i + 1
         }
     }
 
@@ -120,11 +128,11 @@ struct HashTable<Value> {
         // Backward-shift deletion: move later entries of the probe run into the hole.
         var j = i
         while true {
-            j = (j + 1) & mask
+            j = j + 1 == slots.count ? 0 : j + 1
             guard !slots[j].isEmpty else { break }
-            let home = Int(truncatingIfNeeded: slots[j].low ^ (slots[j].high >> 7)) & mask
+            let h = home(slots[j].high, slots[j].low)
             // Move j into i when its home is not in the cyclic range (i, j].
-            let inRange = i <= j ? (home > i && home <= j) : (home > i || home <= j)
+            let inRange = i <= j ? (h > i && h <= j) : (h > i || h <= j)
             if !inRange {
                 slots[i] = slots[j]
                 i = j
@@ -169,12 +177,11 @@ struct HashTable<Value> {
         return out
     }
 
-    private mutating func grow() { rehash(slots.count * 2) }
+    private mutating func grow() { rehash(slots.count + slots.count / 2) }
 
     private mutating func rehash(_ size: Int) {
         let old = slots
         slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: size)
-        mask = size - 1
         for s in old where !s.isEmpty {
             let (i, _) = find(s.high, s.low)
             slots[i] = s

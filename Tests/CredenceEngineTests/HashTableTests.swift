@@ -12,9 +12,10 @@ import Testing
         var random = SeededRandom(seed: 12)
         var table = HashTable<Int>(empty: -1)
         var model: [StableHash: Int] = [:]
-        // Few distinct low bits: keys collide on their home slots.
+        // `high` below 128 leaves the home slot to `low`, which takes 37 values: keys crowd onto
+        // few home slots (long probe runs, wrap-around, backward shifts).
         let keys = (0..<400).map { i in
-            i == 0 ? StableHash(high: 0, low: 0) : StableHash(high: random.next() | 1, low: UInt64(i % 37))
+            i == 0 ? StableHash(high: 0, low: 0) : StableHash(high: random.next() % 127 + 1, low: UInt64(i % 37) << 58)
         }
         for step in 0..<20_000 {
             let key = keys[Int(random.next() % UInt64(keys.count))]
@@ -50,11 +51,15 @@ import Testing
         var model: [StableHash: Int] = [:]
         for round in 0..<6 {
             for _ in 0..<300 {
-                // `high` below 128 leaves the home slot to `low`: homes at the table's last slots.
+                // `high` below 128 leaves the home slot to `low`: a `low` near the top scales onto
+                // the table's last slot, a small one onto its first, so runs from the end wrap into
+                // entries whose home is the start.
                 let key =
                     random.next() % 50 == 0
                     ? StableHash(high: 0, low: 0)
-                    : StableHash(high: random.next() % 127 + 1, low: (1 << 20) - 1 - random.next() % 3)
+                    : StableHash(
+                        high: random.next() % 127 + 1,
+                        low: random.next() % 2 == 0 ? UInt64.max - random.next() % 3 : random.next() % 3)
                 let value = Int(random.next() % 100)
                 table.updateValue(value, forKey: key)
                 model[key] = value
