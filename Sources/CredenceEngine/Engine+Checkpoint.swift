@@ -86,17 +86,7 @@ extension Engine {
             w.writeVarint(subject)
         }
         // Each subject's record LSNs, delta-coded.
-        let end = subjectRecords.end
-        w.writeVarint(UInt64(end))
-        for subject in 0..<end {
-            let lsns = subjectRecords.lsns(of: subject)
-            w.writeVarint(UInt64(lsns.count))
-            var previous: UInt64 = 0
-            for l in lsns {
-                w.writeZigZag(Int64(bitPattern: l &- previous))
-                previous = l
-            }
-        }
+        subjectRecords.encode(into: &w)
         // Sources, numbered 1, 2, ...
         sources.encode(into: &w)
         // Restatements, by month.
@@ -140,20 +130,7 @@ extension Engine {
                 }
                 subjects[slot] = try r.readVarint()
             }
-            let recordLists = try r.readCount(atMost: r.remaining)
-            var records: [[UInt64]] = []
-            records.reserveCapacity(recordLists)
-            for _ in 0..<recordLists {
-                let n = try r.readCount(atMost: r.remaining)
-                var list: [UInt64] = []
-                list.reserveCapacity(n)
-                var previous: UInt64 = 0
-                for _ in 0..<n {
-                    previous = previous &+ UInt64(bitPattern: try r.readZigZag())
-                    list.append(previous)
-                }
-                records.append(list)
-            }
+            let records = try RecordLists.decode(from: &r)
             let sources = try SourceTable.decode(from: &r)
             let restatedCount = try r.readCount(atMost: r.remaining)
             var restated: [Month: Int] = [:]
@@ -172,7 +149,7 @@ extension Engine {
             self.scoring = scoring
             self.intake = intake
             self.subjectBySlot = subjects
-            self.subjectRecords = RecordLists(records)
+            self.subjectRecords = records
             self.sources = sources
             self.watermarkSourceIDs = .unresolved
             self.restatements = restated

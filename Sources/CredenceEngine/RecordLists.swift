@@ -13,23 +13,6 @@ struct RecordLists {
 
     init() {}
 
-    /// Lists as the checkpoint holds them (LSNs in the order they were noted).
-    init(_ lsns: [[UInt64]]) {
-        for (subject, list) in lsns.enumerated() {
-            for lsn in list { append(lsn, of: subject) }
-            if subject < lists.count { lists[subject].bytes = Self.fitted(lists[subject].bytes) }
-        }
-    }
-
-    /// A copy without the slack that appending left (a restart holds every list at once).
-    private static func fitted(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.capacity > bytes.count else { return bytes }
-        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-            _ = buffer.initialize(from: bytes)
-            count = bytes.count
-        }
-    }
-
     mutating func append(_ lsn: UInt64, of subject: Int) {
         if subject >= lists.count {
             let grow = max(subject + 1 - lists.count, lists.count / 2)
@@ -75,4 +58,39 @@ struct RecordLists {
 
     /// One past the highest subject with records (what a checkpoint writes out).
     var end: Int { (lists.lastIndex { !$0.bytes.isEmpty } ?? -1) + 1 }
+
+    // MARK: - Checkpoints
+
+    /// Appends the lists as a checkpoint keeps them: how many (up to the last one with records),
+    /// then each one's count and its distances. The distances are coded as they are held here
+    /// (zig-zag varints from 0, with ``ByteWriter``), so the held bytes are written as they are.
+    func encode(into w: inout ByteWriter) {
+        let end = self.end
+        w.writeVarint(UInt64(end))
+        for subject in 0..<end {
+            let bytes = lists[subject].bytes
+            var count: UInt64 = 0
+            for byte in bytes where byte < 0x80 { count += 1 }  // a varint's last byte
+            w.writeVarint(count)
+            w.bytes.append(contentsOf: bytes)
+        }
+    }
+
+    /// Reads what ``encode(into:)`` wrote, checking every distance, and holds each list's bytes
+    /// as read: no list of LSNs in between, no slack from appending.
+    static func decode(from r: inout ByteReader) throws -> RecordLists {
+        var out = RecordLists()
+        let count = try r.readCount(atMost: r.remaining)
+        out.lists.reserveCapacity(count)
+        out.lastLSN.reserveCapacity(count)
+        for _ in 0..<count {
+            let n = try r.readCount(atMost: r.remaining)
+            let start = r.offset
+            var last: UInt64 = 0
+            for _ in 0..<n { last = last &+ UInt64(bitPattern: try r.readZigZag()) }
+            out.lists.append(ByteWriter(bytes: Array(r.bytes[start..<r.offset])))
+            out.lastLSN.append(last)
+        }
+        return out
+    }
 }
