@@ -18,11 +18,6 @@ extension Engine {
         slot < subjectBySlot.count && subjectBySlot[slot] != 0 ? subjectBySlot[slot] : nil
     }
 
-    /// The user's current subject, if they have one (no slot is created).
-    func currentSubject(of userID: String) -> UInt64? {
-        scoring.slot(of: userID).flatMap(subject(atSlot:))
-    }
-
     func setSubject(_ subject: UInt64, atSlot slot: Int) {
         if slot >= subjectBySlot.count {
             subjectBySlot.append(

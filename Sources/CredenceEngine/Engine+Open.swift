@@ -229,9 +229,7 @@ extension Engine {
         case .event(let h, let e):
             stats.events += 1
             indexHeader(h, lsn: lsn)
-            // A user's subject changes only at an erasure: read before writing, which is cheaper.
-            let slot = scoring.slot(for: e.userID)
-            if subject(atSlot: slot) != h.subject { setSubject(h.subject, atSlot: slot) }
+            setSubject(h.subject, of: e.userID)
         case .tombstone(let h):
             stats.events += 1
             if !h.isCopy { stats.unreadable += 1 }
