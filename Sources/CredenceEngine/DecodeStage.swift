@@ -69,7 +69,7 @@ struct DecodeStage {
                     if !truncated {
                         let result = decoder.decode(line)
                         item.result = result
-                        if case .accepted(let event, _) = result { item.idHash = StableHash.of(event.eventID) }
+                        item.idHash = result.eventIDHash
                     }
                     chunk.lines.append(item)
                     if chunk.lines.count >= linesPerChunk {
@@ -91,5 +91,14 @@ struct DecodeStage {
         thread.name = "credence-decode"
         thread.start()
         return DecodeStage(handoff: handoff)
+    }
+}
+
+extension DecodeResult {
+    /// The accepted event's id hash, for the duplicate check: the decoding stages compute it on
+    /// their own thread, beside the decoding.
+    var eventIDHash: StableHash? {
+        guard case .accepted(let event, _) = self else { return nil }
+        return StableHash.of(event.eventID)
     }
 }

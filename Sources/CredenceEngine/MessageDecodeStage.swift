@@ -41,9 +41,7 @@ final class MessageDecodeStage: Sendable {
                 for i in start..<end {
                     let m = batch.message(at: i)
                     let result = decoder.decode(m.value, keyBytes: m.key)
-                    var idHash: StableHash? = nil
-                    if case .accepted(let event, _) = result { idHash = StableHash.of(event.eventID) }
-                    chunk.append(Decoded(result: result, idHash: idHash))
+                    chunk.append(Decoded(result: result, idHash: result.eventIDHash))
                 }
                 guard stage.handoff.put(chunk) else { return }
                 start = end
