@@ -22,11 +22,6 @@ import Testing
         try broker.createTopic("credence.cluster", partitions: 1)
     }
 
-    /// Only what a member of a quick test group needs beside `--http-port`.
-    func kafkaArgs(_ broker: TansuBroker) -> [String] {
-        ["--brokers", broker.brokers, "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-    }
-
     /// Generates, produces with `credence produce` and ingests into `file` the same stream.
     func stream(_ broker: TansuBroker, _ dir: TemporaryDirectory, users: Int, seed: Int) throws -> String {
         let input = dir.path + "/events.ndjson"
@@ -34,7 +29,7 @@ import Testing
             "generate", "--users", "\(users)", "--months", "6", "--seed", "\(seed)", "--no-late", "--output", input,
         ])
         #expect(generated.status == 0, "\(generated.output)")
-        let produced = try CommandRunner.watch(["produce", input, "--topic", "payments"] + kafkaArgs(broker))
+        let produced = try CommandRunner.watch(["produce", input, "--topic", "payments"] + broker.cliArguments)
         #expect(produced.status == 0, "\(produced.output)")
         let ingest = try CommandRunner.watch(["ingest", "--data-dir", dir.path + "/file", input])
         #expect(ingest.status == 0, "\(ingest.output)")
@@ -116,7 +111,7 @@ import Testing
         let ports = (0..<3).map { _ in ClusterProcess.freePort() }
         var instances = try (0..<3).map { i in
             try ClusterProcess(
-                dataDir: dir.path + "/i\(i)", port: ports[i], arguments: kafkaArgs(broker) + ["--log-level", "info"])
+                dataDir: dir.path + "/i\(i)", port: ports[i], arguments: broker.cliArguments + ["--log-level", "info"])
         }
         defer { for i in instances { i.stop() } }
         // Kill instance 1 a third of the way through the stream, once it has consumed a share.
@@ -138,7 +133,7 @@ import Testing
         // member's claims cannot pass for the new one's.
         instances[1] = try ClusterProcess(
             dataDir: dir.path + "/fresh", port: ClusterProcess.freePort(),
-            arguments: kafkaArgs(broker) + ["--log-level", "info"])
+            arguments: broker.cliArguments + ["--log-level", "info"])
         let settledMonths = await Self.settled(instances, timeout: .seconds(180))
         if settledMonths == nil { await Self.dump(instances) }
         let months = try #require(settledMonths, "the cluster did not settle (its state is printed above)")

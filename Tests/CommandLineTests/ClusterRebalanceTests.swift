@@ -14,7 +14,7 @@ extension ClusterEndToEndTests {
         defer { broker.stop() }
         try setUp(broker)
         let input = try stream(broker, dir, users: 400, seed: 33)
-        let args = kafkaArgs(broker) + ["--log-level", "info"]
+        let args = broker.cliArguments + ["--log-level", "info"]
         let a = try ClusterProcess(dataDir: dir.path + "/a", port: ClusterProcess.freePort(), arguments: args)
         let b = try ClusterProcess(dataDir: dir.path + "/b", port: ClusterProcess.freePort(), arguments: args)
         defer {

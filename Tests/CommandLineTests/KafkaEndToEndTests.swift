@@ -21,10 +21,6 @@ import Testing
         try broker.createTopic("score-changes", partitions: 3)
     }
 
-    func kafkaArgs(_ broker: TansuBroker) -> [String] {
-        ["--brokers", broker.brokers, "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-    }
-
     /// Generates a clean stream of `users` users over 6 months into `dir` and produces it to
     /// `payments`; returns the file's path.
     func produceStream(_ broker: TansuBroker, in dir: TemporaryDirectory, users: Int, seed: Int) throws -> String {
@@ -32,7 +28,7 @@ import Testing
         _ = try CommandRunner.watch([
             "generate", "--users", "\(users)", "--months", "6", "--seed", "\(seed)", "--clean", "--output", input,
         ])
-        let produced = try CommandRunner.watch(["produce", input, "--topic", "payments"] + kafkaArgs(broker))
+        let produced = try CommandRunner.watch(["produce", input, "--topic", "payments"] + broker.cliArguments)
         #expect(produced.status == 0, "\(produced.output)")
         return input
     }
@@ -45,7 +41,7 @@ import Testing
         try setUp(broker)
         let input = try produceStream(broker, in: dir, users: 200, seed: 7)
         let run = try CommandRunner.watch(
-            ["run", "--data-dir", dir.path + "/kafka", "--stop-when-idle", "5"] + kafkaArgs(broker))
+            ["run", "--data-dir", dir.path + "/kafka", "--stop-when-idle", "5"] + broker.cliArguments)
         #expect(run.status == 0, "\(run.output)")
         let ingest = try CommandRunner.watch(["ingest", "--data-dir", dir.path + "/file", input])
         #expect(ingest.status == 0)
@@ -73,7 +69,7 @@ import Testing
             [
                 "replay", "--from-kafka", "--data-dir", dir.path + "/kafka", "--into", dir.path + "/from-topics",
                 "--idle-seconds", "3",
-            ] + kafkaArgs(broker))
+            ] + broker.cliArguments)
         #expect(replay.status == 0, "\(replay.output)")
         #expect(!replay.output.contains("DIFFERS"), "\(replay.output)")
         #expect(try DataDirectory.exports(dir.path + "/from-topics") == fromKafka)
@@ -100,12 +96,12 @@ import Testing
         // session timeout so the dead member has left the group before the next run joins.
         for mark in [150_000, 600_000] {
             let r = try CommandRunner.watch(
-                ["run", "--data-dir", data, "--batch-size", "256", "--stop-when-idle", "5"] + kafkaArgs(broker),
+                ["run", "--data-dir", data, "--batch-size", "256", "--stop-when-idle", "5"] + broker.cliArguments,
                 killWhen: { Self.logBytes(data) > mark })
             if r.status != 0 { killed += 1 }
             Thread.sleep(forTimeInterval: 7)
         }
-        let last = try CommandRunner.watch(["run", "--data-dir", data, "--stop-when-idle", "5"] + kafkaArgs(broker))
+        let last = try CommandRunner.watch(["run", "--data-dir", data, "--stop-when-idle", "5"] + broker.cliArguments)
         #expect(last.status == 0, "\(last.output)")
         #expect(killed >= 1, "no run was killed mid-stream; the test proves nothing")
         #expect(try CommandRunner.watch(["ingest", "--data-dir", dir.path + "/file", input]).status == 0)
@@ -124,7 +120,7 @@ extension KafkaEndToEndTests {
         let input = try produceStream(broker, in: dir, users: 600, seed: 13)
         let a = dir.path + "/a"
         let b = dir.path + "/b"
-        let args = ["--batch-size", "256", "--stop-when-idle", "12", "--publish-topic", ""] + kafkaArgs(broker)
+        let args = ["--batch-size", "256", "--stop-when-idle", "12", "--publish-topic", ""] + broker.cliArguments
         // A runs to the end on another thread; B, in the same group, is killed once it has
         // taken part of its share. A then takes B's partitions over, reads them from their
         // beginning, and restates the months it had closed without them.

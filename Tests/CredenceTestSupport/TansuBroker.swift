@@ -8,6 +8,12 @@ public final class TansuBroker {
     public let port: Int
     public var brokers: String { "127.0.0.1:\(port)" }
 
+    /// The CLI's options for a client of this broker: its address, and a group session short
+    /// enough for a test (a member that is gone is noticed in 6 s, not librdkafka's 45).
+    public var cliArguments: [String] {
+        ["--brokers", brokers, "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+    }
+
     static let repositoryRoot: String = Repository.root.path
 
     public static var binary: String? {
