@@ -18,7 +18,7 @@ extension ScoringState {
         writer.writeOptionalInstant(minSeen)
         writer.writeVarint(UInt64(closedMonths.count))
         for m in closedMonths { writer.writeZigZag(Int64(m.index)) }
-        mergeNewUsers()
+        table.mergeNew()
         writer.writeVarint(UInt64(table.sorted.count))
         for slot in table.sorted {
             let slot = Int(slot)

@@ -214,10 +214,6 @@ public struct ScoringState: Sendable {
         }
     }
 
-    mutating func mergeNewUsers() {
-        table.mergeNew()
-    }
-
     /// Byte order of UTF-8, as the export's sort requires.
     @inlinable
     public static func byteOrder(_ a: String, _ b: String) -> Bool {
