@@ -31,7 +31,9 @@ extension Engine {
         let derived = configuration.derived
         try Files.makeDirectory(data)
         try Files.makeDirectory(derived)
-        try Files.makeDirectory(data + "/dead-letter")
+        // Dead letters go with the derived state: a replay into a fresh directory meets every
+        // erasure again, and must not clear the data directory's dead letters, which it only reads.
+        try Files.makeDirectory(derived + "/dead-letter")
         let salt = try loadSalt(data + "/salt")
         let log: EventLog
         do {
@@ -53,7 +55,7 @@ extension Engine {
         }
         let engine = Engine(
             configuration: configuration, log: log, keys: keys, store: store,
-            deadLetters: try AppendFile(path: data + "/dead-letter/dead-letter.ndjson"),
+            deadLetters: try AppendFile(path: derived + "/dead-letter/dead-letter.ndjson"),
             outbox: try Outbox(directory: derived + "/outbox"), salt: salt)
         if let r = log.recovery { engine.recoveryNotes.append("event log: \(r)") }
         let checkpoint = engine.loadCheckpoint()

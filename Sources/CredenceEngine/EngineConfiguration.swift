@@ -5,8 +5,9 @@ public import EventLog
 public struct EngineConfiguration: Sendable {
     /// Where the log, keys, snapshots, dead letters and outbox live. Default: `./credence-data`.
     public var dataDirectory: String = "./credence-data"
-    /// Where derived state (snapshot database, outbox) goes. Default: `nil`, the data directory.
-    /// `replay` points it at a fresh directory.
+    /// Where derived state (snapshot database, outbox, checkpoints) goes, and the dead letters the
+    /// engine writes or clears. Default: `nil`, the data directory. `replay` points it at a fresh
+    /// directory, so a replay that meets an erasure leaves the data directory's dead letters alone.
     public var derivedDirectory: String? = nil
     /// Scoring zone and allowed lateness. Default: `+08:00`, 48 hours.
     public var scoring = ScoringConfiguration()

@@ -83,6 +83,29 @@ import Testing
         try reopened.close()
     }
 
+    @Test func aReplayIntoAnotherDirectoryLeavesTheDeadLettersAlone() throws {
+        // The replay meets kim's erasure again; the dead letters it would clear are the data
+        // directory's, which a replay reads and never changes: kim's rejected line that came
+        // after the withdrawal stays, as the live run left it.
+        let dir = TemporaryDirectory()
+        let deadLetters = dir.path + "/data/dead-letter/dead-letter.ndjson"
+        let engine = try Engine.open(configuration(dir))
+        try submit(engine, Self.january, from: 1)
+        try submit(engine, [Self.withdrawal], from: 20)
+        let late =
+            #"{"event_id":"k4","type":"payment","user_id":"kim","occurred_at":"2025-02-07T10:00:00+08:00","payment_id":"p4","amount_minor":100,"currency":"USD","merchant_category":"x","outcome":"approved"}"#
+        try submit(engine, [late], from: 30)
+        try engine.close()
+        let live = try Data(contentsOf: URL(fileURLWithPath: deadLetters))
+        #expect(try lines(deadLetters).compactMap(DeadLetter.parse).contains { $0.raw == Array(late.utf8) })
+
+        let replayed = try Engine.open(configuration(dir, derived: dir.path + "/replay"))
+        try replayed.close()
+        // It did meet the erasure: its own outbox announces it.
+        #expect(try lines(dir.path + "/replay/outbox/score-changes.ndjson").contains { $0.contains("score.deleted") })
+        #expect(try Data(contentsOf: URL(fileURLWithPath: deadLetters)) == live)
+    }
+
     @Test func aDeliveredOffsetNamingAnotherFileCountsAsNothingDelivered() throws {
         // A crash between the compaction's rename and the new position leaves an offset that
         // names the old file: the new file is then read from its start.
