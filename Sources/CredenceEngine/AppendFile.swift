@@ -38,11 +38,18 @@ final class AppendFile {
     /// Bytes appended and not yet written.
     var pendingBytes: Int { buffer.count }
 
-    /// Writes what was appended and, with `durable`, fsyncs it.
-    func flush(durable: Bool) throws(EngineError) {
+    /// Writes what was appended (its first `prefix` bytes, if given: whole lines, the rest stays
+    /// pending) and, with `durable`, fsyncs it.
+    func flush(durable: Bool, prefix: Int? = nil) throws(EngineError) {
         do {
-            if !buffer.isEmpty { try file.append(buffer) }
-            buffer.removeAll(keepingCapacity: true)
+            if let prefix, prefix < buffer.count {
+                precondition(prefix == 0 || buffer[prefix - 1] == 10, "a flush must end at a line's end")
+                if prefix > 0 { try file.append(Array(buffer[..<prefix])) }
+                buffer.removeFirst(prefix)
+            } else {
+                if !buffer.isEmpty { try file.append(buffer) }
+                buffer.removeAll(keepingCapacity: true)
+            }
             if durable { try file.sync() }
         } catch {
             throw EngineError(.io, "cannot write \(path): \(error.message)", underlying: error)

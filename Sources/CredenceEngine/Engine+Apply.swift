@@ -22,6 +22,11 @@ extension Engine {
 
     /// What a step does outside the state, done once its batch is durable.
     enum Effect {
+        var erasesUser: Bool {
+            if case .erase = self { return true }
+            return false
+        }
+
         case snapshot(Snapshot, revision: Int)
         /// `through`: the last month closed when the erasure happened; later ones are not touched.
         case erase(userID: String, oldSubject: UInt64, change: ScoreChange, through: Month?, lsn: UInt64)
@@ -74,9 +79,25 @@ extension Engine {
         }
     }
 
+    /// A committed batch whose fsync is still running (``commitBatch(overlapping:)``).
+    struct InflightBatch {
+        /// The log writer's answer to the batch's commit.
+        let reply: LogWriterStage.Reply
+        let effects: [Effect]
+        /// The dead-letter bytes pending at the batch's end: the batch's own, flushed with it.
+        let deadLetterBytes: Int
+        /// The LSN after the batch's commit record.
+        let endLSN: UInt64
+    }
+
     /// Does the queued effects, in order: the store is idempotent, so it is brought up to date
     /// even while replaying; the outbox skips what an earlier run wrote; erased subjects' keys go last.
     func performEffects() throws(EngineError) {
+        try perform(effects)
+        effects.removeAll(keepingCapacity: true)
+    }
+
+    func perform(_ effects: [Effect]) throws(EngineError) {
         let offset = configuration.scoring.offset
         for effect in effects {
             switch effect {
@@ -101,7 +122,6 @@ extension Engine {
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }
             }
         }
-        effects.removeAll(keepingCapacity: true)
         if !pendingDestroy.isEmpty {
             do {
                 try keys.destroy(pendingDestroy.map { SubjectID($0) })

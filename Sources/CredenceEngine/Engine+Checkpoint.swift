@@ -57,11 +57,15 @@ extension Engine {
     }
 
     /// Writes a checkpoint when enough events went by since the last one.
-    func checkpointIfDue() throws(EngineError) {
+    /// Whether the next commit writes a checkpoint.
+    var checkpointIsDue: Bool {
         let every = configuration.checkpoints.everyEvents
-        guard configuration.checkpoints.enabled, every > 0,
-            eventsSinceCheckpoint >= max(every, scoring.userCount + intake.events.count)
-        else { return }
+        return configuration.checkpoints.enabled && every > 0
+            && eventsSinceCheckpoint >= max(every, scoring.userCount + intake.events.count)
+    }
+
+    func checkpointIfDue() throws(EngineError) {
+        guard checkpointIsDue else { return }
         var writer = ByteWriter()
         encodeCheckpointBody(into: &writer, canonical: false)
         try checkpoints.write(lsn: nextLSN, body: writer.bytes)

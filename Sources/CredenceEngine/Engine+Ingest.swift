@@ -15,6 +15,9 @@ extension Engine {
     ) throws -> Double {
         let clock = ContinuousClock.now
         var lastReport = clock
+        // Each full batch's fsync runs beside the next batch; `endOfInput` commits in full.
+        overlapsCommits = true
+        defer { overlapsCommits = false }
         for file in files {
             let source = file == "-" ? "stdin" : "file:" + Files.absolute(file) + "@" + Files.identity(file)
             let resumeAfter = file == "-" || fromStart ? 0 : lastPosition(of: source) ?? 0

@@ -83,6 +83,11 @@ public final class Engine {
     @exclusivity(unchecked) var logWriter: LogWriterStage? = nil
     /// Events applied since the last checkpoint was written or loaded.
     @exclusivity(unchecked) var eventsSinceCheckpoint = 0
+    /// Whether a batch that fills up commits overlapped with the next one (see
+    /// ``commitBatch(overlapping:)``): on while a file is ingested.
+    @exclusivity(unchecked) var overlapsCommits = false
+    /// The batch whose fsync is running beside the open one, if any.
+    @exclusivity(unchecked) var inflight: InflightBatch? = nil
 
     /// Whether side effects of applied steps go to the store and outbox (`false` while replaying
     /// what an earlier run already wrote).
@@ -210,7 +215,7 @@ public final class Engine {
             try beginErasure(userID: event.userID, cut: event.occurredAt, oldSubject: subject)
         }
         try closeReadyMonths()
-        if pending.count >= configuration.batchSize { try commit() }
+        if pending.count >= configuration.batchSize { try commitBatch(overlapping: overlapsCommits) }
         return .accepted
     }
 
@@ -341,8 +346,17 @@ public final class Engine {
         try apply(step)
     }
 
-    func commitBatch() throws(EngineError) {
+    /// Makes the open batch durable, then does what its steps left to do.
+    ///
+    /// `overlapping`: the batch's fsync may run beside the next batch. Its commit record is
+    /// handed to the log writer, and its effects (snapshots, outbox lines, dead letters) are done
+    /// at the next commit, once the writer has answered; until then they wait in ``inflight``.
+    /// The state goes on at once, as it always did: a batch is applied before it is durable. A
+    /// batch that erases a user, or after which a checkpoint is due, commits in full: an erasure
+    /// reads and rewrites side files, and a checkpoint must not run ahead of the durable log.
+    func commitBatch(overlapping: Bool = false) throws(EngineError) {
         guard let first = batchFirstLSN else {
+            try completeInflight()
             try flushSideFiles()
             return
         }
@@ -352,6 +366,20 @@ public final class Engine {
         } catch {
             throw EngineError(.keys, "cannot make new subject keys durable", underlying: error)
         }
+        if overlapping, let logWriter, !checkpointIsDue, !effects.contains(where: \.erasesUser) {
+            let reply = logWriter.requestSync()
+            // The batch before, whose commit was asked for first: its dead letters leave the
+            // buffer, so what is pending then is this batch's.
+            try completeInflight()
+            inflight = InflightBatch(
+                reply: reply, effects: effects, deadLetterBytes: deadLetters.pendingBytes, endLSN: nextLSN)
+            effects = []
+            pending.removeAll(keepingCapacity: true)
+            batchFirstLSN = nil
+            pruneDedup()
+            return
+        }
+        try completeInflight()
         if let logWriter {
             try logWriter.sync()
         } else {
@@ -368,6 +396,20 @@ public final class Engine {
         try flushSideFiles()
         pruneDedup()
         try checkpointIfDue()
+    }
+
+    /// Waits for the overlapped batch to be durable, then does what its steps left to do, as
+    /// ``commitBatch(overlapping:)`` would have done at once: its effects, the outbox position,
+    /// and its dead letters (not those of the batch after it).
+    func completeInflight() throws(EngineError) {
+        guard let batch = inflight else { return }
+        inflight = nil
+        try batch.reply.wait()
+        try perform(batch.effects)
+        outbox.nextPosition = batch.endLSN
+        let durable = configuration.log.durability.syncs
+        if deadLetters.hasPending { try deadLetters.flush(durable: durable, prefix: batch.deadLetterBytes) }
+        try outbox.flush(durable: durable)
     }
 
     func flushSideFiles() throws(EngineError) {

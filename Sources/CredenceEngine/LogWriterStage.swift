@@ -126,10 +126,16 @@ final class LogWriterStage {
 
     /// Waits until everything handed over is appended and the log committed.
     func sync() throws(EngineError) {
+        try requestSync().wait()
+    }
+
+    /// Asks for a commit of everything handed over so far and returns at once: the reply
+    /// answers once it is durable (or with the first error). Replies come in request order.
+    func requestSync() -> Reply {
         handOver()
         let reply = Reply()
         _ = handoff.put(.sync(reply))
-        try reply.wait()
+        return reply
     }
 
     /// Waits until everything handed over is appended (not committed).

@@ -9,8 +9,28 @@ import Testing
 @Suite struct ParallelIngestTests {
     static let stream = generated(users: 200, months: 6, seed: 23)
 
+    /// What a run leaves beside the log: the outbox, its position, and the dead letters without
+    /// their receipt times. The parallel run commits a full batch while the next one is applied
+    /// (its effects and dead letters follow one batch later), so these must agree too.
+    struct SideFiles: Equatable {
+        var outbox: [UInt8]
+        var outboxPosition: [UInt8]
+        var deadLetters: [String]
+
+        init(_ data: String) throws {
+            func read(_ path: String) throws -> [UInt8] {
+                Array(try Data(contentsOf: URL(fileURLWithPath: data + path)))
+            }
+            outbox = try read("/outbox/score-changes.ndjson")
+            outboxPosition = try read("/outbox/position")
+            deadLetters = String(decoding: try read("/dead-letter/dead-letter.ndjson"), as: UTF8.self)
+                .split(separator: "\n").map { String($0.replacing(/"received_at":"[^"]*"/, with: "")) }
+        }
+    }
+
     func ingest(_ file: String, parallel: Bool, salt: String) throws -> (
-        state: [UInt8], exports: [Month: [UInt8]], counters: IngestCounters, records: UInt64, replayed: [UInt8]
+        state: [UInt8], exports: [Month: [UInt8]], counters: IngestCounters, records: UInt64, replayed: [UInt8],
+        sideFiles: SideFiles
     ) {
         let dir = TempDir()
         // Obligation keys are keyed by the directory's salt: the same salt, or no two states are alike.
@@ -25,12 +45,13 @@ import Testing
         _ = try engine.ingest(files: [file])
         let result = (try engine.stateBytes(), try exports(engine), engine.counters, engine.nextLSN)
         try engine.close()
+        let sideFiles = try SideFiles(c.dataDirectory)
         // What the log holds: a full replay (every record opened under the nonce it was sealed with).
         c.checkpoints.enabled = false
         let reopened = try Engine.open(c)
         let replayed = try reopened.stateBytes()
         try reopened.close()
-        return (result.0, result.1, result.2, result.3, replayed)
+        return (result.0, result.1, result.2, result.3, replayed, sideFiles)
     }
 
     @Test func parallelAndOneThreadIngestAgreeByteForByte() throws {
@@ -61,6 +82,8 @@ import Testing
         )
         #expect(!serial.exports.isEmpty)
         #expect(parallel.exports == serial.exports, "the same exports, byte for byte")
+        #expect(!serial.sideFiles.outbox.isEmpty && serial.sideFiles.deadLetters.count > 1)
+        #expect(parallel.sideFiles == serial.sideFiles, "the same outbox and dead letters")
     }
 
     @Test func aMissingFileIsAClearErrorFromTheStage() throws {
