@@ -43,8 +43,14 @@ public struct ScoringState: Sendable {
 
     /// Applies an accepted event.
     public mutating func accept(_ event: Event) -> UserState.ApplyResult {
+        accept(event, atSlot: table.slot(for: event.userID))
+    }
+
+    /// Applies an accepted event of the user in `slot` (``slot(for:)``), for a caller that has
+    /// looked the user up already: the id is not hashed again.
+    public mutating func accept(_ event: Event, atSlot slot: Int) -> UserState.ApplyResult {
+        assert(table.ids[slot] == event.userID, "slot \(slot) is not user \(event.userID)'s")
         observe(event.occurredAt)
-        let slot = table.slot(for: event.userID)
         return table.states[slot].apply(event, offset: configuration.offset)
     }
 

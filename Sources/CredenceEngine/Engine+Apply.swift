@@ -35,9 +35,11 @@ extension Engine {
 
     /// Applies one step to the state and queues its effects on the store, keys and outbox.
     ///
-    /// - Parameter lsn: the record's position when replaying; the outbox skips what an earlier
-    ///   run already wrote. Live steps pass `.max`.
-    func apply(_ step: Step, lsn: UInt64 = .max) throws(EngineError) {
+    /// - Parameters:
+    ///   - lsn: the record's position when replaying; the outbox skips what an earlier run
+    ///     already wrote. Live steps pass `.max`.
+    ///   - slot: an event's user's slot in `scoring`, when the caller has looked it up.
+    func apply(_ step: Step, lsn: UInt64 = .max, slot: Int? = nil) throws(EngineError) {
         switch step {
         case .event(_, let event):
             eventsSinceCheckpoint += 1
@@ -45,7 +47,11 @@ extension Engine {
                 counters.late += 1
             }
             // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
-            _ = scoring.accept(event)
+            if let slot {
+                _ = scoring.accept(event, atSlot: slot)
+            } else {
+                _ = scoring.accept(event)
+            }
         case .tombstone(let header):
             eventsSinceCheckpoint += 1
             scoring.observe(header.occurredAt)

@@ -161,8 +161,8 @@ extension Engine {
                                 stats.orphans += 1
                                 continue
                             }
-                            index(step, lsn: l, stats: &stats)
-                            try apply(step, lsn: l)
+                            let slot = index(step, lsn: l, stats: &stats)
+                            try apply(step, lsn: l, slot: slot)
                         }
                         buffered.removeAll(keepingCapacity: true)
                         try performEffects()
@@ -225,13 +225,15 @@ extension Engine {
         if deadLetters.pendingBytes >= 1 << 20 { try deadLetters.flush(durable: false) }
     }
 
-    /// Rebuilds the intake indexes from a committed step.
-    private func index(_ step: Step, lsn: UInt64, stats: inout ReplayStats) {
+    /// Rebuilds the intake indexes from a committed step; for an event, returns its user's slot.
+    private func index(_ step: Step, lsn: UInt64, stats: inout ReplayStats) -> Int? {
         switch step {
         case .event(let h, let e):
             stats.events += 1
             indexHeader(h, lsn: lsn)
-            setSubject(h.subject, of: e.userID)
+            let slot = scoring.slot(for: e.userID)
+            setSubject(h.subject, atSlot: slot)
+            return slot
         case .tombstone(let h):
             stats.events += 1
             if !h.isCopy { stats.unreadable += 1 }
@@ -241,6 +243,7 @@ extension Engine {
         default:
             break
         }
+        return nil
     }
 
     private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {

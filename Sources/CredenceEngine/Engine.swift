@@ -202,14 +202,15 @@ public final class Engine {
             counters.erasedOnArrival += 1
             return .erased
         }
-        let subject = try subject(for: event.userID, slot: slot)
+        let userSlot = slot ?? scoring.slot(for: event.userID)
+        let subject = try subject(for: event.userID, slot: userSlot)
         header.subject = subject
         let lsn = nextLSN
         try appendSealed(header, event)
         noteRecord(lsn, of: subject)
         recordPosition(header)
         counters.accepted += 1
-        try stage(.event(header, event))
+        try stage(.event(header, event), slot: userSlot)
         if case .userWithdrawn = event.payload {
             // After the cut (earlier ones were tombstoned above), so it moves the cut.
             try beginErasure(userID: event.userID, cut: event.occurredAt, oldSubject: subject)
@@ -340,10 +341,10 @@ public final class Engine {
         }
     }
 
-    /// Adds a step to the open batch and applies it to the state at once.
-    func stage(_ step: Step) throws(EngineError) {
+    /// Adds a step to the open batch and applies it to the state at once (`slot`: see ``apply(_:lsn:slot:)``).
+    func stage(_ step: Step, slot: Int? = nil) throws(EngineError) {
         pending.append(step)
-        try apply(step)
+        try apply(step, slot: slot)
     }
 
     /// Makes the open batch durable, then does what its steps left to do.
