@@ -302,6 +302,14 @@ public final class Engine {
         try commitBatch()
     }
 
+    /// Commits the open batch, its fsync overlapped with what the caller does next when it can
+    /// (``commitBatch(overlapping:)``). Returns whether the batch is durable already; when not,
+    /// it is once the next commit (of either kind) returns. The batch before it is durable now.
+    public func commitOverlapped() throws(EngineError) -> Bool {
+        try commitBatch(overlapping: true)
+        return inflight == nil
+    }
+
     /// Appends and applies a month close for every month the watermark has passed, right after
     /// the event that moved it, as a replay will see it.
     func closeReadyMonths() throws(EngineError) {

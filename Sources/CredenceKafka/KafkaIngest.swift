@@ -14,11 +14,16 @@ import Synchronization
 /// 3. only then are the offsets (+1) committed to Kafka;
 /// 4. score changes the batch produced are published from the outbox.
 ///
+/// A batch's fsync runs beside the next poll and that batch's submission
+/// (``Engine/commitOverlapped()``); steps 2 to 4 follow once the engine says the batch is
+/// durable, in batch order, and always before a rebalance completes, before the idle end and
+/// before stopping.
+///
 /// A crash between 1 and 3 redelivers messages the log already holds: on assignment each
 /// partition resumes after the highest offset the log recorded for it (or the group's commit,
 /// whichever is later), and `event_id` dedup makes any other redelivery (and producer
-/// duplicates) a no-op. On revoke there is nothing left to do: every batch is durable and
-/// committed before the next poll, which is when the rebalance completes.
+/// duplicates) a no-op. On revoke there is nothing left to do: every batch is made durable and
+/// committed before the rebalance completes.
 ///
 /// As a `Service` (``run()``), the consume loop runs on a dispatch queue of its own (librdkafka's
 /// polls block) until graceful shutdown, which finishes the batch at hand, makes it durable,
@@ -56,6 +61,8 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
         public var duplicates = 0
         public var rejected = 0
         public var batches = 0
+        /// Batches acknowledged after the next poll's submission, their fsync overlapped with it.
+        public var overlappedBatches = 0
         /// The latest known lag per assigned partition (`topic/partition`), for metrics.
         public var lag: [String: Int64] = [:]
         public var firstMessageAt: ContinuousClock.Instant? = nil
@@ -118,42 +125,85 @@ public final class KafkaIngest: ServiceLifecycle.Service, Sendable {
     /// Leaves the group cleanly; everything consumed is durable and committed on return.
     public func run(stop: @Sendable () -> Bool, stopWhenIdle: Duration? = nil) throws {
         var lastMessage = ContinuousClock.now
+        // A batch whose commit is still running beside the next poll: acknowledged (dead letters,
+        // offsets, publishing) once the engine says it is durable.
+        var awaiting: Submitted? = nil
         try publisher?.publishPending()
         while !stop() {
-            let result = try consumer.poll(maxMessages: configuration.maxBatch, timeout: configuration.pollTimeout)
+            // With a batch awaiting, only messages already fetched are taken: when none are,
+            // the batch is finished at once instead of after a poll's wait.
+            let timeout = awaiting == nil ? configuration.pollTimeout : .zero
+            let result = try consumer.poll(maxMessages: configuration.maxBatch, timeout: timeout)
             if !result.messages.isEmpty {
                 lastMessage = ContinuousClock.now
-                try handle(result.messages)
+                let submitted = try submit(result.messages)
+                // This batch's commit completed the one before it.
+                if let before = awaiting {
+                    try acknowledge(before)
+                    stats.withLock { $0.overlappedBatches += 1 }
+                }
+                awaiting = nil
+                if submitted.isDurable { try acknowledge(submitted) } else { awaiting = submitted }
+            } else {
+                try finish(&awaiting)
             }
             if let r = result.rebalance {
+                try finish(&awaiting)  // every batch durable and committed before partitions move
                 try rebalance(r)
                 lastMessage = ContinuousClock.now  // idle counts from the latest assignment
             }
             if result.messages.isEmpty { try updateWatermarkSources(batch: []) }
             if let idle = stopWhenIdle, ContinuousClock.now - lastMessage >= idle, !consumer.assignment.isEmpty {
                 logger.info("kafka ingest: nothing for \(idle); closing the months the input covers")
+                try finish(&awaiting)
                 try engine.runSync { try $0.endOfInput() }
                 try publisher?.publishPending()
                 break
             }
         }
+        try finish(&awaiting)
         try engine.runSync { try $0.commit() }
         try publisher?.publishPending()
         try consumer.close()
     }
 
-    /// Submits, makes durable, dead-letters, commits offsets, publishes.
-    func handle(_ batch: KafkaMessageBatch) throws {
+    /// A batch submitted to the engine, with what its acknowledgement needs.
+    struct Submitted {
+        let batch: KafkaMessageBatch
+        let outcomes: [Engine.SubmitOutcome]
+        let next: [KafkaTopicPartition: Int64]
+        /// `false`: its commit runs beside the next poll, and the engine's next commit ends it.
+        let isDurable: Bool
+    }
+
+    /// Submits a batch and commits it, overlapped with the next poll when the engine can
+    /// (``Engine/commitOverlapped()``).
+    func submit(_ batch: KafkaMessageBatch) throws -> Submitted {
         let started = ContinuousClock.now
         stats.withLock { if $0.firstMessageAt == nil { $0.firstMessageAt = started } }
         let messages = KafkaSubmission(batch)
-        var next = messages.nextOffsets
         try updateWatermarkSources(batch: Set(messages.partitions))
-        let outcomes = try engine.runSync { engine in
+        let (outcomes, durable) = try engine.runSync { engine in
             let outcomes = try engine.submit(messages, sources: messages.sourceNames)
-            try engine.commit()
-            return outcomes
+            return (outcomes, try engine.commitOverlapped())
         }
+        return Submitted(batch: batch, outcomes: outcomes, next: messages.nextOffsets, isDurable: durable)
+    }
+
+    /// Makes the awaiting batch durable, if any, and acknowledges it.
+    func finish(_ awaiting: inout Submitted?) throws {
+        guard let submitted = awaiting else { return }
+        awaiting = nil
+        try engine.runSync { try $0.commit() }
+        try acknowledge(submitted)
+    }
+
+    /// Once a batch is durable: its rejected messages to the dead-letter topic (flushed), then
+    /// its offsets (+1) to Kafka, then the outbox to the publish topic.
+    func acknowledge(_ submitted: Submitted) throws {
+        let batch = submitted.batch
+        let outcomes = submitted.outcomes
+        var next = submitted.next
         var rejects: [(index: Int, reason: String, message: String)] = []
         var accepted = 0
         var duplicates = 0
