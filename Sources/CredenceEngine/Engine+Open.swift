@@ -104,6 +104,9 @@ extension Engine {
         var buffered: [(lsn: UInt64, step: Step)] = []
         var erasure: (marker: EngineRecord.Erasure, userID: String?, remaining: UInt64, survivors: [Event])? = nil
         var failure: EngineError? = nil
+        // Whether the stage rebuilds the intake indexes (with parallel decoding), and gave them back.
+        var indexesOnStage = false
+        var indexesReturned = false
 
         func finishErasure() {
             guard let e = erasure else { return }
@@ -152,7 +155,8 @@ extension Engine {
                     case .restatement(let m, let v):
                         buffered.append((lsn, .restate(m, v)))
                     case .source(let id, let name):
-                        buffered.append((lsn, .source(id: id, name: name)))
+                        // With the indexes on the stage, the stage names it (ReplayIndexes).
+                        if !indexesOnStage { buffered.append((lsn, .source(id: id, name: name))) }
                     case .promotion(let json):
                         buffered.append((lsn, .promote(try Self.promotedModel(json), json: json)))
                     case .commit(let first):
@@ -161,12 +165,13 @@ extension Engine {
                                 stats.orphans += 1
                                 continue
                             }
-                            let slot = index(step, lsn: l, stats: &stats)
+                            let slot = index(step, lsn: l, stats: &stats, headers: !indexesOnStage)
                             try apply(step, lsn: l, slot: slot)
                         }
                         buffered.removeAll(keepingCapacity: true)
                         try performEffects()
-                        pruneDedup()  // after every batch, as the live run did: the same ids stay known
+                        // After every batch, as the live run did: the same ids stay known.
+                        if !indexesOnStage { pruneDedup() }
                         try spillSideFiles()
                         if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
                     }
@@ -186,14 +191,29 @@ extension Engine {
             case .items(let items):
                 for item in items where !consume(item) { return false }
                 return true
+            case .indexes(let indexes):
+                intake = indexes.intake
+                subjectRecords = indexes.records
+                sources = indexes.sources
+                watermarkSourceIDs = .unresolved
+                indexesReturned = true
+                return true
             }
         }
 
         let keySnapshot = keys.snapshot()
         if configuration.parallelDecode {
+            // The intake indexes move to the stage's thread for the replay (ReplayIndexes): the
+            // engine's fields let go of them, so the stage's changes copy nothing.
+            let indexes = ReplayIndexes(
+                intake: intake, records: subjectRecords, sources: sources, maxSeen: scoring.maxSeen)
+            intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
+            subjectRecords = RecordLists()
+            sources = SourceTable()
+            indexesOnStage = true
             let stage = ReplayStage.start(
                 directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark,
-                from: start, keys: keySnapshot)
+                from: start, keys: keySnapshot, indexes: indexes)
             while let output = stage.handoff.take() {
                 if !consume(output) {
                     stage.handoff.cancel()
@@ -206,6 +226,9 @@ extension Engine {
                 from: start, keys: keySnapshot, itemsPerChunk: 1_024, emit: consume)
         }
         if let failure { throw failure }
+        if indexesOnStage && !indexesReturned {
+            throw EngineError(.io, "the replay stage ended without handing back the intake indexes")
+        }
         stats.orphans += buffered.count
         outbox.nextPosition = log.nextLSN
         try flushSideFiles()
@@ -226,18 +249,19 @@ extension Engine {
     }
 
     /// Rebuilds the intake indexes from a committed step; for an event, returns its user's slot.
-    private func index(_ step: Step, lsn: UInt64, stats: inout ReplayStats) -> Int? {
+    /// `headers`: index the event headers here (`false`: the replay stage does, ``ReplayIndexes``).
+    private func index(_ step: Step, lsn: UInt64, stats: inout ReplayStats, headers: Bool) -> Int? {
         switch step {
         case .event(let h, let e):
             stats.events += 1
-            indexHeader(h, lsn: lsn)
+            if headers { indexHeader(h, lsn: lsn) }
             let slot = scoring.slot(for: e.userID)
             setSubject(h.subject, atSlot: slot)
             return slot
         case .tombstone(let h):
             stats.events += 1
             if !h.isCopy { stats.unreadable += 1 }
-            indexHeader(h, lsn: lsn)
+            if headers { indexHeader(h, lsn: lsn) }
         case .erasure(let user, _, _, let newSubject, _):
             setSubject(newSubject, of: user)
         default:

@@ -9,7 +9,7 @@ import CredenceCore
 /// is 70% full, and a table made for a known count (a checkpoint's) is sized to it, so slots
 /// run 47–70% full instead of the 35–70% of doubling. Deletion shifts the
 /// following entries back (no tombstones), so lookups stay short after the weekly sweeps.
-struct HashTable<Value> {
+struct HashTable<Value: Sendable>: Sendable {
     /// A key and its value; a slot whose key is all zero bits is empty (`value` is then the
     /// table's `empty` filler). No `Optional`: its tag byte would pad every slot by 8 bytes.
     private struct Slot {

@@ -11,10 +11,10 @@ import CredenceCore
 ///
 /// Memory: an id costs one 32-byte slot (the key, 96 bits of the content digest and the week),
 /// and no list beside the table: a sweep walks the table itself, once per week of event time.
-struct IntakeIndex {
+struct IntakeIndex: Sendable {
     /// An accepted id's content digest (96 of its 128 bits: a conflicting duplicate is taken
     /// for an exact one with a chance of 2^-96) and the week of its event time.
-    struct Entry: Equatable {
+    struct Entry: Equatable, Sendable {
         var digestHigh: UInt64
         var digestLow: UInt32
         var week: Int32

@@ -5,7 +5,7 @@ import CredenceCore
 /// from the one before (2–3 bytes a record on a busy log, instead of 8).
 ///
 /// Subjects are numbered 1, 2, ... by the key store; the lists are indexed by that number.
-struct RecordLists {
+struct RecordLists: Sendable {
     /// Each subject's distances, written with the checkpoint's own varint coding (``ByteWriter``).
     private var lists: [ByteWriter] = []
     /// Each list's last LSN, which the next distance is taken from.

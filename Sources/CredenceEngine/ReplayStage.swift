@@ -2,10 +2,12 @@ import CredenceCore
 import EventLog
 import Foundation
 import Shredding
+import Synchronization
 
 /// Reads the event log, checks each frame, decodes each record and decrypts each event on a
-/// thread of its own, while the engine indexes and applies what came before: the stateless half
-/// of a replay on the second core. Records arrive in log order, in chunks.
+/// thread of its own, while the engine applies what came before: the stateless half of a replay
+/// on the second core. Records arrive in log order, in chunks. Given the intake indexes, the
+/// stage rebuilds them too (``ReplayIndexes``): they depend on the records alone.
 ///
 /// The stage decrypts with a snapshot of the key store taken when the replay starts. A replay
 /// only ever destroys keys (a crash between an erasure's commit and its key's destruction), never
@@ -24,20 +26,32 @@ struct ReplayStage {
         case items([Item])
         /// The log could not be read or a record is damaged: nothing after it is trusted.
         case failure(EngineError)
+        /// The end of the log: the intake indexes the stage rebuilt, when it was given them.
+        case indexes(ReplayIndexes)
+    }
+
+    /// Hands the indexes to the stage's thread without a second reference to their tables, which
+    /// would make the first change copy them whole.
+    private final class Parcel: Sendable {
+        let content: Mutex<ReplayIndexes?>
+        init(_ indexes: consuming ReplayIndexes?) { content = Mutex(indexes) }
+        func take() -> ReplayIndexes? { content.withLock { $0.take() } }
     }
 
     let handoff: Handoff<Output>
 
-    /// Starts reading `directory` from `start` on a new thread.
+    /// Starts reading `directory` from `start` on a new thread. With `indexes`, the thread also
+    /// rebuilds them (``ReplayIndexes``) and hands them back after the last record.
     static func start(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
-        keys: KeySnapshot, itemsPerChunk: Int = 4_096, depth: Int = 4
+        keys: KeySnapshot, indexes: consuming ReplayIndexes? = nil, itemsPerChunk: Int = 4_096, depth: Int = 4
     ) -> ReplayStage {
         let handoff = Handoff<Output>(capacity: depth)
+        let parcel = Parcel(indexes)
         let thread = Thread {
             read(
                 directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
-                itemsPerChunk: itemsPerChunk
+                indexes: parcel.take(), itemsPerChunk: itemsPerChunk
             ) { handoff.put($0) }
             handoff.finish()
         }
@@ -49,8 +63,9 @@ struct ReplayStage {
     /// Reads and decodes the log from `start`, handing chunks to `emit` until it returns `false`.
     static func read(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
-        keys: KeySnapshot, itemsPerChunk: Int, emit: (Output) -> Bool
+        keys: KeySnapshot, indexes: consuming ReplayIndexes? = nil, itemsPerChunk: Int, emit: (Output) -> Bool
     ) {
+        var indexes = indexes
         var chunk: [Item] = []
         chunk.reserveCapacity(itemsPerChunk)
         var scratch: [UInt8] = []
@@ -62,15 +77,26 @@ struct ReplayStage {
                 if failure != nil || stopped { return }
                 do {
                     if let (h, sealed) = try EngineRecord.decodeEvent(payload) {
-                        let event = try Engine.unseal(
-                            sealed, key: keys.key(for: SubjectID(h.subject)), lsn: lsn, scratch: &scratch)
+                        let key = keys.key(for: SubjectID(h.subject))
+                        let event = try Engine.unseal(sealed, key: key, lsn: lsn, scratch: &scratch)
+                        indexes?.note(h, lsn: lsn, hasKey: key != nil)
                         chunk.append(.event(lsn: lsn, header: h, event: event))
                     } else {
                         let record = try EngineRecord.decode(payload)
                         var user: String? = nil
-                        if case .erasure(let m) = record {
+                        switch record {
+                        case .erasure(let m):
                             user = try Engine.unsealUserID(
                                 m.sealedUserID, key: keys.key(for: SubjectID(m.newSubject)), lsn: lsn)
+                        case .tombstone(let h):
+                            indexes?.note(
+                                h, lsn: lsn, hasKey: h.subject != 0 && keys.key(for: SubjectID(h.subject)) != nil)
+                        case .source(let id, let name):
+                            indexes?.noteSource(id: id, name: name, lsn: lsn)
+                        case .commit(let first):
+                            indexes?.commit(first: first)
+                        default:
+                            break
                         }
                         chunk.append(.record(lsn: lsn, record: record, userID: user))
                     }
@@ -94,6 +120,10 @@ struct ReplayStage {
         }
         if stopped { return }
         if !chunk.isEmpty, !emit(.items(chunk)) { return }
-        if let failure { _ = emit(.failure(failure)) }
+        if let failure {
+            _ = emit(.failure(failure))
+        } else if let done = indexes.take() {
+            _ = emit(.indexes(done))
+        }
     }
 }

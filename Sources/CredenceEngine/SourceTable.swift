@@ -9,7 +9,7 @@ import CredenceCore
 ///
 /// Invariants: `names[id]` and `ids[name]` agree for every named id; positions and times only
 /// grow; ids are never reused.
-struct SourceTable {
+struct SourceTable: Sendable {
     private(set) var ids: [String: UInt64] = [:]
     /// Names by id; index 0 (no source) is unused, and so is an id a log never named.
     private var names: [String] = [""]

@@ -86,6 +86,44 @@ import Testing
         #expect(parallel.sideFiles == serial.sideFiles, "the same outbox and dead letters")
     }
 
+    @Test func parallelAndOneThreadReplayAgreeOverRecordsNoBatchCommitted() throws {
+        // Records before a batch's first LSN (a batch cut short) are orphans: both replays skip
+        // them and index the rest alike.
+        let dir = TempDir()
+        var c = configuration(dir)
+        c.checkpoints.enabled = false
+        let lines = Self.stream.split(separator: 10).map { Array($0) }
+        let live = try Engine.open(c)
+        for (i, line) in lines[0..<400].enumerated() {
+            _ = try live.submit(line, at: SourcePosition(source: "s", position: UInt64(i + 1)))
+        }
+        try live.commit()
+        // Outside any batch: an event header no commit covers, with an id and an obligation.
+        let orphan = EngineRecord.EventHeader(
+            kind: .obligationOpened, isCopy: false, eventIDHash: StableHash(high: 1, low: 2),
+            occurredAt: Instant(millisecondsSinceEpoch: 4_000_000_000_000), digest: ContentDigest(high: 3, low: 4),
+            subject: 0, sourceID: 1, position: 999_999, obligationKey: StableHash(high: 5, low: 6))
+        try live.append(.tombstone(orphan))
+        for (i, line) in lines[400..<900].enumerated() {
+            _ = try live.submit(line, at: SourcePosition(source: "s", position: UInt64(i + 401)))
+        }
+        try live.close()
+
+        var states: [[UInt8]] = []
+        for parallel in [false, true] {
+            var r = c
+            r.parallelDecode = parallel
+            let engine = try Engine.open(r)
+            #expect(engine.lastReplay.orphans == 1)
+            #expect(engine.intake.accepted(orphan.eventIDHash) == nil)
+            #expect(!engine.intake.isOpened(orphan.obligationKey!))
+            #expect(engine.lastPosition(of: "s") == 900)
+            states.append(try engine.stateBytes())
+            try engine.close()
+        }
+        #expect(states[0] == states[1] ? true : false, "the same state, byte for byte")
+    }
+
     @Test func aMissingFileIsAClearErrorFromTheStage() throws {
         let dir = TempDir()
         let engine = try Engine.open(configuration(dir))

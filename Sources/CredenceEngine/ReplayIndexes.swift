@@ -1,0 +1,71 @@
+import CredenceCore
+import Shredding
+
+/// The intake indexes a replay rebuilds, rebuilt on the replay stage's thread while the engine
+/// applies events to the state: the duplicate check and obligation keys (``IntakeIndex``), each
+/// live subject's record LSNs (``RecordLists``) and the sources (``SourceTable``).
+///
+/// None of them is read while the log is replayed, and none depends on the state: only on the
+/// records, in log order, of committed batches. So they move to the stage when a replay starts
+/// and back to the engine when it ends, and in between this type does with them exactly what
+/// the engine's own replay does (`Engine.index`):
+///
+/// - a batch's records wait until its commit record; those before the batch's first LSN
+///   (orphans of a batch a crash cut short) are dropped;
+/// - each event or tombstone header is noted in its source, the duplicate window and, when it
+///   opens one, the obligation keys; its LSN joins its subject's list when the subject's key
+///   exists (the stage's key snapshot: see ``ReplayStage``);
+/// - after each batch the duplicate window is swept with the largest event time seen so far,
+///   which is the state's own `maxSeen`: every header the engine indexes, it also observes.
+struct ReplayIndexes: Sendable {
+    var intake: IntakeIndex
+    var records: RecordLists
+    var sources: SourceTable
+    /// The largest event time of every header noted so far (and of the state it started from).
+    private(set) var maxSeen: Instant?
+    /// The open batch's records, in log order.
+    private var open: [Pending] = []
+
+    private enum Pending: Sendable {
+        case header(lsn: UInt64, EngineRecord.EventHeader, hasKey: Bool)
+        case source(lsn: UInt64, id: UInt64, name: String)
+    }
+
+    init(intake: IntakeIndex, records: RecordLists, sources: SourceTable, maxSeen: Instant?) {
+        self.intake = intake
+        self.records = records
+        self.sources = sources
+        self.maxSeen = maxSeen
+        open.reserveCapacity(8_192)
+    }
+
+    /// An event or tombstone record; `hasKey`: its subject's key exists.
+    mutating func note(_ header: EngineRecord.EventHeader, lsn: UInt64, hasKey: Bool) {
+        open.append(.header(lsn: lsn, header, hasKey: hasKey))
+    }
+
+    /// A record naming a source.
+    mutating func noteSource(id: UInt64, name: String, lsn: UInt64) {
+        open.append(.source(lsn: lsn, id: id, name: name))
+    }
+
+    /// A commit record: indexes the batch's records from `first` on, then sweeps the window.
+    mutating func commit(first: UInt64) {
+        for pending in open {
+            switch pending {
+            case .header(let lsn, let h, let hasKey):
+                guard lsn >= first else { continue }
+                if h.sourceID != 0 { sources.note(h.position, at: h.occurredAt, of: h.sourceID) }
+                intake.accept(h.eventIDHash, digest: h.digest, at: h.occurredAt)
+                if let k = h.obligationKey { intake.open(k) }
+                if h.subject != 0, hasKey { records.append(lsn, of: Int(h.subject)) }
+                if maxSeen.map({ h.occurredAt > $0 }) ?? true { maxSeen = h.occurredAt }
+            case .source(let lsn, let id, let name):
+                guard lsn >= first else { continue }
+                sources.name(id, name)
+            }
+        }
+        open.removeAll(keepingCapacity: true)
+        intake.prune(maxSeen: maxSeen)
+    }
+}
