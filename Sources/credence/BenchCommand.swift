@@ -29,6 +29,8 @@ struct BenchCommand: ParsableCommand {
         1_000_000
     @Option(name: .long, help: "Runs per figure.") var runs: Int = 5
     @Flag(name: .long, help: "Ingest without fsync.") var noFsync = false
+    @Option(name: .long, help: "Days of event time an event id stays known to the duplicate check (at least 7).")
+    var dedupWindowDays: Int = 35
 
     func run() throws {
         let work = NSTemporaryDirectory() + "credence-bench-\(getpid())"
@@ -98,6 +100,7 @@ struct BenchCommand: ParsableCommand {
                     ingestDir = work + "/ingest-\(i)-\(parallel)"
                     var ec = EngineConfiguration()
                     ec.dataDirectory = ingestDir
+                    ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
                     ec.parallelDecode = parallel
                     if noFsync { ec.log.durability = .none }
                     let engine = try Engine.open(ec)
@@ -139,6 +142,7 @@ struct BenchCommand: ParsableCommand {
                     i += 1
                     var ec = EngineConfiguration()
                     ec.dataDirectory = ingestDir
+                    ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
                     ec.derivedDirectory = work + "/replay-\(i)"
                     ec.parallelDecode = parallel
                     ec.checkpoints.everyEvents = 0
@@ -172,6 +176,7 @@ struct BenchCommand: ParsableCommand {
                 for checkpoints in [true, false] {
                     var ec = EngineConfiguration()
                     ec.dataDirectory = ingestDir
+                    ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
                     ec.checkpoints.enabled = checkpoints
                     ProcessMemory.releaseFreedPages()
                     let before = residentBytes()

@@ -35,6 +35,13 @@ struct DataOptions: ParsableArguments {
     )
     var checkpointEvery: Int = 1_000_000
 
+    @Option(
+        name: .long,
+        help:
+            "Days of event time an event id stays known to the duplicate check (at least 7). It sets the check's memory: about 50 bytes per event in the window."
+    )
+    var dedupWindowDays: Int = 35
+
     @Flag(name: .long, help: "Neither load nor write state checkpoints: every start replays the whole log.")
     var noCheckpoints = false
 
@@ -55,6 +62,11 @@ struct DataOptions: ParsableArguments {
         c.checkpoints.everyEvents = checkpointEvery
         c.checkpoints.enabled = !noCheckpoints
         c.parallelDecode = !serialDecode
+        guard dedupWindowDays >= 7 else {
+            throw ValidationError(
+                "--dedup-window-days must be at least 7 (SCORING.md section 2), got \(dedupWindowDays)")
+        }
+        c.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
         if let model {
             guard let data = FileManager.default.contents(atPath: model) else {
                 throw ValidationError("cannot read the model file \(model)")

@@ -112,6 +112,30 @@ import Testing
         #expect((count("late", in: noisy) ?? 0) > 0, "\(noisy)")
     }
 
+    @Test func theDuplicateWindowIsAnOptionOfAtLeastSevenDays() throws {
+        try #require(CommandRunner.isBuilt, "run `swift build` first")
+        let dir = TemporaryDirectory()
+        func payment(_ id: String, _ date: String) -> String {
+            #"{"event_id":"\#(id)","type":"payment","user_id":"ann","occurred_at":"\#(date)T10:00:00+08:00","payment_id":"\#(id)","amount_minor":100,"currency":"CNY","merchant_category":"x","outcome":"approved"}"#
+        }
+        // The same event again once event time has moved on 29 days.
+        let lines = [payment("p1", "2025-01-02"), payment("p2", "2025-01-31"), payment("p1", "2025-01-02")]
+        let file = dir.file("events.ndjson", Array((lines.joined(separator: "\n") + "\n").utf8))
+        func duplicates(_ flags: [String], _ name: String) throws -> String? {
+            // A batch per event: the window is swept after each batch.
+            let run = try credence(
+                ["ingest", "--data-dir", dir.path + "/" + name, "--no-fsync", "--batch-size", "1"] + flags + [file])
+            #expect(run.status == 0, "\(run.err)")
+            return run.out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .first { $0.hasPrefix("duplicates") }
+        }
+        #expect(try duplicates([], "default")?.hasSuffix(" 1") == true, "35 days: still known")
+        #expect(try duplicates(["--dedup-window-days", "7"], "week")?.hasSuffix(" 0") == true, "7 days: forgotten")
+        let refused = try credence(["ingest", "--data-dir", dir.path + "/x", "--dedup-window-days", "6", file])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("--dedup-window-days must be at least 7"))
+    }
+
     @Test func generateIsDeterministicAndBadModelsAreRefused() throws {
         try #require(CommandRunner.isBuilt, "run `swift build` first")
         let a = try credence(["generate", "--users", "50", "--months", "3", "--seed", "5"])
