@@ -23,8 +23,8 @@ struct CredenceAPI: Sendable {
     let logger: Logger
     let provisional: ProvisionalScores
     let closed: ClosedMonths
-    /// Each reason code's `{"code":…,"text":…}` object, rendered once from the model.
-    let reasonObjects: [String: String]
+    /// The score and eligibility bodies, with the model's pieces rendered once.
+    let userJSON: UserJSON
     /// This instance's place in a cluster of `credence run` instances; `nil` alone.
     let cluster: ClusterNode?
 
@@ -49,15 +49,7 @@ struct CredenceAPI: Sendable {
         provisional = ProvisionalScores(service: service, model: facts.1)
         closed = ClosedMonths(store: facts.0, modelVersion: facts.1.modelVersion)
         self.cluster = cluster
-        var objects: [String: String] = [:]
-        for c in facts.1.characteristics where objects[c.reason] == nil {
-            objects[c.reason] = Self.reasonObject(c.reason, text: c.text)
-        }
-        reasonObjects = objects
-    }
-
-    static func reasonObject(_ code: String, text: String) -> String {
-        "{\"code\":" + JSONText.string(code) + ",\"text\":" + JSONText.string(text) + "}"
+        userJSON = UserJSON(model: facts.1, offset: facts.3)
     }
 
     var modelVersion: String { model.modelVersion }

@@ -8,6 +8,13 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
 
+    /// A body rendered as bytes (``UserJSON``): one copy into the response's buffer.
+    static func ok(bytes json: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
     static func error(_ error: ServerError) -> Response {
         var response = ok(error.json, status: error.status)
         if error.code == .unauthorized {
