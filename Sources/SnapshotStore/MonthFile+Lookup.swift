@@ -8,19 +8,20 @@ extension MonthFile {
     /// previous id, then a suffix), so the scan only keeps how many leading bytes the previous
     /// id has in common with `userID`: a record that shares more than that with its predecessor
     /// sorts where the predecessor did and is skipped unread; otherwise its suffix alone is
-    /// compared. Nothing is allocated until the user is found.
+    /// compared. Records passed over are skipped eight bytes at a time (``BlockScan``); nothing
+    /// is allocated until the user is found.
     static func entry(_ userID: String, in block: UnsafeRawBufferPointer, reasons: [String]) throws -> SnapshotEntry? {
         var wantedID = userID
         return try wantedID.withUTF8 { wanted -> SnapshotEntry? in
-            var r = ByteReader(block)
+            var scan = BlockScan(block)
             // Of the previous id: its length, and how many leading bytes it shares with `wanted`.
             // While scanning, the previous id is always before `wanted` in byte order.
             var length = 0
             var matched = 0
-            while !r.isAtEnd {
-                let shared = Int(try r.readVarint())
-                let suffixLength = Int(try r.readVarint())
-                let suffix = try r.readBytes(count: suffixLength)
+            while !scan.isAtEnd {
+                let shared = try scan.varint()
+                let suffixLength = try scan.varint()
+                let suffix = try scan.take(suffixLength)
                 guard shared <= length else {
                     throw MonthFileError(reason: "a user id shares more bytes than it has")
                 }
@@ -30,15 +31,94 @@ extension MonthFile {
                     var i = 0
                     let rest = wanted.count - shared
                     while i < suffixLength, i < rest, suffix[i] == wanted[shared + i] { i += 1 }
-                    if i == suffixLength && i == rest { return try readEntry(userID, &r, reasons: reasons) }
+                    if i == suffixLength && i == rest {
+                        var r = ByteReader(UnsafeRawBufferPointer(rebasing: block[scan.offset...]))
+                        return try readEntry(userID, &r, reasons: reasons)
+                    }
                     // Past `wanted` in byte order: the block does not hold it.
                     if i == rest || (i < suffixLength && suffix[i] > wanted[shared + i]) { return nil }
                     matched = shared + i
                 }
                 // Else the id agrees with the previous one past `matched`, so it is before `wanted` too.
-                try skipRecord(&r)
+                try scan.skipRecord()
             }
             return nil
+        }
+    }
+}
+
+/// A cursor over a block that passed its checksum, for the point lookup's scan: it reads the
+/// small varints of the ids and skips records by counting varint ends a word at a time. The
+/// varints it passes are not checked for their shortest form (``ByteReader`` does that for
+/// what is decoded); running off the end still throws.
+struct BlockScan {
+    private let bytes: UnsafeRawBufferPointer
+    private(set) var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    var isAtEnd: Bool { offset >= bytes.count }
+
+    /// A varint that fits in an `Int` (an id's length or shared prefix).
+    mutating func varint() throws -> Int {
+        var value = 0
+        var shift = 0
+        while true {
+            guard offset < bytes.count, shift < 63 else { throw MonthFileError(reason: "a length is malformed") }
+            let byte = bytes[offset]
+            offset += 1
+            value |= Int(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    /// The next `count` bytes, as a view into the block.
+    mutating func take(_ count: Int) throws -> UnsafeRawBufferPointer {
+        guard count <= bytes.count - offset else { throw MonthFileError(reason: "a user id runs past the block") }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+    }
+
+    mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw MonthFileError(reason: "a record runs past the block") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    /// Moves past the rest of a record after its user id, as `MonthFile.skipRecord` does.
+    mutating func skipRecord() throws {
+        try skipVarints(1)  // score
+        try skipVarints(Int(try byte()))  // reasons
+        let flags = try byte()
+        // 15 integers, two of which may be wide, then the utilisation when present.
+        var integers = 15 + (flags & 4 != 0 ? 1 : 0) + (flags & 8 != 0 ? 1 : 0)
+        if flags & 2 != 0 { integers += flags & 16 != 0 ? 2 : 1 }
+        try skipVarints(integers)
+    }
+
+    /// Moves past `count` varints: each ends at a byte below 0x80, so eight bytes at a time the
+    /// ends are the clear high bits of a word, counted at once.
+    mutating func skipVarints(_ count: Int) throws {
+        var left = count
+        while left > 0, offset + 8 <= bytes.count {
+            var ends = ~UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            ends &= 0x8080_8080_8080_8080
+            let found = ends.nonzeroBitCount
+            if found < left {
+                left -= found
+                offset += 8
+                continue
+            }
+            // The `left`-th end is in this word: drop the ends before it.
+            for _ in 1..<left { ends &= ends - 1 }
+            offset += ends.trailingZeroBitCount / 8 + 1
+            return
+        }
+        while left > 0 {
+            if try byte() < 0x80 { left -= 1 }
         }
     }
 }

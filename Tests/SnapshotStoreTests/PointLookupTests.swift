@@ -41,13 +41,19 @@ import Testing
         let reasons = ["R01", "R02", "R03"]
         for _ in 0..<60 {
             let ids = Self.sortedIDs(Int.random(in: 1...MonthFile.usersPerBlock, using: &random), &random)
+            // Varints of every length in the records passed over.
+            func int() -> Int64 { Int64.random(in: -1...1, using: &random) << Int.random(in: 0...62, using: &random) }
             let entries = ids.enumerated().map { i, id in
                 var f = Features()
-                f.tenureDays = Int64(i)
-                f.spend12mMinor = i % 3 == 0 ? Int128(Int64.max) * 7 : Int128(i)
-                f.utilizationBp = i % 2 == 0 ? nil : Int128(i)
+                f.tenureDays = int()
+                f.payments12m = int()
+                f.maxDpd24m = int()
+                f.creditLimitMinor = int()
+                f.spend12mMinor = i % 3 == 0 ? Int128(Int64.max) * 7 : Int128(int())
+                f.outstandingMinor = i % 5 == 0 ? -Int128(Int64.max) * 3 : Int128(int())
+                f.utilizationBp = i % 2 == 0 ? nil : (i % 7 == 0 ? Int128(Int64.max) + 1 : Int128(int()))
                 return SnapshotEntry(
-                    userID: id, score: Int64(i) - 5, reasons: Array(reasons.prefix(i % 4)), features: f)
+                    userID: id, score: int(), reasons: Array(reasons.prefix(i % 4)), features: f)
             }
             var dictionary = MonthFile.ReasonDictionary()
             var writer = ByteWriter()
