@@ -10,10 +10,12 @@ enum JSONResponse {
 
     /// A body rendered as bytes (``UserJSON``): one copy into the response's buffer.
     static func ok(bytes json: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+        Response(status: status, headers: jsonHeaders, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
     }
+
+    /// `Content-Type: application/json`, built once: a response copies it (a reference) and
+    /// only a response that adds a header pays for its own.
+    private static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
     static func error(_ error: ServerError) -> Response {
         var response = ok(error.json, status: error.status)

@@ -1,5 +1,6 @@
 import CredenceCore
 import SnapshotStore
+import Synchronization
 
 /// The bodies of `GET /v1/users/{user_id}/score` and `/eligibility`, rendered straight into
 /// bytes: the hot routes of the API.
@@ -14,11 +15,13 @@ struct UserJSON: Sendable {
     /// `,"model_version":"default-1"`
     private let modelVersionField: [UInt8]
     /// Each reason code's object, first characteristic first (as `Scorecard.text(forReason:)` finds it).
-    private let reasonObjects: [(code: String, json: [UInt8])]
+    private let reasonObjects: [(code: String, key: UInt64?, json: [UInt8])]
     /// Each service's `{"service":"…","threshold":N,"eligible":`, in the model's order.
     private let services: [(head: [UInt8], threshold: Int64)]
     /// The scoring zone: the provisional score's month and `as_of`.
     private let offset: UTCOffset
+    /// The provisional score's `as_of`.
+    private let asOfText: InstantText
 
     /// What a body usually needs, so that the array grows at most once.
     private static let scoreCapacity = 1_536
@@ -29,9 +32,9 @@ struct UserJSON: Sendable {
         JSONText.append(",\"model_version\":", to: &field)
         JSONText.appendString(model.modelVersion, to: &field)
         modelVersionField = field
-        var objects: [(code: String, json: [UInt8])] = []
+        var objects: [(code: String, key: UInt64?, json: [UInt8])] = []
         for c in model.characteristics where !objects.contains(where: { $0.code == c.reason }) {
-            objects.append((c.reason, Self.reasonObject(c.reason, text: c.text)))
+            objects.append((c.reason, Self.shortKey(c.reason), Self.reasonObject(c.reason, text: c.text)))
         }
         reasonObjects = objects
         services = model.services.map { service in
@@ -44,6 +47,7 @@ struct UserJSON: Sendable {
             return (head, service.threshold)
         }
         self.offset = offset
+        asOfText = InstantText(offsetMinutes: offset.minutes)
     }
 
     /// `{"code":"R05","text":"Few obligations settled on time"}`
@@ -75,7 +79,7 @@ struct UserJSON: Sendable {
         JSONText.append(",\"provisional\":", to: &out)
         if let (asOf, p) = provisional {
             JSONText.append("{\"as_of\":\"", to: &out)
-            out.append(contentsOf: RFC3339.format(asOf, offsetMinutes: offset.minutes).utf8)
+            asOfText.append(asOf, to: &out)
             JSONText.append("\",\"month\":\"", to: &out)
             // The month the instant just before `asOf` is in: `asOf` is an exclusive end.
             Self.appendMonth(Month(containing: asOf.adding(milliseconds: -1), offset: offset), to: &out)
@@ -141,14 +145,31 @@ struct UserJSON: Sendable {
         out.append(UInt8(ascii: "["))
         for (i, code) in codes.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            // A handful of short codes: comparing them beats hashing.
-            if let known = reasonObjects.first(where: { $0.code == code }) {
-                out.append(contentsOf: known.json)
-            } else {
-                out.append(contentsOf: Self.reasonObject(code, text: ""))
-            }
+            out.append(contentsOf: reasonObject(code))
         }
         out.append(UInt8(ascii: "]"))
+    }
+
+    /// The object of `code`. A handful of short codes: their bytes packed in an integer are
+    /// compared, not hashed; then, as a dictionary of the codes would, by `String` equality.
+    private func reasonObject(_ code: String) -> [UInt8] {
+        if let key = Self.shortKey(code), let known = reasonObjects.first(where: { $0.key == key }) {
+            return known.json
+        }
+        if let known = reasonObjects.first(where: { $0.code == code }) { return known.json }
+        return Self.reasonObject(code, text: "")
+    }
+
+    /// A code of at most seven UTF-8 bytes as one integer (its length, then its bytes); `nil`
+    /// for a longer one. Equal keys are equal bytes.
+    static func shortKey(_ code: String) -> UInt64? {
+        var code = code
+        return code.withUTF8 { utf8 in
+            guard utf8.count <= 7 else { return nil }
+            var key = UInt64(utf8.count)
+            for b in utf8 { key = key << 8 | UInt64(b) }
+            return key
+        }
     }
 
     /// `YYYY-MM`, as `Month.description` writes it.
@@ -166,5 +187,26 @@ struct UserJSON: Sendable {
         out.append(UInt8(ascii: "-"))
         out.append(digits + UInt8(month.month / 10))
         out.append(digits + UInt8(month.month % 10))
+    }
+}
+
+/// The text of the last instant rendered (`RFC3339.format` at the scoring zone): under load,
+/// many requests in a row render the same millisecond, and share the text.
+final class InstantText: Sendable {
+    private let offsetMinutes: Int
+    private let last = Mutex<(instant: Instant, text: [UInt8])?>(nil)
+
+    init(offsetMinutes: Int) {
+        self.offsetMinutes = offsetMinutes
+    }
+
+    func append(_ instant: Instant, to out: inout [UInt8]) {
+        if let hit = last.withLock({ $0 }), hit.instant == instant {
+            out.append(contentsOf: hit.text)
+            return
+        }
+        let text = Array(RFC3339.format(instant, offsetMinutes: offsetMinutes).utf8)
+        last.withLock { $0 = (instant, text) }
+        out.append(contentsOf: text)
     }
 }

@@ -17,16 +17,17 @@ import Testing
             let offset = UTCOffset(minutes: Int.random(in: -720...840, using: &random))
             let json = UserJSON(model: model, offset: offset)
             let legacy = LegacyUserJSON(model: model, offset: offset)
+            // Instants often repeat or differ by a millisecond, as under load (the `as_of` text of
+            // the last one is reused).
+            let base = Instant(millisecondsSinceEpoch: Int64.random(in: -1 << 40...1 << 42, using: &random))
+            let instants = [0, 1, 2, 999, 1_000, 60_000, 86_400_000].map { base.adding(milliseconds: $0) }
             for _ in 0..<50 {
                 let userID = Self.oddString(&random)
                 let closed = Bool.random(using: &random) ? nil : Self.storedScore(userID, model, &random)
                 let provisional =
                     Bool.random(using: &random)
                     ? nil
-                    : (
-                        Instant(millisecondsSinceEpoch: Int64.random(in: -1 << 40...1 << 42, using: &random)),
-                        Self.entry(userID, model, &random)
-                    )
+                    : (instants.randomElement(using: &random)!, Self.entry(userID, model, &random))
                 let new = json.score(userID: userID, closed: closed, provisional: provisional)
                 let old = legacy.scoreJSON(userID: userID, closed: closed, provisional: provisional)
                 #expect(new == Array(old.utf8), "seed \(seed) round \(round): \(old)")
