@@ -1,25 +1,39 @@
-/// The bytes of month-file blocks that point lookups read and verified, bounded by a byte
-/// budget; the oldest kept is dropped first.
+/// The bytes of month-file blocks that point lookups read and verified, with where each
+/// record starts, bounded by a byte budget; the oldest kept is dropped first.
 ///
-/// A lookup that finds its block here skips the `pread` and the CRC-32C. A block is keyed by
+/// A lookup that finds its block here skips the `pread` and the CRC-32C, and jumps from id to
+/// id instead of scanning the records between. A block is keyed by
 /// its revision and its offset, and kept with its checksum: a block never changes in place
 /// (an erasure writes a new one at the end of the file and zeroes the old place), so bytes
 /// found under the place and checksum the catalogue gives are that block's. ``ServingIndex``
 /// empties the cache whenever an erasure commits, so the old block of an erased user is not
 /// kept either.
 struct BlockCache {
+    /// A block as kept: its bytes and its records' starts (``MonthFile/recordStarts(_:)``;
+    /// `nil` for a block read but not kept).
+    struct Block: Sendable {
+        var bytes: [UInt8]
+        var starts: [UInt32]?
+
+        /// What it costs against the budget.
+        var cost: Int {
+            bytes.count + (starts?.count ?? 0) * MemoryLayout<UInt32>.size + BlockCache.overheadPerBlock
+        }
+    }
+
     private struct Key: Hashable {
         var snapshot: Int64
         var offset: Int64
     }
 
-    /// What a kept block costs beyond its bytes (the dictionary slot, the array header, the
-    /// allocator), counted against the budget so that many small blocks stay bounded too.
-    static let overheadPerBlock = 96
+    /// What a kept block costs beyond its bytes and starts (the dictionary slot, two array
+    /// headers, the allocator), counted against the budget so that many small blocks stay
+    /// bounded too.
+    static let overheadPerBlock = 128
 
     /// The most bytes kept, overhead included; 0 keeps nothing.
     let capacity: Int
-    private var blocks: [Key: (crc: UInt32, bytes: [UInt8])] = [:]
+    private var blocks: [Key: (crc: UInt32, block: Block)] = [:]
     /// Keys in the order they were kept, from `head` on: who goes first when the budget is full.
     private var order: [Key] = []
     private var head = 0
@@ -30,24 +44,24 @@ struct BlockCache {
         self.capacity = capacity
     }
 
-    /// The bytes of `block` of revision `snapshot`, when kept.
-    func bytes(snapshot: Int64, block: BlockRow) -> [UInt8]? {
+    /// `block` of revision `snapshot`, when kept.
+    func block(snapshot: Int64, _ block: BlockRow) -> Block? {
         guard let kept = blocks[Key(snapshot: snapshot, offset: block.offset)],
-            kept.crc == block.crc, kept.bytes.count == block.length
+            kept.crc == block.crc, kept.block.bytes.count == block.length
         else { return nil }
-        return kept.bytes
+        return kept.block
     }
 
-    /// Keeps `bytes`, which passed `block`'s checksum, dropping the oldest blocks kept to stay
-    /// within the budget.
-    mutating func keep(_ bytes: [UInt8], snapshot: Int64, block: BlockRow) {
-        let cost = bytes.count + Self.overheadPerBlock
+    /// Keeps `kept`, whose bytes passed `block`'s checksum, dropping the oldest blocks kept to
+    /// stay within the budget.
+    mutating func keep(_ kept: Block, snapshot: Int64, block: BlockRow) {
+        let cost = kept.cost
         guard cost <= capacity else { return }
         let key = Key(snapshot: snapshot, offset: block.offset)
         guard blocks[key] == nil else { return }
         while size + cost > capacity, head < order.count {
             if let dropped = blocks.removeValue(forKey: order[head]) {
-                size -= dropped.bytes.count + Self.overheadPerBlock
+                size -= dropped.block.cost
             }
             head += 1
         }
@@ -55,7 +69,7 @@ struct BlockCache {
             order.removeFirst(head)
             head = 0
         }
-        blocks[key] = (block.crc, bytes)
+        blocks[key] = (block.crc, kept)
         order.append(key)
         size += cost
     }

@@ -10,7 +10,12 @@ extension MonthFile {
     /// sorts where the predecessor did and is skipped unread; otherwise its suffix alone is
     /// compared. Records passed over are skipped eight bytes at a time (``BlockScan``); nothing
     /// is allocated until the user is found.
-    static func entry(_ userID: String, in block: UnsafeRawBufferPointer, reasons: [String]) throws -> SnapshotEntry? {
+    ///
+    /// - Parameter starts: where each record of the block starts (``recordStarts(_:)``), when
+    ///   known: records passed over are then jumped, not scanned.
+    static func entry(
+        _ userID: String, in block: UnsafeRawBufferPointer, starts: [UInt32]? = nil, reasons: [String]
+    ) throws -> SnapshotEntry? {
         var wantedID = userID
         return try wantedID.withUTF8 { wanted -> SnapshotEntry? in
             var scan = BlockScan(block)
@@ -18,6 +23,7 @@ extension MonthFile {
             // While scanning, the previous id is always before `wanted` in byte order.
             var length = 0
             var matched = 0
+            var record = 0
             while !scan.isAtEnd {
                 let shared = try scan.varint()
                 let suffixLength = try scan.varint()
@@ -40,10 +46,32 @@ extension MonthFile {
                     matched = shared + i
                 }
                 // Else the id agrees with the previous one past `matched`, so it is before `wanted` too.
-                try scan.skipRecord()
+                record += 1
+                if let starts {
+                    scan.jump(to: record < starts.count ? Int(starts[record]) : block.count)
+                } else {
+                    try scan.skipRecord()
+                }
             }
             return nil
         }
+    }
+}
+
+extension MonthFile {
+    /// Where each record of a block starts, in order: what lets a lookup in a block kept in
+    /// memory jump from id to id.
+    static func recordStarts(_ block: UnsafeRawBufferPointer) throws -> [UInt32] {
+        var starts: [UInt32] = []
+        starts.reserveCapacity(usersPerBlock)
+        var scan = BlockScan(block)
+        while !scan.isAtEnd {
+            starts.append(UInt32(scan.offset))
+            _ = try scan.varint()
+            _ = try scan.take(try scan.varint())
+            try scan.skipRecord()
+        }
+        return starts
     }
 }
 
@@ -86,6 +114,11 @@ struct BlockScan {
         guard offset < bytes.count else { throw MonthFileError(reason: "a record runs past the block") }
         defer { offset += 1 }
         return bytes[offset]
+    }
+
+    /// Moves to `offset` (a record's start, from ``MonthFile/recordStarts(_:)``).
+    mutating func jump(to offset: Int) {
+        self.offset = offset
     }
 
     /// Moves past the rest of a record after its user id, as `MonthFile.skipRecord` does.

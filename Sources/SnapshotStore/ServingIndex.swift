@@ -48,11 +48,16 @@ final class ServingIndex: Sendable {
     }
 
     private let state: Mutex<State>
+    private let cacheBytes: Int
 
     /// - Parameter cacheBytes: the budget of the block cache (0 keeps no block).
     init(cacheBytes: Int) {
+        self.cacheBytes = cacheBytes
         state = Mutex(State(bytes: BlockCache(capacity: cacheBytes)))
     }
+
+    /// Whether the block cache keeps anything (its budget is not 0).
+    var keepsBlocks: Bool { cacheBytes > 0 }
 
     /// The current generation: take it before reading the catalogue, pass it to ``keep(_:of:snapshot:generation:)``.
     var generation: Int { state.withLock { $0.generation } }
@@ -92,16 +97,16 @@ final class ServingIndex: Sendable {
         }
     }
 
-    /// The verified bytes of `block` of revision `id`, when a lookup kept them.
-    func bytes(snapshot id: Int64, block: BlockRow) -> [UInt8]? {
-        state.withLock { $0.bytes.bytes(snapshot: id, block: block) }
+    /// `block` of revision `id` as a lookup kept it: its verified bytes and its records' starts.
+    func cached(snapshot id: Int64, block: BlockRow) -> BlockCache.Block? {
+        state.withLock { $0.bytes.block(snapshot: id, block) }
     }
 
-    /// Keeps the bytes of a block that passed its checksum, unless an erasure came since the
-    /// block's place was read (`generation`).
-    func keep(_ bytes: [UInt8], of block: BlockRow, snapshot id: Int64, generation: Int) {
+    /// Keeps a block that passed its checksum, unless an erasure came since the block's place
+    /// was read (`generation`).
+    func keep(_ kept: BlockCache.Block, of block: BlockRow, snapshot id: Int64, generation: Int) {
         state.withLock { s in
-            if s.generation == generation { s.bytes.keep(bytes, snapshot: id, block: block) }
+            if s.generation == generation { s.bytes.keep(kept, snapshot: id, block: block) }
         }
     }
 
@@ -122,7 +127,7 @@ final class ServingIndex: Sendable {
     /// Closes the files (the store is closing).
     func close() {
         state.withLock { s in
-            s = State(bytes: BlockCache(capacity: s.bytes.capacity), generation: s.generation + 1)
+            s = State(bytes: BlockCache(capacity: cacheBytes), generation: s.generation + 1)
         }
     }
 }

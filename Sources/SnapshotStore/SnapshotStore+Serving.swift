@@ -46,26 +46,19 @@ extension SnapshotStore {
         }
     }
 
-    /// The user's entry in `block` of revision `row`, or `nil`: the block's bytes from the
-    /// cache, else read and verified (and kept, unless an erasure came after `generation`),
+    /// The user's entry in `block` of revision `row`, or `nil`: the block from the cache, else
+    /// read, verified and indexed (and kept, unless an erasure came after `generation`),
     /// reading it again from where the catalogue now puts it when an erasure moved it meanwhile.
     func lookup(_ userID: String, in block: BlockRow, of row: SnapshotRow, generation: Int) throws
         -> SnapshotEntry?
     {
         var current = block
         for _ in 0..<3 {
-            var bytes = serving.bytes(snapshot: row.id, block: current)
-            if bytes == nil {
-                let file = try serving.file(row.id) { try openMonthFile(row.id) }
-                var buffer = [UInt8](repeating: 0, count: current.length)
-                if try Self.read(current, from: file, into: &buffer) {
-                    serving.keep(buffer, of: current, snapshot: row.id, generation: generation)
-                    bytes = buffer
-                }
-            }
-            if let bytes {
+            if let kept = try serving.cached(snapshot: row.id, block: current) ?? read(current, of: row, generation) {
                 let reasons = try reasons(of: row)
-                return try bytes.withUnsafeBytes { try MonthFile.entry(userID, in: $0, reasons: reasons) }
+                return try kept.bytes.withUnsafeBytes {
+                    try MonthFile.entry(userID, in: $0, starts: kept.starts, reasons: reasons)
+                }
             }
             let first = current.firstUser
             guard let moved = try pool.read({ db in try Self.block(db, snapshot: row.id, from: first) }) else {
@@ -75,6 +68,22 @@ extension SnapshotStore {
             current = moved
         }
         throw damaged(row)
+    }
+}
+
+extension SnapshotStore {
+    /// A block read from its month file, with its records' starts, kept for later lookups
+    /// unless an erasure came after `generation`; `nil` when its bytes fail the checksum.
+    private func read(_ block: BlockRow, of row: SnapshotRow, _ generation: Int) throws -> BlockCache.Block? {
+        let file = try serving.file(row.id) { try openMonthFile(row.id) }
+        var buffer = [UInt8](repeating: 0, count: block.length)
+        guard try Self.read(block, from: file, into: &buffer) else { return nil }
+        // The starts cost a scan of the whole block: worth it only for a block that is kept.
+        guard serving.keepsBlocks else { return BlockCache.Block(bytes: buffer, starts: nil) }
+        let kept = BlockCache.Block(
+            bytes: buffer, starts: try buffer.withUnsafeBytes { try MonthFile.recordStarts($0) })
+        serving.keep(kept, of: block, snapshot: row.id, generation: generation)
+        return kept
     }
 }
 

@@ -35,6 +35,7 @@ import Testing
         return out
     }
 
+    /// With and without the records' starts (a block from the cache, a block just read).
     @Test(arguments: [1, 2, 3, 4])
     func theScanFindsWhatTheFullDecodeFinds(seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
@@ -61,10 +62,14 @@ import Testing
             try writer.bytes.withUnsafeBytes { block in
                 let all = try MonthFile.decode(block, reasons: dictionary.codes)
                 #expect(all == entries)
+                let starts = try MonthFile.recordStarts(block)
+                #expect(starts.count == entries.count)
                 for probe in Self.probes(ids, &random) {
                     let expected = all.first { $0.userID.utf8.elementsEqual(probe.utf8) }
-                    let found = try MonthFile.entry(probe, in: block, reasons: dictionary.codes)
-                    #expect(found == expected, "seed \(seed): \(Array(probe.utf8)) in \(ids.map { Array($0.utf8) })")
+                    let scanned = try MonthFile.entry(probe, in: block, reasons: dictionary.codes)
+                    let jumped = try MonthFile.entry(probe, in: block, starts: starts, reasons: dictionary.codes)
+                    #expect(scanned == expected, "seed \(seed): \(Array(probe.utf8)) in \(ids.map { Array($0.utf8) })")
+                    #expect(jumped == expected, "seed \(seed): \(Array(probe.utf8)) in \(ids.map { Array($0.utf8) })")
                 }
             }
         }
