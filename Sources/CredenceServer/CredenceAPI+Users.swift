@@ -8,7 +8,7 @@ extension CredenceAPI {
     func score(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
         let userID = try userID(context)
-        if let monthText = request.uri.queryParameters["month"] {
+        if let monthText = Self.monthParameter(request) {
             let month = try Self.parseMonth(monthText)
             let summary = try closedMonth(month)
             guard
@@ -53,7 +53,7 @@ extension CredenceAPI {
         try access.authorize(request, .read)
         let userID = try userID(context)
         let stored: StoredScore?
-        if let monthText = request.uri.queryParameters["month"] {
+        if let monthText = Self.monthParameter(request) {
             let month = try Self.parseMonth(monthText)
             let summary = try closedMonth(month)
             stored = try store.latestEntry(

@@ -107,6 +107,13 @@ struct CredenceAPI: Sendable {
         return String(validating: out, as: UTF8.self)
     }
 
+    /// The `month` query parameter. Most requests have no query: they skip building the
+    /// parameter map.
+    static func monthParameter(_ request: Request) -> Substring? {
+        guard request.uri.query != nil else { return nil }
+        return request.uri.queryParameters["month"]
+    }
+
     static func parseMonth(_ text: Substring) throws(ServerError) -> Month {
         guard let m = Month(String(text)) else {
             throw ServerError(.invalidMonth, "a month is written YYYY-MM (for example 2026-11)")
