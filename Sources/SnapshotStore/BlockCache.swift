@@ -1,24 +1,22 @@
-/// The bytes of month-file blocks that point lookups read and verified, with where each
-/// record starts, bounded by a byte budget; the oldest kept is dropped first.
+/// The bytes of month-file blocks that point lookups read and verified, with their ids spelled
+/// out, bounded by a byte budget; the oldest kept is dropped first.
 ///
-/// A lookup that finds its block here skips the `pread` and the CRC-32C, and jumps from id to
-/// id instead of scanning the records between. A block is keyed by
+/// A lookup that finds its block here skips the `pread` and the CRC-32C, and searches the ids
+/// instead of scanning the records. A block is keyed by
 /// its revision and its offset, and kept with its checksum: a block never changes in place
 /// (an erasure writes a new one at the end of the file and zeroes the old place), so bytes
 /// found under the place and checksum the catalogue gives are that block's. ``ServingIndex``
 /// empties the cache whenever an erasure commits, so the old block of an erased user is not
 /// kept either.
 struct BlockCache {
-    /// A block as kept: its bytes and its records' starts (``MonthFile/recordStarts(_:)``;
-    /// `nil` for a block read but not kept).
+    /// A block as kept: its bytes and its ids (``BlockDirectory``; `nil` for a block read but
+    /// not kept).
     struct Block: Sendable {
         var bytes: [UInt8]
-        var starts: [UInt32]?
+        var directory: BlockDirectory?
 
         /// What it costs against the budget.
-        var cost: Int {
-            bytes.count + (starts?.count ?? 0) * MemoryLayout<UInt32>.size + BlockCache.overheadPerBlock
-        }
+        var cost: Int { bytes.count + (directory?.bytes ?? 0) + BlockCache.overheadPerBlock }
     }
 
     private struct Key: Hashable {
@@ -26,10 +24,10 @@ struct BlockCache {
         var offset: Int64
     }
 
-    /// What a kept block costs beyond its bytes and starts (the dictionary slot, two array
+    /// What a kept block costs beyond its bytes and directory (the dictionary slot, four array
     /// headers, the allocator), counted against the budget so that many small blocks stay
     /// bounded too.
-    static let overheadPerBlock = 128
+    static let overheadPerBlock = 192
 
     /// The most bytes kept, overhead included; 0 keeps nothing.
     let capacity: Int

@@ -54,13 +54,16 @@ struct BlockIndex: Sendable {
     /// Whether `a` is before `b` in byte order.
     static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: String) -> Bool {
         var b = b
-        return b.withUTF8 { b in
-            let common = min(a.count, b.count)
-            if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
-                let c = memcmp(pa, pb, common)
-                if c != 0 { return c < 0 }
-            }
-            return a.count < b.count
+        return b.withUTF8 { b in compare(a, b) < 0 }
+    }
+
+    /// Negative, zero or positive as `a` is before, equal to or after `b` in byte order.
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, common)
+            if c != 0 { return Int(c) }
         }
+        return a.count - b.count
     }
 }

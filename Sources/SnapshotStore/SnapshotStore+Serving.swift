@@ -57,7 +57,7 @@ extension SnapshotStore {
             if let kept = try serving.cached(snapshot: row.id, block: current) ?? read(current, of: row, generation) {
                 let reasons = try reasons(of: row)
                 return try kept.bytes.withUnsafeBytes {
-                    try MonthFile.entry(userID, in: $0, starts: kept.starts, reasons: reasons)
+                    try MonthFile.entry(userID, in: $0, directory: kept.directory, reasons: reasons)
                 }
             }
             let first = current.firstUser
@@ -72,16 +72,15 @@ extension SnapshotStore {
 }
 
 extension SnapshotStore {
-    /// A block read from its month file, with its records' starts, kept for later lookups
+    /// A block read from its month file, with its directory, kept for later lookups
     /// unless an erasure came after `generation`; `nil` when its bytes fail the checksum.
     private func read(_ block: BlockRow, of row: SnapshotRow, _ generation: Int) throws -> BlockCache.Block? {
         let file = try serving.file(row.id) { try openMonthFile(row.id) }
         var buffer = [UInt8](repeating: 0, count: block.length)
         guard try Self.read(block, from: file, into: &buffer) else { return nil }
-        // The starts cost a scan of the whole block: worth it only for a block that is kept.
-        guard serving.keepsBlocks else { return BlockCache.Block(bytes: buffer, starts: nil) }
-        let kept = BlockCache.Block(
-            bytes: buffer, starts: try buffer.withUnsafeBytes { try MonthFile.recordStarts($0) })
+        // The directory costs a scan of the whole block: worth it only for a block that is kept.
+        guard serving.keepsBlocks else { return BlockCache.Block(bytes: buffer, directory: nil) }
+        let kept = BlockCache.Block(bytes: buffer, directory: try buffer.withUnsafeBytes { try BlockDirectory($0) })
         serving.keep(kept, of: block, snapshot: row.id, generation: generation)
         return kept
     }

@@ -35,7 +35,7 @@ import Testing
         return out
     }
 
-    /// With and without the records' starts (a block from the cache, a block just read).
+    /// With and without the block's directory (a block from the cache, a block just read).
     @Test(arguments: [1, 2, 3, 4])
     func theScanFindsWhatTheFullDecodeFinds(seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
@@ -62,14 +62,15 @@ import Testing
             try writer.bytes.withUnsafeBytes { block in
                 let all = try MonthFile.decode(block, reasons: dictionary.codes)
                 #expect(all == entries)
-                let starts = try MonthFile.recordStarts(block)
-                #expect(starts.count == entries.count)
+                let directory = try BlockDirectory(block)
+                #expect(directory.count == entries.count)
                 for probe in Self.probes(ids, &random) {
                     let expected = all.first { $0.userID.utf8.elementsEqual(probe.utf8) }
                     let scanned = try MonthFile.entry(probe, in: block, reasons: dictionary.codes)
-                    let jumped = try MonthFile.entry(probe, in: block, starts: starts, reasons: dictionary.codes)
+                    let searched = try MonthFile.entry(
+                        probe, in: block, directory: directory, reasons: dictionary.codes)
                     #expect(scanned == expected, "seed \(seed): \(Array(probe.utf8)) in \(ids.map { Array($0.utf8) })")
-                    #expect(jumped == expected, "seed \(seed): \(Array(probe.utf8)) in \(ids.map { Array($0.utf8) })")
+                    #expect(searched == expected, "seed \(seed): \(Array(probe.utf8)) in \(ids.map { Array($0.utf8) })")
                 }
             }
         }
