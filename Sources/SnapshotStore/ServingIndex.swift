@@ -97,7 +97,7 @@ final class ServingIndex: Sendable {
         }
     }
 
-    /// `block` of revision `id` as a lookup kept it: its verified bytes and its records' starts.
+    /// `block` of revision `id` as a lookup kept it: its verified bytes and its directory.
     func cached(snapshot id: Int64, block: BlockRow) -> BlockCache.Block? {
         state.withLock { $0.bytes.block(snapshot: id, block) }
     }

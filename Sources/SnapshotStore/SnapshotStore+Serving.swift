@@ -10,9 +10,9 @@ extension SnapshotStore {
     /// The user's score in the newest of `months` that holds one: the query API's hot path.
     ///
     /// Newest month first: the block that would hold the user, from the in-memory index
-    /// (``ServingIndex``: no SQLite once a revision was read), its bytes from the block cache or
-    /// the month file, then a scan for the user; an older month only when the newer does not
-    /// hold them.
+    /// (``ServingIndex``: no SQLite once a revision was read), the block from the block cache
+    /// (a binary search of its ids) or the month file (a scan), an older month only when the
+    /// newer does not hold the user.
     public func latestEntry(userID: String, modelVersion: String, in months: [MonthRevision]) throws -> StoredScore? {
         try run("reading a score") {
             for m in months.sorted(by: { $0.month > $1.month }) {
