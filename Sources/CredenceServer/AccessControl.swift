@@ -20,19 +20,23 @@ struct AccessControl: Sendable {
 
     /// Throws 401 without a known token, 403 with a token of the other scope.
     func authorize(_ request: Request, _ scope: Scope) throws(ServerError) {
-        guard let header = request.headers[.authorization] else {
+        guard var header = Self.authorization(request.headers) else {
             throw ServerError(.unauthorized, "this route needs a bearer token: send `Authorization: Bearer <token>`")
         }
-        let bytes = Array(header.utf8)
-        // "Bearer" is case-insensitive (RFC 6750); one space, then the token.
-        guard bytes.count > 7, Self.lowercased(bytes[0..<6]) == Array("bearer".utf8), bytes[6] == 0x20 else {
+        // Read in place: no copy of the header or the token.
+        let matched: (inRead: Bool, inWrite: Bool)? = header.withUTF8 { bytes in
+            // "Bearer" is case-insensitive (RFC 6750); one space, then the token.
+            guard bytes.count > 7, Self.isBearer(bytes[0..<6]), bytes[6] == 0x20 else { return nil }
+            let token = bytes[7...]
+            var inRead = false
+            var inWrite = false
+            for t in read { inRead = Self.equal(t, token) || inRead }
+            for t in write { inWrite = Self.equal(t, token) || inWrite }
+            return (inRead, inWrite)
+        }
+        guard let (inRead, inWrite) = matched else {
             throw ServerError(.unauthorized, "the Authorization header must be `Bearer <token>`")
         }
-        let token = bytes[7...]
-        var inRead = false
-        var inWrite = false
-        for t in read { inRead = Self.equal(t, token) || inRead }
-        for t in write { inWrite = Self.equal(t, token) || inWrite }
         switch scope {
         case .read:
             if inRead { return }
@@ -44,8 +48,25 @@ struct AccessControl: Sendable {
         throw ServerError(.unauthorized, "the bearer token is not valid: check the token you were given")
     }
 
+    /// The Authorization header: the one field's value without going through the fields'
+    /// subscript (which joins repeated fields), or, when it is repeated, what the subscript gives.
+    static func authorization(_ fields: HTTPFields) -> String? {
+        var found: String?
+        for field in fields where field.name == .authorization {
+            if found != nil { return fields[.authorization] }
+            found = field.value
+        }
+        return found
+    }
+
+    /// Whether `bytes` spell "bearer" in any case.
+    private static func isBearer(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        zip(bytes, "bearer".utf8).allSatisfy { b, lower in (b >= 65 && b <= 90 ? b + 32 : b) == lower }
+    }
+
     /// Constant-time equality for a given pair of lengths: no early exit on the first difference.
-    static func equal(_ secret: [UInt8], _ candidate: ArraySlice<UInt8>) -> Bool {
+    static func equal<Candidate: RandomAccessCollection<UInt8>>(_ secret: [UInt8], _ candidate: Candidate) -> Bool
+    where Candidate.Index == Int {
         var diff = UInt8(truncatingIfNeeded: secret.count ^ candidate.count)
         let base = candidate.startIndex
         let n = candidate.count
@@ -54,9 +75,5 @@ struct AccessControl: Sendable {
             diff |= secret[i] ^ c
         }
         return diff == 0 && secret.count == candidate.count
-    }
-
-    private static func lowercased(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
     }
 }

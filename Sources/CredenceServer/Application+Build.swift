@@ -55,7 +55,7 @@ public func buildApplication(
 }
 
 /// A handler of the API, bound to its shared state when the router is built.
-typealias APIHandler = @Sendable (CredenceAPI) -> (Request, CredenceRequestContext) async throws -> Response
+typealias APIHandler = @Sendable (CredenceAPI) -> @Sendable (Request, CredenceRequestContext) async throws -> Response
 
 /// Every route of the API, in the OpenAPI document's path syntax.
 let apiRoutes: [(route: APIRoute, handler: APIHandler)] = [
@@ -88,8 +88,10 @@ func buildRouter(_ api: CredenceAPI) -> (Router<CredenceRequestContext>, [APIRou
         let routerPath = route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : String(part)
         }.joined(separator: "/")
+        // Bound once: binding per request copied the API's state into a new closure each time.
+        let respond = handler(api)
         router.on(RouterPath(routerPath), method: HTTPRequest.Method(route.method)!) { request, context in
-            try await handler(api)(request, context)
+            try await respond(request, context)
         }
     }
     return (router, routes)

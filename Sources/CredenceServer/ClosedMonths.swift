@@ -14,7 +14,14 @@ final class ClosedMonths: Sendable {
     private let store: SnapshotStore
     private let modelVersion: String
     private let maxAge: Duration
-    private let cache = Mutex<(at: ContinuousClock.Instant, months: [MonthSummary])?>(nil)
+    private let cache = Mutex<Listing?>(nil)
+
+    /// The list as read at `at`, and as the revisions to read (built once per refresh, not per request).
+    private struct Listing {
+        var at: ContinuousClock.Instant
+        var months: [MonthSummary]
+        var revisions: [SnapshotStore.MonthRevision]
+    }
 
     init(store: SnapshotStore, modelVersion: String, maxAge: Duration = .seconds(1)) {
         self.store = store
@@ -24,14 +31,18 @@ final class ClosedMonths: Sendable {
 
     /// Closed months, oldest first.
     func list() throws -> [MonthSummary] {
-        let now = ContinuousClock.now
-        if let cached = cache.withLock({ $0 }), now - cached.at < maxAge { return cached.months }
-        return try refresh()
+        try listing().months
     }
 
     /// The months as revisions to read.
     func revisions() throws -> [SnapshotStore.MonthRevision] {
-        try list().map { ($0.month, $0.latestRevision) }
+        try listing().revisions
+    }
+
+    private func listing() throws -> Listing {
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ $0 }), now - cached.at < maxAge { return cached }
+        return try load()
     }
 
     /// The summary of `month`, re-reading the store before saying it is not closed.
@@ -43,9 +54,15 @@ final class ClosedMonths: Sendable {
 
     @discardableResult
     func refresh() throws -> [MonthSummary] {
+        try load().months
+    }
+
+    private func load() throws -> Listing {
         let months = try store.months(modelVersion: modelVersion)
-        cache.withLock { $0 = (ContinuousClock.now, months) }
-        return months
+        let listing = Listing(
+            at: ContinuousClock.now, months: months, revisions: months.map { ($0.month, $0.latestRevision) })
+        cache.withLock { $0 = listing }
+        return listing
     }
 
     func invalidate() {

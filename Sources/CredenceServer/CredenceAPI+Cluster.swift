@@ -32,7 +32,10 @@ extension CredenceAPI {
     /// A user route, answered by the instance that owns the user's partition: here, or
     /// forwarded to the owner (once: a forwarded request is answered where it lands).
     static func routed(_ handler: @escaping APIHandler) -> APIHandler {
-        { api in { request, context in try await api.answerOrForward(request, context, handler(api)) } }
+        { api in
+            let local = handler(api)
+            return { request, context in try await api.answerOrForward(request, context, local) }
+        }
     }
 
     func answerOrForward(

@@ -8,7 +8,7 @@ extension CredenceAPI {
     func score(_ request: Request, _ context: CredenceRequestContext) async throws -> Response {
         try access.authorize(request, .read)
         let userID = try userID(context)
-        if let monthText = request.uri.queryParameters["month"] {
+        if let monthText = Self.monthParameter(request) {
             let month = try Self.parseMonth(monthText)
             let summary = try closedMonth(month)
             guard
@@ -17,14 +17,14 @@ extension CredenceAPI {
             else {
                 throw noScore(userID)
             }
-            return JSONResponse.ok(scoreJSON(userID: userID, closed: stored, provisional: nil))
+            return JSONResponse.ok(bytes: userJSON.score(userID: userID, closed: stored, provisional: nil))
         }
         let closed = try latestClosed(userID: userID)
         let asOf = now
         let provisional = try await self.provisional.score(userID: userID, asOf: asOf)
         if closed == nil && provisional == nil { throw noScore(userID) }
         return JSONResponse.ok(
-            scoreJSON(userID: userID, closed: closed, provisional: provisional.map { (asOf, $0) }))
+            bytes: userJSON.score(userID: userID, closed: closed, provisional: provisional.map { (asOf, $0) }))
     }
 
     /// `GET /v1/users/{user_id}/scores`
@@ -53,7 +53,7 @@ extension CredenceAPI {
         try access.authorize(request, .read)
         let userID = try userID(context)
         let stored: StoredScore?
-        if let monthText = request.uri.queryParameters["month"] {
+        if let monthText = Self.monthParameter(request) {
             let month = try Self.parseMonth(monthText)
             let summary = try closedMonth(month)
             stored = try store.latestEntry(
@@ -62,61 +62,6 @@ extension CredenceAPI {
             stored = try latestClosed(userID: userID)
         }
         guard let s = stored else { throw noScore(userID) }
-        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
-        out += ",\"month\":\"\(s.month)\",\"score\":\(s.score),\"services\":["
-        for (i, service) in model.services.enumerated() {
-            if i > 0 { out += "," }
-            let eligible = s.score >= service.threshold
-            out += "{\"service\":" + JSONText.string(service.name) + ",\"threshold\":\(service.threshold)"
-            out += ",\"eligible\":\(eligible)"
-            if !eligible {
-                out += ",\"points_short\":\(service.threshold - s.score),\"reasons\":"
-                appendReasons(s.reasons, to: &out)
-            }
-            out += "}"
-        }
-        out += "]}"
-        return JSONResponse.ok(out)
-    }
-
-    // MARK: - JSON
-
-    func scoreJSON(userID: String, closed: StoredScore?, provisional: (Instant, SnapshotEntry)?) -> String {
-        var out = "{\"user_id\":" + JSONText.string(userID) + ",\"model_version\":" + JSONText.string(modelVersion)
-        out += ",\"closed\":"
-        if let c = closed {
-            out += "{\"month\":\"\(c.month)\",\"revision\":\(c.revision),\"score\":\(c.score),\"reasons\":"
-            appendReasons(c.reasons, to: &out)
-            out += ",\"features\":"
-            c.features.appendJSON(to: &out)
-            out += "}"
-        } else {
-            out += "null"
-        }
-        out += ",\"provisional\":"
-        if let (asOf, p) = provisional {
-            let month = Month(
-                containing: asOf.adding(milliseconds: -1), offset: offset)
-            out += "{\"as_of\":\"" + RFC3339.format(asOf, offsetMinutes: offset.minutes)
-            out += "\",\"month\":\"\(month)\",\"score\":\(p.score),\"reasons\":"
-            appendReasons(p.reasons, to: &out)
-            out += ",\"features\":"
-            p.features.appendJSON(to: &out)
-            out += "}"
-        } else {
-            out += "null"
-        }
-        out += "}"
-        return out
-    }
-
-    /// `[{"code":"R05","text":"Few obligations settled on time"}]`
-    func appendReasons(_ codes: [String], to out: inout String) {
-        out += "["
-        for (i, code) in codes.enumerated() {
-            if i > 0 { out += "," }
-            out += reasonObjects[code] ?? Self.reasonObject(code, text: model.text(forReason: code) ?? "")
-        }
-        out += "]"
+        return JSONResponse.ok(bytes: userJSON.eligibility(userID: userID, s))
     }
 }

@@ -23,8 +23,8 @@ struct CredenceAPI: Sendable {
     let logger: Logger
     let provisional: ProvisionalScores
     let closed: ClosedMonths
-    /// Each reason code's `{"code":…,"text":…}` object, rendered once from the model.
-    let reasonObjects: [String: String]
+    /// The score and eligibility bodies, with the model's pieces rendered once.
+    let userJSON: UserJSON
     /// This instance's place in a cluster of `credence run` instances; `nil` alone.
     let cluster: ClusterNode?
 
@@ -49,15 +49,7 @@ struct CredenceAPI: Sendable {
         provisional = ProvisionalScores(service: service, model: facts.1)
         closed = ClosedMonths(store: facts.0, modelVersion: facts.1.modelVersion)
         self.cluster = cluster
-        var objects: [String: String] = [:]
-        for c in facts.1.characteristics where objects[c.reason] == nil {
-            objects[c.reason] = Self.reasonObject(c.reason, text: c.text)
-        }
-        reasonObjects = objects
-    }
-
-    static func reasonObject(_ code: String, text: String) -> String {
-        "{\"code\":" + JSONText.string(code) + ",\"text\":" + JSONText.string(text) + "}"
+        userJSON = UserJSON(model: facts.1, offset: facts.3)
     }
 
     var modelVersion: String { model.modelVersion }
@@ -113,6 +105,13 @@ struct CredenceAPI: Sendable {
             }
         }
         return String(validating: out, as: UTF8.self)
+    }
+
+    /// The `month` query parameter. Most requests have no query: they skip building the
+    /// parameter map.
+    static func monthParameter(_ request: Request) -> Substring? {
+        guard request.uri.query != nil else { return nil }
+        return request.uri.queryParameters["month"]
     }
 
     static func parseMonth(_ text: Substring) throws(ServerError) -> Month {

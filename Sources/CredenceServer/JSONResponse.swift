@@ -8,6 +8,15 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
 
+    /// A body rendered as bytes (``UserJSON``): one copy into the response's buffer.
+    static func ok(bytes json: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: jsonHeaders, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// `Content-Type: application/json`, built once: a response copies it (a reference) and
+    /// only a response that adds a header pays for its own.
+    private static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
     static func error(_ error: ServerError) -> Response {
         var response = ok(error.json, status: error.status)
         if error.code == .unauthorized {

@@ -152,42 +152,47 @@ enum MonthFile {
             } else {
                 throw MonthFileError(reason: "a user id is not UTF-8")
             }
-            let score = try r.readZigZag()
-            let reasonCount = Int(try r.readByte())
-            var codes: [String] = []
-            codes.reserveCapacity(reasonCount)
-            for _ in 0..<reasonCount {
-                let i = try r.readVarint()
-                guard i < UInt64(reasons.count) else { throw MonthFileError(reason: "a reason index is out of range") }
-                codes.append(reasons[Int(i)])
-            }
-            let flags = try r.readByte()
-            var f = Features()
-            f.identityVerified = flags & 1 != 0
-            f.tenureDays = try r.readZigZag()
-            f.payments12m = try r.readZigZag()
-            f.spend12mMinor = try readWide(flags & 4 != 0, &r)
-            f.activeMonths12m = try r.readZigZag()
-            f.declined12m = try r.readZigZag()
-            f.obligationsTotal = try r.readZigZag()
-            f.onTimeSettled = try r.readZigZag()
-            f.lateSettled24m = try r.readZigZag()
-            f.openObligations = try r.readZigZag()
-            f.outstandingMinor = try readWide(flags & 8 != 0, &r)
-            f.overdueObligations = try r.readZigZag()
-            f.maxDpdCurrent = try r.readZigZag()
-            f.maxDpd24m = try r.readZigZag()
-            f.defaults24m = try r.readZigZag()
-            f.creditLimitMinor = try r.readZigZag()
-            if flags & 2 != 0 { f.utilizationBp = try readWide(flags & 16 != 0, &r) }
-            out.append(SnapshotEntry(userID: userID, score: score, reasons: codes, features: f))
+            out.append(try readEntry(userID, &r, reasons: reasons))
             if wanted != nil { break }
         }
         return out
     }
 
+    /// The rest of a record, after its user id: the score, the reasons and the features.
+    static func readEntry(_ userID: String, _ r: inout ByteReader, reasons: [String]) throws -> SnapshotEntry {
+        let score = try r.readZigZag()
+        let reasonCount = Int(try r.readByte())
+        var codes: [String] = []
+        codes.reserveCapacity(reasonCount)
+        for _ in 0..<reasonCount {
+            let i = try r.readVarint()
+            guard i < UInt64(reasons.count) else { throw MonthFileError(reason: "a reason index is out of range") }
+            codes.append(reasons[Int(i)])
+        }
+        let flags = try r.readByte()
+        var f = Features()
+        f.identityVerified = flags & 1 != 0
+        f.tenureDays = try r.readZigZag()
+        f.payments12m = try r.readZigZag()
+        f.spend12mMinor = try readWide(flags & 4 != 0, &r)
+        f.activeMonths12m = try r.readZigZag()
+        f.declined12m = try r.readZigZag()
+        f.obligationsTotal = try r.readZigZag()
+        f.onTimeSettled = try r.readZigZag()
+        f.lateSettled24m = try r.readZigZag()
+        f.openObligations = try r.readZigZag()
+        f.outstandingMinor = try readWide(flags & 8 != 0, &r)
+        f.overdueObligations = try r.readZigZag()
+        f.maxDpdCurrent = try r.readZigZag()
+        f.maxDpd24m = try r.readZigZag()
+        f.defaults24m = try r.readZigZag()
+        f.creditLimitMinor = try r.readZigZag()
+        if flags & 2 != 0 { f.utilizationBp = try readWide(flags & 16 != 0, &r) }
+        return SnapshotEntry(userID: userID, score: score, reasons: codes, features: f)
+    }
+
     /// Moves past the rest of a record (after its user id) without building anything.
-    private static func skipRecord(_ r: inout ByteReader) throws {
+    static func skipRecord(_ r: inout ByteReader) throws {
         // The block passed its CRC-32C: skipping scans for the varints' last bytes.
         try r.skipVarints(1)  // score
         let reasonCount = Int(try r.readByte())

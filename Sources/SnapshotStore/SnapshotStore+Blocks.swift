@@ -41,6 +41,14 @@ struct BlockRow: Sendable {
     var count: Int
     var crc: UInt32
 
+    init(firstUser: String, offset: Int64, length: Int, count: Int, crc: UInt32) {
+        self.firstUser = firstUser
+        self.offset = offset
+        self.length = length
+        self.count = count
+        self.crc = crc
+    }
+
     init(_ row: Row) {
         firstUser = row[0]
         offset = row[1]
@@ -126,15 +134,14 @@ extension SnapshotStore {
     /// The entries of a block, reading it again from where the catalogue now puts it when an
     /// erasure moved it meanwhile; `[]` when its users were all erased.
     func entries(
-        of block: BlockRow, in row: SnapshotRow, file: SystemFile, buffer: inout [UInt8], only userID: String? = nil
+        of block: BlockRow, in row: SnapshotRow, file: SystemFile, buffer: inout [UInt8]
     ) throws -> [SnapshotEntry] {
         var current = block
         for _ in 0..<3 {
             if try Self.read(current, from: file, into: &buffer) {
                 return try buffer.withUnsafeBytes {
                     try MonthFile.decode(
-                        UnsafeRawBufferPointer(rebasing: $0[..<current.length]), reasons: reasons(of: row),
-                        only: userID)
+                        UnsafeRawBufferPointer(rebasing: $0[..<current.length]), reasons: reasons(of: row))
                 }
             }
             let first = current.firstUser
@@ -144,7 +151,12 @@ extension SnapshotStore {
             if moved.offset == current.offset && moved.crc == current.crc { break }
             current = moved
         }
-        throw SnapshotStoreError(
+        throw damaged(row)
+    }
+
+    /// A block of `row` fails its checksum even where the catalogue now puts it.
+    func damaged(_ row: SnapshotRow) -> SnapshotStoreError {
+        SnapshotStoreError(
             code: .database,
             message: "a block of \(row.month) (model \(row.modelVersion), revision \(row.revision)) fails its "
                 + "checksum in \(filePath(row.id)): the file is damaged; restore the store from a backup or "

@@ -167,11 +167,12 @@ extension SnapshotStore {
         -> StoredScore?
     {
         try run("reading a score") {
+            let generation = serving.generation
             let located = try pool.read { db in
                 let row = try resolve(db, month, modelVersion, revision)
                 return [(row, try Self.block(db, snapshot: row.id, containing: userID))]
             }
-            return try find(userID, located: located, first: true).first
+            return try find(userID, located: located, generation: generation, first: true).first
         }
     }
 
@@ -291,28 +292,27 @@ extension SnapshotStore {
     }
 
     /// The user's scores in `rows`, in their order; only the first one found when `first`.
-    /// One indexed catalogue query and one block read per revision.
+    /// One indexed catalogue query and one block read (or cache hit) per revision.
     func find(_ userID: String, in rows: [SnapshotRow], first: Bool) throws -> [StoredScore] {
         guard !rows.isEmpty else { return [] }
+        // Before the catalogue read: blocks read after an erasure that commits meanwhile are not kept.
+        let generation = serving.generation
         let located = try pool.read { db in
             try rows.map { row in (row, try Self.block(db, snapshot: row.id, containing: userID)) }
         }
-        return try find(userID, located: located, first: first)
+        return try find(userID, located: located, generation: generation, first: first)
     }
 
-    /// The user's scores in the blocks that would hold them.
-    func find(_ userID: String, located: [(SnapshotRow, BlockRow?)], first: Bool) throws -> [StoredScore] {
+    /// The user's scores in the blocks that would hold them, located under `generation`.
+    func find(_ userID: String, located: [(SnapshotRow, BlockRow?)], generation: Int, first: Bool) throws
+        -> [StoredScore]
+    {
         var out: [StoredScore] = []
-        var buffer: [UInt8] = []
         for (row, block) in located {
-            guard let block else { continue }
-            let file = try serving.file(row.id) { try openMonthFile(row.id) }
-            let entries = try entries(of: block, in: row, file: file, buffer: &buffer, only: userID)
-            guard let entry = entries.first(where: { $0.userID == userID }) else { continue }
-            out.append(
-                StoredScore(
-                    userID: userID, modelVersion: row.modelVersion, month: row.month, revision: row.revision,
-                    score: entry.score, reasons: entry.reasons, features: entry.features))
+            guard let block, let entry = try lookup(userID, in: block, of: row, generation: generation) else {
+                continue
+            }
+            out.append(StoredScore(entry, month: row.month, modelVersion: row.modelVersion, revision: row.revision))
             if first { break }
         }
         return out

@@ -1,4 +1,5 @@
 public import CredenceCore
+import EventLog
 import Foundation
 import GRDB
 
@@ -9,21 +10,24 @@ extension SnapshotStore {
     /// The user's score in the newest of `months` that holds one: the query API's hot path.
     ///
     /// Newest month first: the block that would hold the user, from the in-memory index
-    /// (``ServingIndex``: no SQLite once a revision was read), then block reads until the user is found.
+    /// (``ServingIndex``: no SQLite once a revision was read), the block from the block cache
+    /// (a binary search of its ids) or the month file (a scan), an older month only when the
+    /// newer does not hold the user.
     public func latestEntry(userID: String, modelVersion: String, in months: [MonthRevision]) throws -> StoredScore? {
         try run("reading a score") {
-            let located = try months.sorted { $0.month > $1.month }.compactMap { m -> (SnapshotRow, BlockRow?)? in
+            for m in months.sorted(by: { $0.month > $1.month }) {
                 guard
                     let row = try serving.row(
                         m.month, modelVersion, m.revision,
-                        load: { try pool.read { db in try Self.snapshotRow(db, m.month, modelVersion, m.revision) } })
-                else { return nil }
-                let block = try serving.block(
-                    snapshot: row.id, containing: userID,
-                    load: { try pool.read { db in try Self.blocks(db, snapshot: row.id) } })
-                return (row, block)
+                        load: { try pool.read { db in try Self.snapshotRow(db, m.month, modelVersion, m.revision) } }),
+                    let located = try serving.block(
+                        snapshot: row.id, containing: userID,
+                        load: { try pool.read { db in try Self.blocks(db, snapshot: row.id) } }),
+                    let entry = try lookup(userID, in: located.block, of: row, generation: located.generation)
+                else { continue }
+                return StoredScore(entry, month: row.month, modelVersion: row.modelVersion, revision: row.revision)
             }
-            return try find(userID, located: located, first: true).first
+            return nil
         }
     }
 
@@ -40,5 +44,52 @@ extension SnapshotStore {
         try pool.read { db in
             try months.compactMap { m in try Self.snapshotRow(db, m.month, modelVersion, m.revision) }
         }
+    }
+
+    /// The user's entry in `block` of revision `row`, or `nil`: the block from the cache, else
+    /// read, verified and indexed (and kept, unless an erasure came after `generation`),
+    /// reading it again from where the catalogue now puts it when an erasure moved it meanwhile.
+    func lookup(_ userID: String, in block: BlockRow, of row: SnapshotRow, generation: Int) throws
+        -> SnapshotEntry?
+    {
+        var current = block
+        for _ in 0..<3 {
+            if let kept = try serving.cached(snapshot: row.id, block: current) ?? read(current, of: row, generation) {
+                let reasons = try reasons(of: row)
+                return try kept.bytes.withUnsafeBytes {
+                    try MonthFile.entry(userID, in: $0, directory: kept.directory, reasons: reasons)
+                }
+            }
+            let first = current.firstUser
+            guard let moved = try pool.read({ db in try Self.block(db, snapshot: row.id, from: first) }) else {
+                return nil
+            }
+            if moved.offset == current.offset && moved.crc == current.crc { break }
+            current = moved
+        }
+        throw damaged(row)
+    }
+}
+
+extension SnapshotStore {
+    /// A block read from its month file, with its directory, kept for later lookups
+    /// unless an erasure came after `generation`; `nil` when its bytes fail the checksum.
+    private func read(_ block: BlockRow, of row: SnapshotRow, _ generation: Int) throws -> BlockCache.Block? {
+        let file = try serving.file(row.id) { try openMonthFile(row.id) }
+        var buffer = [UInt8](repeating: 0, count: block.length)
+        guard try Self.read(block, from: file, into: &buffer) else { return nil }
+        // The directory costs a scan of the whole block: worth it only for a block that is kept.
+        guard serving.keepsBlocks else { return BlockCache.Block(bytes: buffer, directory: nil) }
+        let kept = BlockCache.Block(bytes: buffer, directory: try buffer.withUnsafeBytes { try BlockDirectory($0) })
+        serving.keep(kept, of: block, snapshot: row.id, generation: generation)
+        return kept
+    }
+}
+
+extension StoredScore {
+    init(_ entry: SnapshotEntry, month: Month, modelVersion: String, revision: Int) {
+        self.init(
+            userID: entry.userID, modelVersion: modelVersion, month: month, revision: revision, score: entry.score,
+            reasons: entry.reasons, features: entry.features)
     }
 }

@@ -40,8 +40,8 @@ public final class SnapshotStore: Sendable {
     let pool: DatabasePool
     /// Reason dictionaries of revisions already read, by snapshot id (they never change).
     let reasonCache = Mutex<[Int64: [String]]>([:])
-    /// Catalogue rows, block indexes and open month files for point lookups.
-    let serving = ServingIndex()
+    /// Catalogue rows, block indexes, open month files and recently read blocks for point lookups.
+    let serving: ServingIndex
 
     /// Opens the store in `directory` (`<directory>/snapshots.sqlite`), creating the
     /// directory and the database when they do not exist.
@@ -69,6 +69,7 @@ public final class SnapshotStore: Sendable {
         self.path = path
         self.monthsDirectory = path + ".months"
         self.configuration = configuration
+        serving = ServingIndex(cacheBytes: configuration.servingCacheBytes)
 
         var config = GRDB.Configuration()
         config.label = "credence.snapshots"
@@ -224,6 +225,12 @@ extension SnapshotStore {
         /// throwaway runs (a crash may then lose stored months; a replay rebuilds them).
         public var syncs = true
 
+        /// Memory for the blocks that point lookups (the query API's score and eligibility)
+        /// read, in bytes: a lookup of a block kept here reads no file. About 40 bytes per
+        /// user and month; the oldest blocks go first when it is full, and an erasure empties
+        /// it. 0 keeps none. Default: 64 MiB.
+        public var servingCacheBytes = 64 << 20
+
         public init() {}
 
         /// Checks every option.
@@ -242,6 +249,11 @@ extension SnapshotStore {
                 throw SnapshotStoreError(
                     code: .invalidConfiguration,
                     message: "pageSize must be a power of two from 512 to 65536, not \(pageSize)")
+            }
+            guard servingCacheBytes >= 0 else {
+                throw SnapshotStoreError(
+                    code: .invalidConfiguration,
+                    message: "servingCacheBytes must be 0 (no cache) or more, not \(servingCacheBytes)")
             }
             guard cacheSizeKiB >= 64 else {
                 throw SnapshotStoreError(
