@@ -153,7 +153,7 @@ extension Engine {
             self.scoring = scoring
             self.intake = intake
             self.subjectBySlot = subjects
-            self.subjectRecords = records
+            self.subjectRecords.replace(with: records)
             self.sources = sources
             self.watermarkSourceIDs = .unresolved
             self.restatements = restated
@@ -194,7 +194,7 @@ extension Engine {
         scoring = ScoringState(configuration: configuration.scoring)
         intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
         subjectBySlot = []
-        subjectRecords = RecordLists()
+        subjectRecords.replace(with: RecordLists())
         sources = SourceTable()
         watermarkSourceIDs = .unresolved
         restatements = [:]

@@ -54,7 +54,7 @@ extension Engine {
         EngineRecord.encodeEventHead(
             header, sealedCount: scratch.count + SealedRecord.tagByteCount, into: &writer)
         if let logWriter {
-            logWriter.appendSealed(head: writer.buffer, plaintext: scratch, key: key)
+            logWriter.appendSealed(head: writer.buffer, plaintext: scratch, key: key, subject: header.subject)
             return
         }
         let lsn = log.nextLSN

@@ -72,7 +72,9 @@ extension Engine {
         // The checkpoint's bytes and the replay's buffers are gone: give their pages back.
         ProcessMemory.releaseFreedPages()
         // From here on, records are sealed and appended on a thread of their own.
-        if configuration.parallelDecode { engine.logWriter = LogWriterStage.start(log: log) }
+        if configuration.parallelDecode {
+            engine.logWriter = LogWriterStage.start(log: log, recordLists: engine.subjectRecords)
+        }
         return engine
     }
 
@@ -193,7 +195,7 @@ extension Engine {
                 return true
             case .indexes(let indexes):
                 intake = indexes.intake
-                subjectRecords = indexes.records
+                subjectRecords.replace(with: indexes.records)
                 sources = indexes.sources
                 watermarkSourceIDs = .unresolved
                 indexesReturned = true
@@ -206,9 +208,8 @@ extension Engine {
             // The intake indexes move to the stage's thread for the replay (ReplayIndexes): the
             // engine's fields let go of them, so the stage's changes copy nothing.
             let indexes = ReplayIndexes(
-                intake: intake, records: subjectRecords, sources: sources, maxSeen: scoring.maxSeen)
+                intake: intake, records: subjectRecords.takeAll(), sources: sources, maxSeen: scoring.maxSeen)
             intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
-            subjectRecords = RecordLists()
             sources = SourceTable()
             indexesOnStage = true
             let stage = ReplayStage.start(

@@ -55,8 +55,9 @@ public final class Engine {
     /// Each user's current subject (key), by the user's slot in `scoring` (0: none yet); a
     /// withdrawal moves the user to a new one.
     @exclusivity(unchecked) var subjectBySlot: [UInt64] = []
-    /// The LSNs of each live subject's event records, so an erasure reads just those.
-    @exclusivity(unchecked) var subjectRecords = RecordLists()
+    /// The LSNs of each live subject's event records, so an erasure reads just those; noted by
+    /// the log writer's thread while it runs (``SharedRecordLists``).
+    let subjectRecords = SharedRecordLists()
     /// The inputs of the logged events: ids, positions, largest event times (``SourceTable``).
     @exclusivity(unchecked) var sources = SourceTable()
     /// The sources the watermark spans (Kafka partitions that are assigned and not idle); `nil`
@@ -278,13 +279,16 @@ public final class Engine {
         sources.lastPosition(of: source)
     }
 
+    /// Notes a sealed event record of `subject`, unless the log writer's thread runs: it notes
+    /// each one itself once it has appended it.
     func noteRecord(_ lsn: UInt64, of subject: UInt64) {
-        subjectRecords.append(lsn, of: Int(subject))
+        guard logWriter == nil else { return }
+        subjectRecords.append(lsn, of: subject)
     }
 
     /// Hands over (and forgets) a subject's record LSNs.
     func takeRecords(of subject: UInt64) -> [UInt64] {
-        subjectRecords.take(Int(subject))
+        subjectRecords.take(subject)
     }
 
     func sourceID(for name: String) throws(EngineError) -> UInt64 {

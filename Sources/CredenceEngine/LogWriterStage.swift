@@ -30,6 +30,8 @@ final class LogWriterStage {
         var end: Int
         /// The subject's key for an event; `nil` for a record written as it is.
         var key: SubjectKey?
+        /// The subject an event is sealed for (its record list notes it).
+        var subject: UInt64
         var lsn: UInt64
     }
 
@@ -78,14 +80,17 @@ final class LogWriterStage {
         open.records.reserveCapacity(recordsPerChunk)
     }
 
-    /// Starts the writer thread on `log`, whose next LSN it takes over.
-    static func start(log: EventLog, recordsPerChunk: Int = 512, depth: Int = 8) -> LogWriterStage {
+    /// Starts the writer thread on `log`, whose next LSN it takes over; it notes each sealed
+    /// record it appends in `recordLists`.
+    static func start(
+        log: EventLog, recordLists: SharedRecordLists, recordsPerChunk: Int = 512, depth: Int = 8
+    ) -> LogWriterStage {
         let handoff = Handoff<Item>(capacity: depth)
         let stage = LogWriterStage(handoff: handoff, nextLSN: log.nextLSN, recordsPerChunk: recordsPerChunk)
         let owned = OwnedLog(log: log)
         let finished = stage.finished
         let thread = Thread {
-            write(owned.log, handoff)
+            write(owned.log, handoff, recordLists)
             finished.signal()
         }
         thread.name = "credence-log-writer"
@@ -97,17 +102,20 @@ final class LogWriterStage {
     func append(_ bytes: [UInt8]) {
         let start = open.bytes.count
         open.bytes.append(contentsOf: bytes)
-        add(Record(start: start, plaintext: open.bytes.count, end: open.bytes.count, key: nil, lsn: nextLSN))
+        add(
+            Record(start: start, plaintext: open.bytes.count, end: open.bytes.count, key: nil, subject: 0, lsn: nextLSN)
+        )
     }
 
     /// Hands over an event record: `head` (the record up to its sealed bytes), then `plaintext`
-    /// to seal under `key` with the nonce of the record's LSN.
-    func appendSealed(head: [UInt8], plaintext: [UInt8], key: SubjectKey) {
+    /// to seal under `key` (of `subject`) with the nonce of the record's LSN. Once appended, the
+    /// record joins `subject`'s record list.
+    func appendSealed(head: [UInt8], plaintext: [UInt8], key: SubjectKey, subject: UInt64) {
         let start = open.bytes.count
         open.bytes.append(contentsOf: head)
         let plain = open.bytes.count
         open.bytes.append(contentsOf: plaintext)
-        add(Record(start: start, plaintext: plain, end: open.bytes.count, key: key, lsn: nextLSN))
+        add(Record(start: start, plaintext: plain, end: open.bytes.count, key: key, subject: subject, lsn: nextLSN))
     }
 
     private func add(_ record: Record) {
@@ -158,15 +166,19 @@ final class LogWriterStage {
 
     /// The writer thread: appends chunks in order until the handoff finishes; after a failure it
     /// appends nothing more and reports the failure to every `sync` and `drain`.
-    private static func write(_ log: EventLog, _ handoff: Handoff<Item>) {
+    private static func write(_ log: EventLog, _ handoff: Handoff<Item>, _ recordLists: SharedRecordLists) {
         var failure: EngineError? = nil
         var buffer: [UInt8] = []
         buffer.reserveCapacity(512)
+        var sealed: [(lsn: UInt64, subject: UInt64)] = []
         while let item = handoff.take() {
             switch item {
             case .chunk(let chunk):
                 guard failure == nil else { continue }
-                failure = append(chunk, to: log, buffer: &buffer)
+                failure = append(chunk, to: log, buffer: &buffer, sealed: &sealed)
+                // Before the next `sync` or `drain` is answered: the engine reads them after one.
+                recordLists.append(sealed)
+                sealed.removeAll(keepingCapacity: true)
             case .sync(let reply):
                 if failure == nil {
                     do {
@@ -182,7 +194,10 @@ final class LogWriterStage {
         }
     }
 
-    private static func append(_ chunk: Chunk, to log: EventLog, buffer: inout [UInt8]) -> EngineError? {
+    /// Appends a chunk's records; `sealed` gets each sealed one's LSN and subject, in order.
+    private static func append(
+        _ chunk: Chunk, to log: EventLog, buffer: inout [UInt8], sealed: inout [(lsn: UInt64, subject: UInt64)]
+    ) -> EngineError? {
         chunk.bytes.withUnsafeBytes { bytes -> EngineError? in
             for r in chunk.records {
                 let lsn: UInt64
@@ -207,6 +222,7 @@ final class LogWriterStage {
                         "the event log gave record \(lsn) where the engine sealed record \(r.lsn): nothing after "
                             + "it was written; report this as a bug")
                 }
+                if r.key != nil { sealed.append((lsn, r.subject)) }
             }
             return nil
         }

@@ -1,0 +1,59 @@
+import CredenceCore
+import Synchronization
+
+/// Each live subject's record LSNs (``RecordLists``) where two threads reach them.
+///
+/// With the log writer's thread running (``LogWriterStage``), the writer notes every sealed
+/// event record (an event, or a copy an erasure re-keys) once it has appended it, under the LSN
+/// the log gave it and the subject it is sealed for: one lock per chunk of records, and no work
+/// on the engine's thread per event. The engine reads the lists only when the writer has
+/// answered a `drain` or a `sync` (an erasure takes its user's list, a checkpoint writes them
+/// all), so it sees every record handed over before. Without the writer (a one-thread engine, or
+/// a replay before the writer starts) the engine notes them itself, in the same LSN order, so
+/// the lists are the same either way (`ParallelIngestTests` compares the states byte for byte).
+final class SharedRecordLists: Sendable {
+    private let lists = Mutex(RecordLists())
+
+    init() {}
+
+    /// Notes one record of `subject`.
+    func append(_ lsn: UInt64, of subject: UInt64) {
+        lists.withLock { $0.append(lsn, of: Int(subject)) }
+    }
+
+    /// Notes records, in the order given.
+    func append(_ records: [(lsn: UInt64, subject: UInt64)]) {
+        guard !records.isEmpty else { return }
+        lists.withLock { lists in
+            for r in records { lists.append(r.lsn, of: Int(r.subject)) }
+        }
+    }
+
+    /// Hands over (and forgets) a subject's LSNs.
+    func take(_ subject: UInt64) -> [UInt64] {
+        lists.withLock { $0.take(Int(subject)) }
+    }
+
+    /// Hands over every list, leaving none: for a replay stage to rebuild and give back.
+    func takeAll() -> RecordLists {
+        lists.withLock { lists in
+            let all = lists
+            lists = RecordLists()
+            return all
+        }
+    }
+
+    /// Replaces every list (a checkpoint read, a replay's result, a reset).
+    func replace(with new: consuming RecordLists) {
+        let value = new
+        lists.withLock { $0 = value }
+    }
+
+    func encode(into w: inout ByteWriter) {
+        lists.withLock { $0.encode(into: &w) }
+    }
+
+    var approximateBytes: Int {
+        lists.withLock { $0.approximateBytes }
+    }
+}
