@@ -106,8 +106,7 @@ extension Engine {
         var buffered: [(lsn: UInt64, step: Step)] = []
         var erasure: (marker: EngineRecord.Erasure, userID: String?, remaining: UInt64, survivors: [Event])? = nil
         var failure: EngineError? = nil
-        // Whether the stage rebuilds the intake indexes (with parallel decoding), and gave them back.
-        var indexesOnStage = false
+        // Whether the reader gave the intake indexes back (ReplayIndexes).
         var indexesReturned = false
 
         func finishErasure() {
@@ -156,9 +155,8 @@ extension Engine {
                         buffered.append((lsn, .close(m, v)))
                     case .restatement(let m, let v):
                         buffered.append((lsn, .restate(m, v)))
-                    case .source(let id, let name):
-                        // With the indexes on the stage, the stage names it (ReplayIndexes).
-                        if !indexesOnStage { buffered.append((lsn, .source(id: id, name: name))) }
+                    case .source:
+                        break  // named by the reader (ReplayIndexes)
                     case .promotion(let json):
                         buffered.append((lsn, .promote(try Self.promotedModel(json), json: json)))
                     case .commit(let first):
@@ -167,13 +165,11 @@ extension Engine {
                                 stats.orphans += 1
                                 continue
                             }
-                            let slot = index(step, lsn: l, stats: &stats, headers: !indexesOnStage)
+                            let slot = count(step, stats: &stats)
                             try apply(step, lsn: l, slot: slot)
                         }
                         buffered.removeAll(keepingCapacity: true)
                         try performEffects()
-                        // After every batch, as the live run did: the same ids stay known.
-                        if !indexesOnStage { pruneDedup() }
                         try spillSideFiles()
                         if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
                     }
@@ -204,14 +200,14 @@ extension Engine {
         }
 
         let keySnapshot = keys.snapshot()
+        // The intake indexes move to the reader for the replay (ReplayIndexes), on the stage's
+        // thread with parallel decoding: the engine's fields let go of them, so the reader's
+        // changes copy nothing.
+        let indexes = ReplayIndexes(
+            intake: intake, records: subjectRecords.takeAll(), sources: sources, maxSeen: scoring.maxSeen)
+        intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
+        sources = SourceTable()
         if configuration.parallelDecode {
-            // The intake indexes move to the stage's thread for the replay (ReplayIndexes): the
-            // engine's fields let go of them, so the stage's changes copy nothing.
-            let indexes = ReplayIndexes(
-                intake: intake, records: subjectRecords.takeAll(), sources: sources, maxSeen: scoring.maxSeen)
-            intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
-            sources = SourceTable()
-            indexesOnStage = true
             let stage = ReplayStage.start(
                 directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark,
                 from: start, keys: keySnapshot, indexes: indexes)
@@ -224,11 +220,11 @@ extension Engine {
         } else {
             ReplayStage.read(
                 directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark,
-                from: start, keys: keySnapshot, itemsPerChunk: 1_024, emit: consume)
+                from: start, keys: keySnapshot, indexes: indexes, itemsPerChunk: 1_024, emit: consume)
         }
         if let failure { throw failure }
-        if indexesOnStage && !indexesReturned {
-            throw EngineError(.io, "the replay stage ended without handing back the intake indexes")
+        if !indexesReturned {
+            throw EngineError(.io, "the log's reader ended without handing back the intake indexes")
         }
         stats.orphans += buffered.count
         outbox.nextPosition = log.nextLSN
@@ -249,35 +245,24 @@ extension Engine {
         if deadLetters.pendingBytes >= 1 << 20 { try deadLetters.flush(durable: false) }
     }
 
-    /// Rebuilds the intake indexes from a committed step; for an event, returns its user's slot.
-    /// `headers`: index the event headers here (`false`: the replay stage does, ``ReplayIndexes``).
-    private func index(_ step: Step, lsn: UInt64, stats: inout ReplayStats, headers: Bool) -> Int? {
+    /// Counts a committed step and keeps its user's subject; for an event, returns its user's
+    /// slot. (The intake indexes are the reader's: ``ReplayIndexes``.)
+    private func count(_ step: Step, stats: inout ReplayStats) -> Int? {
         switch step {
         case .event(let h, let e):
             stats.events += 1
-            if headers { indexHeader(h, lsn: lsn) }
             let slot = scoring.slot(for: e.userID)
             setSubject(h.subject, atSlot: slot)
             return slot
         case .tombstone(let h):
             stats.events += 1
             if !h.isCopy { stats.unreadable += 1 }
-            if headers { indexHeader(h, lsn: lsn) }
         case .erasure(let user, _, _, let newSubject, _):
             setSubject(newSubject, of: user)
         default:
             break
         }
         return nil
-    }
-
-    private func indexHeader(_ h: EngineRecord.EventHeader, lsn: UInt64) {
-        recordPosition(h)
-        intake.accept(h.eventIDHash, digest: h.digest, at: h.occurredAt)
-        if let k = h.obligationKey { intake.open(k) }
-        if h.subject != 0, keys.key(for: SubjectID(h.subject)) != nil {
-            noteRecord(lsn, of: h.subject)
-        }
     }
 }
 

@@ -1,14 +1,15 @@
 import CredenceCore
 import Shredding
 
-/// The intake indexes a replay rebuilds, rebuilt on the replay stage's thread while the engine
-/// applies events to the state: the duplicate check and obligation keys (``IntakeIndex``), each
-/// live subject's record LSNs (``RecordLists``) and the sources (``SourceTable``).
+/// The intake indexes a replay rebuilds, rebuilt by the log's reader (on the replay stage's
+/// thread with parallel decoding, while the engine applies events to the state): the duplicate
+/// check and obligation keys (``IntakeIndex``), each live subject's record LSNs (``RecordLists``)
+/// and the sources (``SourceTable``).
 ///
 /// None of them is read while the log is replayed, and none depends on the state: only on the
-/// records, in log order, of committed batches. So they move to the stage when a replay starts
-/// and back to the engine when it ends, and in between this type does with them exactly what
-/// the engine's own replay does (`Engine.index`):
+/// records, in log order, of committed batches. So they move to the reader when a replay starts
+/// and back to the engine when it ends, and in between this type rebuilds them as live intake
+/// built them (a replay rebuilds the live state byte for byte: `ParallelIngestTests`):
 ///
 /// - a batch's records wait until its commit record; those before the batch's first LSN
 ///   (orphans of a batch a crash cut short) are dropped;
