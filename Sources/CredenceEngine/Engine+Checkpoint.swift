@@ -56,14 +56,14 @@ extension Engine {
         eventsSinceCheckpoint = 0
     }
 
-    /// Writes a checkpoint when enough events went by since the last one.
-    /// Whether the next commit writes a checkpoint.
+    /// Whether enough events went by since the last checkpoint for the next commit to write one.
     var checkpointIsDue: Bool {
         let every = configuration.checkpoints.everyEvents
         return configuration.checkpoints.enabled && every > 0
             && eventsSinceCheckpoint >= max(every, scoring.userCount + intake.events.count)
     }
 
+    /// Writes a checkpoint when ``checkpointIsDue``.
     func checkpointIfDue() throws(EngineError) {
         guard checkpointIsDue else { return }
         var writer = ByteWriter()

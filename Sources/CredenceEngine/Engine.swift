@@ -420,14 +420,13 @@ public final class Engine {
         try batch.reply.wait()
         try perform(batch.effects)
         outbox.nextPosition = batch.endLSN
-        let durable = configuration.log.durability.syncs
-        if deadLetters.hasPending { try deadLetters.flush(durable: durable, prefix: batch.deadLetterBytes) }
-        try outbox.flush(durable: durable)
+        try flushSideFiles(deadLetterBytes: batch.deadLetterBytes)
     }
 
-    func flushSideFiles() throws(EngineError) {
+    /// Writes the pending dead letters (their first `deadLetterBytes`, if given) and outbox lines.
+    func flushSideFiles(deadLetterBytes: Int? = nil) throws(EngineError) {
         let durable = configuration.log.durability.syncs
-        if deadLetters.hasPending { try deadLetters.flush(durable: durable) }
+        if deadLetters.hasPending { try deadLetters.flush(durable: durable, prefix: deadLetterBytes) }
         try outbox.flush(durable: durable)
     }
 

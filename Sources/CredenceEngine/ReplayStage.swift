@@ -6,8 +6,8 @@ import Synchronization
 
 /// Reads the event log, checks each frame, decodes each record and decrypts each event on a
 /// thread of its own, while the engine applies what came before: the stateless half of a replay
-/// on the second core. Records arrive in log order, in chunks. Given the intake indexes, the
-/// stage rebuilds them too (``ReplayIndexes``): they depend on the records alone.
+/// on the second core. Records arrive in log order, in chunks. The reader rebuilds the intake
+/// indexes too (``ReplayIndexes``): they depend on the records alone.
 ///
 /// The stage decrypts with a snapshot of the key store taken when the replay starts. A replay
 /// only ever destroys keys (a crash between an erasure's commit and its key's destruction), never
@@ -26,7 +26,7 @@ struct ReplayStage {
         case items([Item])
         /// The log could not be read or a record is damaged: nothing after it is trusted.
         case failure(EngineError)
-        /// The end of the log: the intake indexes the stage rebuilt, when it was given them.
+        /// The end of the log: the intake indexes the reader rebuilt.
         case indexes(ReplayIndexes)
     }
 
@@ -34,17 +34,17 @@ struct ReplayStage {
     /// would make the first change copy them whole.
     private final class Parcel: Sendable {
         let content: Mutex<ReplayIndexes?>
-        init(_ indexes: consuming ReplayIndexes?) { content = Mutex(indexes) }
-        func take() -> ReplayIndexes? { content.withLock { $0.take() } }
+        init(_ indexes: consuming ReplayIndexes) { content = Mutex(indexes) }
+        func take() -> ReplayIndexes { content.withLock { $0.take()! } }
     }
 
     let handoff: Handoff<Output>
 
-    /// Starts reading `directory` from `start` on a new thread. With `indexes`, the thread also
-    /// rebuilds them (``ReplayIndexes``) and hands them back after the last record.
+    /// Starts reading `directory` from `start` on a new thread, which also rebuilds `indexes`
+    /// (``ReplayIndexes``) and hands them back after the last record.
     static func start(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
-        keys: KeySnapshot, indexes: consuming ReplayIndexes? = nil, itemsPerChunk: Int = 4_096, depth: Int = 4
+        keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int = 4_096, depth: Int = 4
     ) -> ReplayStage {
         let handoff = Handoff<Output>(capacity: depth)
         let parcel = Parcel(indexes)
@@ -60,10 +60,11 @@ struct ReplayStage {
         return ReplayStage(handoff: handoff)
     }
 
-    /// Reads and decodes the log from `start`, handing chunks to `emit` until it returns `false`.
+    /// Reads and decodes the log from `start`, handing chunks to `emit` until it returns `false`,
+    /// and rebuilds `indexes` from its records; they are the last output, unless a failure is.
     static func read(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
-        keys: KeySnapshot, indexes: consuming ReplayIndexes? = nil, itemsPerChunk: Int, emit: (Output) -> Bool
+        keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (Output) -> Bool
     ) {
         var indexes = indexes
         var chunk: [Item] = []
@@ -79,7 +80,7 @@ struct ReplayStage {
                     if let (h, sealed) = try EngineRecord.decodeEvent(payload) {
                         let key = keys.key(for: SubjectID(h.subject))
                         let event = try Engine.unseal(sealed, key: key, lsn: lsn, scratch: &scratch)
-                        indexes?.note(h, lsn: lsn, hasKey: key != nil)
+                        indexes.note(h, lsn: lsn, hasKey: key != nil)
                         chunk.append(.event(lsn: lsn, header: h, event: event))
                     } else {
                         let record = try EngineRecord.decode(payload)
@@ -89,12 +90,12 @@ struct ReplayStage {
                             user = try Engine.unsealUserID(
                                 m.sealedUserID, key: keys.key(for: SubjectID(m.newSubject)), lsn: lsn)
                         case .tombstone(let h):
-                            indexes?.note(
+                            indexes.note(
                                 h, lsn: lsn, hasKey: h.subject != 0 && keys.key(for: SubjectID(h.subject)) != nil)
                         case .source(let id, let name):
-                            indexes?.noteSource(id: id, name: name, lsn: lsn)
+                            indexes.noteSource(id: id, name: name, lsn: lsn)
                         case .commit(let first):
-                            indexes?.commit(first: first)
+                            indexes.commit(first: first)
                         default:
                             break
                         }
@@ -122,8 +123,8 @@ struct ReplayStage {
         if !chunk.isEmpty, !emit(.items(chunk)) { return }
         if let failure {
             _ = emit(.failure(failure))
-        } else if let done = indexes.take() {
-            _ = emit(.indexes(done))
+        } else {
+            _ = emit(.indexes(indexes))
         }
     }
 }

@@ -58,6 +58,21 @@ import Testing
         return (result.0, result.1, result.2, result.3, replayed, sideFiles)
     }
 
+    /// The state a one-thread replay of `c`'s directory rebuilds, then a parallel one's; `check`
+    /// looks at each engine after its replay.
+    func replayedStates(_ c: EngineConfiguration, check: (Engine) -> Void) throws -> [[UInt8]] {
+        var states: [[UInt8]] = []
+        for parallel in [false, true] {
+            var r = c
+            r.parallelDecode = parallel
+            let engine = try Engine.open(r)
+            check(engine)
+            states.append(try engine.stateBytes())
+            try engine.close()
+        }
+        return states
+    }
+
     @Test func parallelAndOneThreadIngestAgreeByteForByte() throws {
         // One input file for both runs: its path is part of the state (the source name).
         let input = TempDir()
@@ -113,17 +128,11 @@ import Testing
         }
         try live.close()
 
-        var states: [[UInt8]] = []
-        for parallel in [false, true] {
-            var r = c
-            r.parallelDecode = parallel
-            let engine = try Engine.open(r)
+        let states = try replayedStates(c) { engine in
             #expect(engine.lastReplay.orphans == 1)
             #expect(engine.intake.accepted(orphan.eventIDHash) == nil)
             #expect(!engine.intake.isOpened(orphan.obligationKey!))
             #expect(engine.lastPosition(of: "s") == 900)
-            states.append(try engine.stateBytes())
-            try engine.close()
         }
         #expect(states[0] == states[1] ? true : false, "the same state, byte for byte")
     }
@@ -147,15 +156,7 @@ import Testing
         let liveState = try live.stateBytes()
         try live.close()
 
-        var states: [[UInt8]] = []
-        for parallel in [false, true] {
-            var r = c
-            r.parallelDecode = parallel
-            let engine = try Engine.open(r)
-            #expect(engine.lastReplay.events > 0)
-            states.append(try engine.stateBytes())
-            try engine.close()
-        }
+        let states = try replayedStates(c) { #expect($0.lastReplay.events > 0) }
         #expect(states[0] == liveState ? true : false, "a one-thread replay rebuilds the live state")
         #expect(states[1] == liveState ? true : false, "a parallel replay rebuilds the live state")
     }
