@@ -60,9 +60,16 @@ public enum JSONText {
     /// Appends `s` as a JSON string literal, byte for byte what the `String` version
     /// writes: UTF-8 passes through, `"` `\` and control characters are escaped.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendEscaped(s, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the inside of `s`'s JSON string literal, without its quotes. Escaping goes byte
+    /// by byte, so the pieces of a literal can be escaped one at a time.
+    public static func appendEscaped(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { utf8 in
-            out.append(UInt8(ascii: "\""))
             var clean = true
             for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
                 clean = false
@@ -89,7 +96,6 @@ public enum JSONText {
                     }
                 }
             }
-            out.append(UInt8(ascii: "\""))
         }
     }
 

@@ -21,7 +21,7 @@ public struct ScoringConfiguration: Sendable, Hashable {
 public struct ScoringState: Sendable {
     public let configuration: ScoringConfiguration
     /// Every user's state and last closed score, by slot.
-    var table = UserTable()
+    @usableFromInline var table = UserTable()
     /// The largest `occurred_at` of any accepted event, erased ones included.
     public internal(set) var maxSeen: Instant?
     /// The smallest `occurred_at` of any accepted event: months run from its month.
@@ -30,13 +30,14 @@ public struct ScoringState: Sendable {
     public internal(set) var closedMonths: [Month] = []
     /// The end of the earliest month not closed yet, when months have closed in order from the
     /// first one: no month closes while the watermark is before it. `nil`: scan.
-    private var closeHorizon: Instant? = nil
+    @usableFromInline private(set) var closeHorizon: Instant? = nil
 
     public init(configuration: ScoringConfiguration = ScoringConfiguration()) {
         self.configuration = configuration
     }
 
     /// The watermark of a single ordered input: the largest event time seen minus the allowed lateness.
+    @inlinable
     public var watermark: Instant? {
         maxSeen.map { $0.adding(milliseconds: -configuration.allowedLatenessMilliseconds) }
     }
@@ -59,6 +60,12 @@ public struct ScoringState: Sendable {
 
     /// The slot of a user who has a state: a dense index, stable for the state's life, for
     /// callers that keep something per user in an array beside it.
+    ///
+    /// The per-event reads (this, ``erasureCut(atSlot:)``, ``watermark``, ``monthsReadyToClose(watermark:)``'s
+    /// common case) are inlinable: a caller that keeps the state in a class property then reads
+    /// it in place, where a call into this module copied the whole struct (a retain and a release
+    /// per array it holds) for every read.
+    @inlinable
     public func slot(of userID: String) -> Int? {
         table.slot(of: userID)
     }
@@ -80,6 +87,7 @@ public struct ScoringState: Sendable {
     }
 
     /// The erasure cut of the user in `slot`.
+    @inlinable
     public func erasureCut(atSlot slot: Int) -> Instant? {
         table.states[slot].erasureCut
     }
@@ -125,10 +133,18 @@ public struct ScoringState: Sendable {
 
     /// Months not yet closed whose end is at or before `watermark` (SCORING.md section 5;
     /// "passes" read as `watermark >= end(M)`, as a window fires in Flink).
+    @inlinable
     public func monthsReadyToClose(watermark: Instant?) -> [Month] {
-        guard let watermark, let first = firstMonth else { return [] }
+        guard let watermark else { return [] }
         // The common case, once per event: the earliest month not closed yet still runs.
         if let horizon = closeHorizon, watermark < horizon { return [] }
+        return monthsToClose(through: watermark)
+    }
+
+    /// ``monthsReadyToClose(watermark:)`` past its common case: a scan of the range.
+    @usableFromInline
+    func monthsToClose(through watermark: Instant) -> [Month] {
+        guard let first = firstMonth else { return [] }
         var result = [Month]()
         var m = first
         var closedIndex = 0

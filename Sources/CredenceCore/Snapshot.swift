@@ -156,21 +156,85 @@ public struct ScoreChanged: Sendable, Hashable {
     /// `{"event_id":"u1/2026-11/default-1","type":"score.changed",...,"occurred_at":"2026-12-01T00:00:00+08:00"}`;
     /// `occurred_at` is `end(month)` in the scoring zone.
     public func jsonLine(offset: UTCOffset) -> String {
-        var out = "{\"event_id\":"
-        JSONText.appendString("\(userID)/\(month)/\(modelVersion)", to: &out)
-        out += ",\"type\":\"score.changed\",\"user_id\":"
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        appendJSONLine(ScoreChangedLineContext(month: month, modelVersion: modelVersion, offset: offset), to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the JSON line (no newline) to `out`: the one renderer of the line. It writes
+    /// bytes, with the pieces every line of a month and model shares rendered once in `context`
+    /// (which must be this record's month and model version).
+    public func appendJSONLine(_ context: ScoreChangedLineContext, to out: inout [UInt8]) {
+        assert(context.month == month && context.modelVersion == modelVersion, "another month's context")
+        // The event id `<user_id>/<month>/<model_version>` is one JSON string; escaping goes
+        // byte by byte, so its pieces are escaped apart.
+        JSONText.append("{\"event_id\":\"", to: &out)
+        JSONText.appendEscaped(userID, to: &out)
+        out.append(contentsOf: context.afterEventUser)
         JSONText.appendString(userID, to: &out)
-        out += ",\"month\":\"\(month)\",\"score\":\(score),\"previous_score\":"
+        out.append(contentsOf: context.beforeScore)
+        JSONText.appendInteger(score, to: &out)
+        JSONText.append(",\"previous_score\":", to: &out)
         if let p = previous {
-            out += "\(p.score),\"previous_month\":\"\(p.month)\""
+            JSONText.appendInteger(p.score, to: &out)
+            JSONText.append(",\"previous_month\":\"", to: &out)
+            out.append(contentsOf: p.month.description.utf8)
+            out.append(UInt8(ascii: "\""))
         } else {
-            out += "null,\"previous_month\":null"
+            JSONText.append("null,\"previous_month\":null", to: &out)
         }
-        out += ",\"model_version\":"
-        JSONText.appendString(modelVersion, to: &out)
-        out += ",\"reasons\":"
+        out.append(contentsOf: context.beforeReasons)
         JSONText.appendStringArray(reasons, to: &out)
-        out += ",\"occurred_at\":\"" + RFC3339.format(month.end(offset: offset), offsetMinutes: offset.minutes) + "\"}"
-        return out
+        out.append(contentsOf: context.end)
+    }
+}
+
+/// The pieces of a `score.changed` line that every line of one month and model version shares,
+/// rendered once: the event id's tail, the month, the model version and `occurred_at`.
+public struct ScoreChangedLineContext: Sendable {
+    public let month: Month
+    public let modelVersion: String
+    public let offset: UTCOffset
+    /// `/2026-11/default-1","type":"score.changed","user_id":`
+    let afterEventUser: [UInt8]
+    /// `,"month":"2026-11","score":`
+    let beforeScore: [UInt8]
+    /// `,"model_version":"default-1","reasons":`
+    let beforeReasons: [UInt8]
+    /// `,"occurred_at":"2026-12-01T00:00:00+08:00"}`
+    let end: [UInt8]
+
+    public init(month: Month, modelVersion: String, offset: UTCOffset) {
+        self.month = month
+        self.modelVersion = modelVersion
+        self.offset = offset
+        let monthText = month.description
+        var a: [UInt8] = [UInt8(ascii: "/")]
+        a.append(contentsOf: monthText.utf8)
+        a.append(UInt8(ascii: "/"))
+        JSONText.appendEscaped(modelVersion, to: &a)
+        JSONText.append("\",\"type\":\"score.changed\",\"user_id\":", to: &a)
+        afterEventUser = a
+        var b: [UInt8] = []
+        JSONText.append(",\"month\":\"", to: &b)
+        b.append(contentsOf: monthText.utf8)
+        JSONText.append("\",\"score\":", to: &b)
+        beforeScore = b
+        var c: [UInt8] = []
+        JSONText.append(",\"model_version\":", to: &c)
+        JSONText.appendString(modelVersion, to: &c)
+        JSONText.append(",\"reasons\":", to: &c)
+        beforeReasons = c
+        var d: [UInt8] = []
+        JSONText.append(",\"occurred_at\":\"", to: &d)
+        d.append(contentsOf: RFC3339.format(month.end(offset: offset), offsetMinutes: offset.minutes).utf8)
+        JSONText.append("\"}", to: &d)
+        end = d
+    }
+
+    /// Whether this context renders lines of `month` and `modelVersion` in `offset`'s zone.
+    public func renders(month: Month, modelVersion: String, offset: UTCOffset) -> Bool {
+        self.month == month && self.offset == offset && self.modelVersion == modelVersion
     }
 }

@@ -8,6 +8,7 @@
 /// Invariants: `ids`, `states` and `lastScores` have one element per slot; `slots[ids[s]] == s`;
 /// `sorted` followed by `unsorted` lists every slot once, `sorted` in `user_id` byte order
 /// (``mergeNew()`` folds `unsorted` in). Slots are never reused: a user, once seen, keeps theirs.
+@usableFromInline
 struct UserTable: Sendable {
     /// A user's latest closed score.
     struct LastScore: Sendable, Equatable {
@@ -22,9 +23,9 @@ struct UserTable: Sendable {
         }
     }
 
-    private(set) var slots: [String: Int32] = [:]
+    @usableFromInline private(set) var slots: [String: Int32] = [:]
     private(set) var ids: [String] = []
-    var states: [UserState] = []
+    @usableFromInline var states: [UserState] = []
     var lastScores: [LastScore] = []
     /// Slots in `user_id` byte order, as of the last ``mergeNew()``.
     private(set) var sorted: [Int32] = []
@@ -48,6 +49,7 @@ struct UserTable: Sendable {
     }
 
     /// The slot of `id`, if the user has one.
+    @inlinable
     func slot(of id: String) -> Int? {
         slots[id].map(Int.init)
     }

@@ -33,6 +33,12 @@ final class AppendFile {
         buffer.append(10)
     }
 
+    /// Appends a line that `render` writes straight into the buffer (without its newline).
+    func appendLine(_ render: (inout [UInt8]) -> Void) {
+        render(&buffer)
+        buffer.append(10)
+    }
+
     var hasPending: Bool { !buffer.isEmpty }
 
     /// Bytes appended and not yet written.

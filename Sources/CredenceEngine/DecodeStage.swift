@@ -1,5 +1,6 @@
 import CredenceCore
 import Foundation
+import Shredding
 
 /// Reads an NDJSON input and decodes it on a thread of its own, a chunk of lines at a time,
 /// while the engine checks, logs and applies the chunk before: the stateless half of intake on
@@ -18,13 +19,16 @@ struct DecodeStage {
         /// Longer than the event limit: `bytes` holds its first `maxEventBytes` bytes, not decoded.
         var truncated: Bool
         var result: DecodeResult?
-        /// The event id's hash, for the duplicate check (accepted lines only).
-        var idHash: StableHash?
+        /// What the engine needs besides the event (accepted lines only), its plaintext in
+        /// ``Chunk/plaintexts``.
+        var prepared: EventPreparer.Parts?
     }
 
     /// Consecutive lines, their bytes back to back (kept for dead letters).
     struct Chunk: Sendable {
         var bytes: [UInt8] = []
+        /// The accepted events' log plaintexts, back to back (``EventPreparer``).
+        var plaintexts: [UInt8] = []
         var lines: [Line] = []
         /// Lines skipped because an earlier run already took them.
         var resumedPast = 0
@@ -39,22 +43,25 @@ struct DecodeStage {
 
     let handoff: Handoff<Output>
 
-    /// Starts reading and decoding `path` (`-`: standard input) on a new thread.
+    /// Starts reading and decoding `path` (`-`: standard input) on a new thread, which also
+    /// prepares each accepted event for the engine (``EventPreparer``, under `salt`).
     ///
     /// - Parameters:
     ///   - resumeAfter: lines up to this number are skipped (counted in `resumedPast`).
     ///   - linesPerChunk: how many lines go to the engine at once. Default: 2,048.
     ///   - depth: chunks decoded ahead of the engine at most. Default: 4.
     static func start(
-        path: String, decoder: EventDecoder, maxLineBytes: Int, resumeAfter: UInt64,
+        path: String, decoder: EventDecoder, salt: IdentifierKey, maxLineBytes: Int, resumeAfter: UInt64,
         linesPerChunk: Int = 2_048, depth: Int = 4
     ) -> DecodeStage {
         let handoff = Handoff<Output>(capacity: depth)
         let thread = Thread {
             do {
                 let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
+                var preparer = EventPreparer(salt: salt)
                 var chunk = Chunk()
                 chunk.bytes.reserveCapacity(linesPerChunk * 256)
+                chunk.plaintexts.reserveCapacity(linesPerChunk * 96)
                 var stopped = false
                 try reader.forEachLine { line, number, truncated in
                     if stopped { return }
@@ -69,7 +76,7 @@ struct DecodeStage {
                     if !truncated {
                         let result = decoder.decode(line)
                         item.result = result
-                        item.idHash = result.eventIDHash
+                        item.prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
                     }
                     chunk.lines.append(item)
                     if chunk.lines.count >= linesPerChunk {
@@ -77,6 +84,7 @@ struct DecodeStage {
                         stopped = !handoff.put(.chunk(chunk))
                         chunk = Chunk()
                         chunk.bytes.reserveCapacity(linesPerChunk * 256)
+                        chunk.plaintexts.reserveCapacity(linesPerChunk * 96)
                     }
                 }
                 chunk.bytesRead = reader.bytesRead
@@ -91,14 +99,5 @@ struct DecodeStage {
         thread.name = "credence-decode"
         thread.start()
         return DecodeStage(handoff: handoff)
-    }
-}
-
-extension DecodeResult {
-    /// The accepted event's id hash, for the duplicate check: the decoding stages compute it on
-    /// their own thread, beside the decoding.
-    var eventIDHash: StableHash? {
-        guard case .accepted(let event, _) = self else { return nil }
-        return StableHash.of(event.eventID)
     }
 }

@@ -43,22 +43,38 @@ extension Engine {
     /// repeats under one key).
     ///
     /// Appends the event record at the log's next LSN, the sealed body written straight into the
-    /// record buffer after its header: no array per event.
-    func appendSealed(_ header: EngineRecord.EventHeader, _ event: Event) throws(EngineError) {
+    /// record buffer after its header: no array per event. `plaintext` is the event's
+    /// ``EventCodec`` encoding when a decoding stage made it already (``PreparedEvent``).
+    func appendSealed(
+        _ header: EngineRecord.EventHeader, _ event: Event, plaintext: UnsafeRawBufferPointer? = nil
+    ) throws(EngineError) {
         guard let key = keys.key(for: SubjectID(header.subject)) else {
             throw EngineError(.keys, "the key of subject \(header.subject) is missing")
         }
-        scratch.removeAll(keepingCapacity: true)
-        EventCodec.encode(event, into: &scratch)
+        if let plaintext {
+            try appendSealed(header, plaintext, key: key)
+        } else {
+            scratch.removeAll(keepingCapacity: true)
+            EventCodec.encode(event, into: &scratch)
+            let encoded = scratch
+            try encoded.withUnsafeBufferPointer { (p) throws(EngineError) in
+                try appendSealed(header, UnsafeRawBufferPointer(p), key: key)
+            }
+        }
+    }
+
+    private func appendSealed(_ header: EngineRecord.EventHeader, _ plaintext: UnsafeRawBufferPointer, key: SubjectKey)
+        throws(EngineError)
+    {
         writer.buffer.removeAll(keepingCapacity: true)
         EngineRecord.encodeEventHead(
-            header, sealedCount: scratch.count + SealedRecord.tagByteCount, into: &writer)
+            header, sealedCount: plaintext.count + SealedRecord.tagByteCount, into: &writer)
         if let logWriter {
-            logWriter.appendSealed(head: writer.buffer, plaintext: scratch, key: key, subject: header.subject)
+            logWriter.appendSealed(head: writer.buffer, plaintext: plaintext, key: key, subject: header.subject)
             return
         }
         let lsn = log.nextLSN
-        scratch.withUnsafeBytes { key.seal($0, nonce: RecordNonce(lsn: lsn), appendingTo: &writer.buffer) }
+        key.seal(plaintext, nonce: RecordNonce(lsn: lsn), appendingTo: &writer.buffer)
         do {
             try log.append(writer.buffer)
         } catch {

@@ -64,7 +64,8 @@ extension Engine {
         _ file: String, source: String, resumeAfter: UInt64, afterLine: () -> Void
     ) throws {
         let stage = DecodeStage.start(
-            path: file, decoder: decoder, maxLineBytes: configuration.decoder.maxEventBytes, resumeAfter: resumeAfter)
+            path: file, decoder: decoder, salt: saltKey, maxLineBytes: configuration.decoder.maxEventBytes,
+            resumeAfter: resumeAfter)
         do {
             while let output = stage.handoff.take() {
                 let chunk: DecodeStage.Chunk
@@ -74,21 +75,33 @@ extension Engine {
                 }
                 counters.resumedPast += chunk.resumedPast
                 try chunk.bytes.withUnsafeBytes { buffer in
-                    for line in chunk.lines {
-                        let raw = UnsafeRawBufferPointer(rebasing: buffer[line.start..<(line.start + line.count)])
-                        let position = SourcePosition(source: source, position: line.number)
-                        if let result = line.result {
-                            _ = try submit(decoded: result, idHash: line.idHash, raw: raw, at: position)
-                        } else {
-                            deadLetterTooLarge(raw, position)
-                        }
-                        afterLine()
+                    try chunk.plaintexts.withUnsafeBytes { plaintexts in
+                        try submit(
+                            chunk.lines, bytes: buffer, plaintexts: plaintexts, source: source, afterLine: afterLine)
                     }
                 }
             }
         } catch {
             stage.handoff.cancel()
             throw error
+        }
+    }
+
+    /// Submits a decoded chunk's lines (``DecodeStage/Chunk``), read in place.
+    private func submit(
+        _ lines: [DecodeStage.Line], bytes: UnsafeRawBufferPointer, plaintexts: UnsafeRawBufferPointer,
+        source: String, afterLine: () -> Void
+    ) throws {
+        for line in lines {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[line.start..<(line.start + line.count)])
+            let position = SourcePosition(source: source, position: line.number)
+            if let result = line.result {
+                _ = try submit(
+                    decoded: result, prepared: line.prepared?.prepared(in: plaintexts), raw: raw, at: position)
+            } else {
+                deadLetterTooLarge(raw, position)
+            }
+            afterLine()
         }
     }
 

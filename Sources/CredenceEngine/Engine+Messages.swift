@@ -42,21 +42,24 @@ extension Engine {
         if !configuration.parallelDecode || messages.count <= MessageDecodeStage.messagesPerChunk {
             for i in 0..<messages.count {
                 let m = messages.message(at: i)
-                try submission.submit(m, decoder.decode(m.value, keyBytes: m.key), idHash: nil, to: self)
+                try submission.submit(m, decoder.decode(m.value, keyBytes: m.key), prepared: nil, to: self)
             }
             return submission.outcomes
         }
-        let stage = MessageDecodeStage.start(messages, decoder: decoder)
+        let stage = MessageDecodeStage.start(messages, decoder: decoder, salt: saltKey)
         defer { stage.stop() }
         var i = 0
         while let chunk = stage.next() {
             // Read in place: copying each `Decoded` out (its event's strings retained and
             // released) showed in the profile.
-            try chunk.withUnsafeBufferPointer { (decoded) throws(EngineError) in
-                for j in decoded.indices {
-                    try submission.submit(
-                        messages.message(at: i), decoded[j].result, idHash: decoded[j].idHash, to: self)
-                    i += 1
+            try chunk.decoded.withUnsafeBufferPointer { (decoded) throws(EngineError) in
+                try chunk.plaintexts.withUnsafeBufferPointer { (plaintexts) throws(EngineError) in
+                    for j in decoded.indices {
+                        try submission.submit(
+                            messages.message(at: i), decoded[j].result,
+                            prepared: decoded[j].prepared?.prepared(in: UnsafeRawBufferPointer(plaintexts)), to: self)
+                        i += 1
+                    }
                 }
             }
         }
@@ -78,7 +81,7 @@ struct MessageSubmission {
         outcomes.reserveCapacity(count)
     }
 
-    mutating func submit(_ m: RawMessage, _ result: DecodeResult, idHash: StableHash?, to engine: Engine)
+    mutating func submit(_ m: RawMessage, _ result: DecodeResult, prepared: PreparedEvent?, to engine: Engine)
         throws(EngineError)
     {
         let name = sources[m.source]
@@ -87,7 +90,8 @@ struct MessageSubmission {
         // one message at a time would give it.
         outcomes.append(
             try engine.submit(
-                decoded: result, idHash: idHash, raw: m.value, at: SourcePosition(source: name, position: m.position),
+                decoded: result, prepared: prepared, raw: m.value,
+                at: SourcePosition(source: name, position: m.position),
                 knownSourceID: ids[m.source]))
     }
 }

@@ -48,6 +48,8 @@ public final class Engine {
     /// The HMAC key of keyed identifiers (obligation keys), the data directory's `salt` file,
     /// keyed once.
     let salt: IdentifierKey.Prepared
+    /// The same key, for the decoding stages' own ``EventPreparer``s.
+    let saltKey: IdentifierKey
 
     // Intake indexes, rebuilt from the log at start-up.
     /// The duplicate check's ids and the obligation keys opened.
@@ -107,6 +109,7 @@ public final class Engine {
         self.deadLetters = deadLetters
         self.outbox = outbox
         self.salt = IdentifierKey.Prepared(salt)
+        self.saltKey = salt
         self.decoder = EventDecoder(configuration: configuration.decoder)
         self.scoring = ScoringState(configuration: configuration.scoring)
         self.intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
@@ -146,14 +149,15 @@ public final class Engine {
         deadLetterAs: SourcePosition? = nil
     ) throws(EngineError) -> SubmitOutcome {
         let result = decoder.decode(raw, key: key)
-        return try submit(decoded: result, idHash: nil, raw: raw, at: position, deadLetterAs: deadLetterAs)
+        return try submit(decoded: result, prepared: nil, raw: raw, at: position, deadLetterAs: deadLetterAs)
     }
 
     /// The part of ``submit(_:at:key:deadLetterAs:)`` after decoding: the intake checks, the log
-    /// append and the state. `idHash` is the event id's ``StableHash`` when the caller has it;
+    /// append and the state. `prepared` is what a decoding stage worked out for an accepted event
+    /// (``PreparedEvent``), when the caller has it;
     /// `knownSourceID` is the id `position.source` already has, when the caller looked it up.
     func submit(
-        decoded result: DecodeResult, idHash knownHash: StableHash?, raw: UnsafeRawBufferPointer,
+        decoded result: DecodeResult, prepared: PreparedEvent?, raw: UnsafeRawBufferPointer,
         at position: SourcePosition, deadLetterAs: SourcePosition? = nil, knownSourceID: UInt64? = nil
     ) throws(EngineError) -> SubmitOutcome {
         let letterPosition = deadLetterAs ?? position
@@ -164,7 +168,7 @@ public final class Engine {
             deadLetter(raw, letterPosition, reason: rejection.reason.code, message: rejection.message)
             return .rejected(reason: rejection.reason.code, message: rejection.message)
         }
-        let idHash = knownHash ?? StableHash.of(event.eventID)
+        let idHash = prepared?.idHash ?? StableHash.of(event.eventID)
         if let seen = intake.accepted(idHash) {
             if seen.matches(digest) {
                 counters.duplicates += 1
@@ -177,7 +181,10 @@ public final class Engine {
         }
         var obligationKey: StableHash? = nil
         if case .obligationOpened(let o) = event.payload {
-            let k = obligationKeyOf(user: event.userID, obligation: o.obligationID)
+            let k =
+                prepared?.obligationKey
+                ?? EventPreparer.obligationKey(
+                    user: event.userID, obligation: o.obligationID, salt: salt, buffer: &scratch)
             if intake.isOpened(k) {
                 let message = "obligation \(JSONText.string(o.obligationID)) of user \(event.userID) was opened before"
                 deadLetter(raw, letterPosition, reason: "obligation_conflict", message: message)
@@ -207,7 +214,7 @@ public final class Engine {
         let subject = try subject(for: event.userID, slot: userSlot)
         header.subject = subject
         let lsn = nextLSN
-        try appendSealed(header, event)
+        try appendSealed(header, event, plaintext: prepared?.plaintext)
         noteRecord(lsn, of: subject)
         recordPosition(header)
         counters.accepted += 1
@@ -233,16 +240,6 @@ public final class Engine {
         }
         if let failure { throw failure }
         return outcome
-    }
-
-    /// HMAC-SHA256 of `user`, a zero byte and `obligation`, under the directory's identifier
-    /// key, truncated to 128 bits: kept in clear in the log, it must not let anyone test a guess.
-    func obligationKeyOf(user: String, obligation: String) -> StableHash {
-        var bytes = Array(user.utf8)
-        bytes.append(0)
-        bytes.append(contentsOf: obligation.utf8)
-        let tag = bytes.withUnsafeBytes { salt.tag($0) }
-        return StableHash(high: tag.high, low: tag.low)
     }
 
     func deadLetter(_ raw: UnsafeRawBufferPointer, _ position: SourcePosition, reason: String, message: String) {
@@ -317,7 +314,9 @@ public final class Engine {
     /// Appends and applies a month close for every month the watermark has passed, right after
     /// the event that moved it, as a replay will see it.
     func closeReadyMonths() throws(EngineError) {
-        for m in scoring.monthsReadyToClose(watermark: effectiveWatermark) {
+        // The watermark first: with it as the argument, `scoring` was copied before the getter ran.
+        let watermark = effectiveWatermark
+        for m in scoring.monthsReadyToClose(watermark: watermark) {
             try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
         }
     }

@@ -110,7 +110,7 @@ final class LogWriterStage {
     /// Hands over an event record: `head` (the record up to its sealed bytes), then `plaintext`
     /// to seal under `key` (of `subject`) with the nonce of the record's LSN. Once appended, the
     /// record joins `subject`'s record list.
-    func appendSealed(head: [UInt8], plaintext: [UInt8], key: SubjectKey, subject: UInt64) {
+    func appendSealed(head: [UInt8], plaintext: UnsafeRawBufferPointer, key: SubjectKey, subject: UInt64) {
         let start = open.bytes.count
         open.bytes.append(contentsOf: head)
         let plain = open.bytes.count

@@ -1,21 +1,28 @@
 import CredenceCore
 import Dispatch
+import Shredding
 
 /// Decodes a ``MessageBatch`` on another thread, a chunk of messages at a time, while the engine
 /// checks, logs and applies the chunk before: what ``DecodeStage`` does for a file, for messages
 /// already in memory. Chunks arrive in order, messages in chunk order, and decoding is a pure
 /// function of a message's bytes and key, so the engine sees what it would have decoded itself.
 final class MessageDecodeStage: Sendable {
-    /// One message's decoding, and its event id's hash for the duplicate check (accepted only).
+    /// One message's decoding, and what the engine needs besides the event (accepted only).
     struct Decoded: Sendable {
         var result: DecodeResult
-        var idHash: StableHash?
+        var prepared: EventPreparer.Parts?
+    }
+
+    /// Consecutive messages' decodings, and the accepted events' log plaintexts back to back.
+    struct Chunk: Sendable {
+        var decoded: [Decoded] = []
+        var plaintexts: [UInt8] = []
     }
 
     /// How many messages go to the engine at once.
     static let messagesPerChunk = 256
 
-    private let handoff: Handoff<[Decoded]>
+    private let handoff: Handoff<Chunk>
     /// Signalled when the worker no longer reads the batch.
     private let finished = DispatchSemaphore(value: 0)
 
@@ -23,8 +30,9 @@ final class MessageDecodeStage: Sendable {
         handoff = Handoff(capacity: depth)
     }
 
-    /// Starts decoding `batch`; at most `depth` chunks are decoded ahead of the engine.
-    static func start<Batch: MessageBatch>(_ batch: Batch, decoder: EventDecoder, depth: Int = 4)
+    /// Starts decoding `batch`, and preparing each accepted event for the engine
+    /// (``EventPreparer``, under `salt`); at most `depth` chunks are decoded ahead of the engine.
+    static func start<Batch: MessageBatch>(_ batch: Batch, decoder: EventDecoder, salt: IdentifierKey, depth: Int = 4)
         -> MessageDecodeStage
     {
         let stage = MessageDecodeStage(depth: depth)
@@ -33,15 +41,18 @@ final class MessageDecodeStage: Sendable {
         // process never wait for each other's batches.
         DispatchQueue(label: "credence.decode.messages").async {
             defer { stage.finished.signal() }
+            var preparer = EventPreparer(salt: salt)
             var start = 0
             while start < batch.count {
                 let end = min(start + messagesPerChunk, batch.count)
-                var chunk: [Decoded] = []
-                chunk.reserveCapacity(end - start)
+                var chunk = Chunk()
+                chunk.decoded.reserveCapacity(end - start)
+                chunk.plaintexts.reserveCapacity((end - start) * 96)
                 for i in start..<end {
                     let m = batch.message(at: i)
                     let result = decoder.decode(m.value, keyBytes: m.key)
-                    chunk.append(Decoded(result: result, idHash: result.eventIDHash))
+                    chunk.decoded.append(
+                        Decoded(result: result, prepared: preparer.prepare(result, plaintexts: &chunk.plaintexts)))
                 }
                 guard stage.handoff.put(chunk) else { return }
                 start = end
@@ -52,7 +63,7 @@ final class MessageDecodeStage: Sendable {
     }
 
     /// The next chunk, waiting for it; `nil` after the last.
-    func next() -> [Decoded]? { handoff.take() }
+    func next() -> Chunk? { handoff.take() }
 
     /// Stops decoding (if it has not finished) and waits until the worker has let go of the batch,
     /// whose bytes the caller may then release. Call it once, whether or not every chunk was taken.

@@ -39,8 +39,22 @@ final class Outbox {
         }
     }
 
+    /// The pieces of the month's `score.changed` lines, kept while a close appends its lines.
+    private var lineContext: ScoreChangedLineContext? = nil
+
     func append(_ change: ScoreChange, offset: UTCOffset) {
-        file.append(line: change.jsonLine(offset: offset))
+        guard case .changed(let c) = change else {
+            file.append(line: change.jsonLine(offset: offset))
+            return
+        }
+        let context: ScoreChangedLineContext
+        if let kept = lineContext, kept.renders(month: c.month, modelVersion: c.modelVersion, offset: offset) {
+            context = kept
+        } else {
+            context = ScoreChangedLineContext(month: c.month, modelVersion: c.modelVersion, offset: offset)
+            lineContext = context
+        }
+        file.appendLine { c.appendJSONLine(context, to: &$0) }
     }
 
     /// Writes pending lines, then the position they cover.
