@@ -68,9 +68,13 @@ final class LogWriterStage {
     private let handoff: Handoff<Item>
     private let finished = DispatchSemaphore(value: 0)
     private let recordsPerChunk: Int
-    private var open = Chunk()
+    /// The chunk being filled. `@exclusivity(unchecked)`, like `nextLSN`: both are touched for
+    /// every record, only by the engine's thread (the writer thread gets whole chunks through
+    /// the handoff), and the runtime's access bookkeeping on them showed in ingest's profile;
+    /// the compile-time exclusivity checks still apply.
+    @exclusivity(unchecked) private var open = Chunk()
     /// The LSN the next record handed over gets.
-    private(set) var nextLSN: UInt64
+    @exclusivity(unchecked) private(set) var nextLSN: UInt64
 
     private init(handoff: Handoff<Item>, nextLSN: UInt64, recordsPerChunk: Int) {
         self.handoff = handoff

@@ -75,9 +75,14 @@ public final class KeyStore {
     /// The open, locked key file; `nil` once closed.
     private(set) var file: DurableFile.Positional?
     /// Keys of subjects 0...n, 32 bytes each; subject 0 does not exist and its bytes stay zero.
-    private var keys: [UInt8]
+    ///
+    /// `@exclusivity(unchecked)`, like `states`: ingest looks a key up for every event, and the
+    /// runtime's access bookkeeping (`swift_beginAccess` and its thread-local set) on these two
+    /// was most of that lookup. The store is owned by one thread (it is not `Sendable`), and the
+    /// compile-time exclusivity checks still apply.
+    @exclusivity(unchecked) private var keys: [UInt8]
     /// State of subjects 0...n: 0 for subject 0, else a ``KeyFileFormat/State`` raw value.
-    private var states: [UInt8]
+    @exclusivity(unchecked) private var states: [UInt8]
     /// Slots (header included) known to be in the file.
     var slotsOnDisk: Int
     /// Encoded slots of created keys not yet written, for subjects `slotsOnDisk...`.
