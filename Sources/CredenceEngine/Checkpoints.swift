@@ -26,7 +26,7 @@ import Glibc
 /// Erasure: a checkpoint holds user ids and event details in clear, so every erasure deletes
 /// all checkpoints that were written before it, before the user's old key is destroyed (see
 /// `Engine.performEffects`). No checkpoint ever outlives the data an erasure removed.
-struct Checkpoints {
+struct Checkpoints: Sendable {
     static let magic: [UInt8] = Array("CREDCKPT".utf8)
     static let version: UInt32 = 1
     static let headerBytes = 8 + 4 + 8 + 8 + 8

@@ -121,7 +121,9 @@ extension Engine {
                     }
                 }
                 if lsn >= replayingUpTo { try announceErasure(of: userID, change, offset: offset) }
-                // Checkpoints written before the erasure hold the user in clear: gone before the key is.
+                // Checkpoints written before the erasure hold the user in clear: gone before the
+                // key is, the one still being written included.
+                checkpointWriter.settle()
                 checkpoints.removeAll(before: lsn)
                 destroyLater(oldSubject)
             case .changes(let changes, let lsn):

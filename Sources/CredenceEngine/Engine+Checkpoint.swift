@@ -50,6 +50,7 @@ extension Engine {
     public func writeCheckpoint() throws(EngineError) {
         guard configuration.checkpoints.enabled else { return }
         try commit()
+        try checkpointWriter.wait()
         var writer = ByteWriter()
         encodeCheckpointBody(into: &writer, canonical: false)
         try checkpoints.write(lsn: nextLSN, body: writer.bytes)
@@ -63,12 +64,17 @@ extension Engine {
             && eventsSinceCheckpoint >= max(every, scoring.userCount + intake.events.count)
     }
 
-    /// Writes a checkpoint when ``checkpointIsDue``.
+    /// Writes a checkpoint when ``checkpointIsDue``: the body here, the file beside the engine
+    /// (``CheckpointWriter``) unless the engine runs on one thread.
     func checkpointIfDue() throws(EngineError) {
         guard checkpointIsDue else { return }
         var writer = ByteWriter()
         encodeCheckpointBody(into: &writer, canonical: false)
-        try checkpoints.write(lsn: nextLSN, body: writer.bytes)
+        if configuration.parallelDecode {
+            try checkpointWriter.write(checkpoints, lsn: nextLSN, body: writer.bytes)
+        } else {
+            try checkpoints.write(lsn: nextLSN, body: writer.bytes)
+        }
         eventsSinceCheckpoint = 0
     }
 

@@ -95,6 +95,8 @@ public final class Engine {
     /// Whether side effects of applied steps go to the store and outbox (`false` while replaying
     /// what an earlier run already wrote).
     @exclusivity(unchecked) var replayingUpTo: UInt64 = 0
+    /// Writes checkpoint files beside the engine (``checkpointIfDue()``).
+    let checkpointWriter = CheckpointWriter()
     /// Restatements seen per month, which numbers their revisions the same way in every replay.
     var restatements: [Month: Int] = [:]
 
@@ -436,6 +438,7 @@ public final class Engine {
     /// Syncs and closes the log, keys and side files.
     public func close() throws(EngineError) {
         try commit()
+        try checkpointWriter.wait()
         // A clean stop leaves a checkpoint at the end of the log: the next start replays nothing.
         if eventsSinceCheckpoint > 0 || checkpoints.entries().last?.lsn != nextLSN { try writeCheckpoint() }
         if let stage = logWriter {
