@@ -86,8 +86,13 @@ final class LogWriterStage {
 
     /// Starts the writer thread on `log`, whose next LSN it takes over; it notes each sealed
     /// record it appends in `recordLists`.
+    ///
+    /// `depth`: chunks handed over and not yet appended, at most. 32 chunks of 512 records are two
+    /// default batches: while the writer waits for one batch's fsync, the engine goes on with the
+    /// next without filling the queue. At 8 (4,096 records) the engine waited on a full queue for
+    /// 2.1 s of a 27 s ingest of the r30k stream.
     static func start(
-        log: EventLog, recordLists: SharedRecordLists, recordsPerChunk: Int = 512, depth: Int = 8
+        log: EventLog, recordLists: SharedRecordLists, recordsPerChunk: Int = 512, depth: Int = 32
     ) -> LogWriterStage {
         let handoff = Handoff<Item>(capacity: depth)
         let stage = LogWriterStage(handoff: handoff, nextLSN: log.nextLSN, recordsPerChunk: recordsPerChunk)
