@@ -173,7 +173,7 @@ public struct ScoreChanged: Sendable, Hashable {
         JSONText.appendEscaped(userID, to: &out)
         out.append(contentsOf: context.afterEventUser)
         JSONText.appendString(userID, to: &out)
-        out.append(contentsOf: context.beforeScore)
+        out.append(contentsOf: context.shared.beforeScore)
         JSONText.appendInteger(score, to: &out)
         JSONText.append(",\"previous_score\":", to: &out)
         if let p = previous {
@@ -184,24 +184,23 @@ public struct ScoreChanged: Sendable, Hashable {
         } else {
             JSONText.append("null,\"previous_month\":null", to: &out)
         }
-        out.append(contentsOf: context.beforeReasons)
+        out.append(contentsOf: context.shared.beforeReasons)
         JSONText.appendStringArray(reasons, to: &out)
         out.append(contentsOf: context.end)
     }
 }
 
 /// The pieces of a `score.changed` line that every line of one month and model version shares,
-/// rendered once: the event id's tail, the month, the model version and `occurred_at`.
+/// rendered once: the event id's tail, the month, the model version and `occurred_at`. The month
+/// and model version pieces are the export line's own (``ExportLineContext``).
 public struct ScoreChangedLineContext: Sendable {
     public let month: Month
     public let modelVersion: String
     public let offset: UTCOffset
     /// `/2026-11/default-1","type":"score.changed","user_id":`
     let afterEventUser: [UInt8]
-    /// `,"month":"2026-11","score":`
-    let beforeScore: [UInt8]
-    /// `,"model_version":"default-1","reasons":`
-    let beforeReasons: [UInt8]
+    /// `,"month":"2026-11","score":` and `,"model_version":"default-1","reasons":`
+    let shared: ExportLineContext
     /// `,"occurred_at":"2026-12-01T00:00:00+08:00"}`
     let end: [UInt8]
 
@@ -209,23 +208,13 @@ public struct ScoreChangedLineContext: Sendable {
         self.month = month
         self.modelVersion = modelVersion
         self.offset = offset
-        let monthText = month.description
         var a: [UInt8] = [UInt8(ascii: "/")]
-        a.append(contentsOf: monthText.utf8)
+        a.append(contentsOf: month.description.utf8)
         a.append(UInt8(ascii: "/"))
         JSONText.appendEscaped(modelVersion, to: &a)
         JSONText.append("\",\"type\":\"score.changed\",\"user_id\":", to: &a)
         afterEventUser = a
-        var b: [UInt8] = []
-        JSONText.append(",\"month\":\"", to: &b)
-        b.append(contentsOf: monthText.utf8)
-        JSONText.append("\",\"score\":", to: &b)
-        beforeScore = b
-        var c: [UInt8] = []
-        JSONText.append(",\"model_version\":", to: &c)
-        JSONText.appendString(modelVersion, to: &c)
-        JSONText.append(",\"reasons\":", to: &c)
-        beforeReasons = c
+        shared = ExportLineContext(month: month, modelVersion: modelVersion)
         var d: [UInt8] = []
         JSONText.append(",\"occurred_at\":\"", to: &d)
         d.append(contentsOf: RFC3339.format(month.end(offset: offset), offsetMinutes: offset.minutes).utf8)

@@ -56,8 +56,7 @@ extension Engine {
         } else {
             scratch.removeAll(keepingCapacity: true)
             EventCodec.encode(event, into: &scratch)
-            let encoded = scratch
-            try encoded.withUnsafeBufferPointer { (p) throws(EngineError) in
+            try scratch.withUnsafeBufferPointer { (p) throws(EngineError) in
                 try appendSealed(header, UnsafeRawBufferPointer(p), key: key)
             }
         }
