@@ -31,6 +31,9 @@ public struct ScoringState: Sendable {
     /// The end of the earliest month not closed yet, when months have closed in order from the
     /// first one: no month closes while the watermark is before it. `nil`: scan.
     @usableFromInline private(set) var closeHorizon: Instant? = nil
+    /// The end of the latest closed month (`nil` while none is closed): no instant at or after it
+    /// falls in a closed month, so ``isClosed(monthOf:)`` answers most events without a scan.
+    @usableFromInline private(set) var closedEnd: Instant? = nil
 
     public init(configuration: ScoringConfiguration = ScoringConfiguration()) {
         self.configuration = configuration
@@ -159,6 +162,7 @@ public struct ScoringState: Sendable {
     /// Recomputes `closeHorizon` after the range or the closed months changed (months close in
     /// order, so the earliest open month is usually the one after the last closed).
     mutating func refreshCloseHorizon() {
+        closedEnd = closedMonths.last?.end(offset: configuration.offset)
         guard let first = firstMonth else {
             closeHorizon = nil
             return
@@ -178,6 +182,17 @@ public struct ScoringState: Sendable {
 
     public func isClosed(_ month: Month) -> Bool {
         closedMonths.contains(month)
+    }
+
+    /// Whether the month that `instant` falls in (in the configured offset) is closed: a late event.
+    ///
+    /// Inlinable, asked of every event applied: an event after the latest closed month answers
+    /// `false` without working out its month or scanning the closed ones.
+    @inlinable
+    public func isClosed(monthOf instant: Instant) -> Bool {
+        guard let end = closedEnd else { return false }
+        if instant >= end { return false }
+        return isClosed(Month(containing: instant, offset: configuration.offset))
     }
 
     /// Computes the snapshot of `month` from the current state and records it as closed.

@@ -43,7 +43,7 @@ extension Engine {
         switch step {
         case .event(_, let event):
             eventsSinceCheckpoint += 1
-            if scoring.isClosed(Month(containing: event.occurredAt, offset: configuration.scoring.offset)) {
+            if scoring.isClosed(monthOf: event.occurredAt) {
                 counters.late += 1
             }
             // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
