@@ -60,6 +60,9 @@ public final class Engine {
     /// The LSNs of each live subject's event records, so an erasure reads just those; noted by
     /// the log writer's thread while it runs (``SharedRecordLists``).
     let subjectRecords = SharedRecordLists()
+    /// Subjects erased in the open batch whose record lists go once it is durable (the log
+    /// writer may still be noting their last records meanwhile; see ``beginErasure(userID:cut:oldSubject:)``).
+    var erasedSubjectLists: [UInt64] = []
     /// The inputs of the logged events: ids, positions, largest event times (``SourceTable``).
     @exclusivity(unchecked) var sources = SourceTable()
     /// The sources the watermark spans (Kafka partitions that are assigned and not idle); `nil`
@@ -374,11 +377,21 @@ public final class Engine {
             try flushSideFiles()
             return
         }
-        try append(.commit(firstLSN: first))
-        do {
-            try keys.sync()
+        // The batch's new keys are durable before its commit record: the log writer fsyncs them
+        // just before it appends the record, off this thread (878 fsyncs, 0.9 s of the r30k
+        // ingest); without a writer, this thread does it after appending the record.
+        do throws(KeyStoreError) {
+            if let logWriter, let pending = try keys.writeForDeferredSync() { logWriter.syncKeys(pending) }
         } catch {
             throw EngineError(.keys, "cannot make new subject keys durable", underlying: error)
+        }
+        try append(.commit(firstLSN: first))
+        if logWriter == nil {
+            do {
+                try keys.sync()
+            } catch {
+                throw EngineError(.keys, "cannot make new subject keys durable", underlying: error)
+            }
         }
         if overlapping, let logWriter, !checkpointIsDue, !effects.contains(where: \.erasesUser) {
             let reply = logWriter.requestSync()
@@ -396,6 +409,9 @@ public final class Engine {
         try completeInflight()
         if let logWriter {
             try logWriter.sync()
+            // The writer is idle: the erased subjects' lists hold all they ever will.
+            subjectRecords.drop(erasedSubjectLists)
+            erasedSubjectLists.removeAll()
         } else {
             do {
                 try log.commit()

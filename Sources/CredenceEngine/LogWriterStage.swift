@@ -14,8 +14,10 @@ import Synchronization
 /// Nothing reaches the log in another order or another form than the engine would have written
 /// itself, so a parallel ingest and a one-thread ingest write the same log (a test holds them to it).
 ///
-/// While the stage runs it owns the log: the engine reads the log only after ``sync()`` or
-/// ``drain()`` returned (the writer is then waiting for work) and after ``stop()``.
+/// While the stage runs it owns the log object: the engine touches only what is safe beside
+/// the writer (the directory, the configuration, the atomic commit watermark), and reads
+/// committed records through a reader of its own, as any reader of a log being appended to may
+/// (an erasure does); it uses the log object itself only after ``stop()``.
 final class LogWriterStage {
     /// Records back to back; each a head and, for an event, the plaintext to seal after it.
     struct Chunk: Sendable {
@@ -53,6 +55,8 @@ final class LogWriterStage {
 
     enum Item: Sendable {
         case chunk(Chunk)
+        /// fsync the key store's new keys (after the chunks before, before the ones after).
+        case keys(DeferredKeySync)
         /// Commit the log (its durability setting applies), then answer.
         case sync(Reply)
         /// Answer once everything before is appended.
@@ -99,6 +103,7 @@ final class LogWriterStage {
         let owned = OwnedLog(log: log)
         let finished = stage.finished
         let thread = Thread {
+            StagePriority.lowerCurrentThread()
             write(owned.log, handoff, recordLists)
             finished.signal()
         }
@@ -139,6 +144,15 @@ final class LogWriterStage {
         open = Chunk()
         open.bytes.reserveCapacity(recordsPerChunk * 160)
         open.records.reserveCapacity(recordsPerChunk)
+    }
+
+    /// Hands over the fsync of the key store's new keys, which the records handed over so far
+    /// were sealed under: the writer runs it after appending those records and before anything
+    /// handed over later, the batch's commit record first, so no commit is durable before its
+    /// keys. A failure fails the next `sync`, and the writer appends nothing more.
+    func syncKeys(_ pending: DeferredKeySync) {
+        handOver()
+        _ = handoff.put(.keys(pending))
     }
 
     /// Waits until everything handed over is appended and the log committed.
@@ -188,6 +202,13 @@ final class LogWriterStage {
                 // Before the next `sync` or `drain` is answered: the engine reads them after one.
                 recordLists.append(sealed)
                 sealed.removeAll(keepingCapacity: true)
+            case .keys(let pending):
+                guard failure == nil else { continue }
+                do {
+                    try pending.sync()
+                } catch {
+                    failure = EngineError(.keys, "cannot make new subject keys durable", underlying: error)
+                }
             case .sync(let reply):
                 if failure == nil {
                     do {

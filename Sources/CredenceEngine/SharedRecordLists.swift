@@ -6,9 +6,11 @@ import Synchronization
 /// With the log writer's thread running (``LogWriterStage``), the writer notes every sealed
 /// event record (an event, or a copy an erasure re-keys) once it has appended it, under the LSN
 /// the log gave it and the subject it is sealed for: one lock per chunk of records, and no work
-/// on the engine's thread per event. The engine reads the lists only when the writer has
-/// answered a `drain` or a `sync` (an erasure takes its user's list, a checkpoint writes them
-/// all), so it sees every record handed over before. Without the writer (a one-thread engine, or
+/// on the engine's thread per event. A checkpoint reads the lists only when the writer has
+/// answered a `sync`, so it sees every record handed over before. An erasure reads its user's
+/// list while the writer may still be noting the records of the open batch: it keeps only the
+/// committed LSNs (the batch before has answered its `sync`), finds the open batch's records
+/// in the batch itself, and the list is dropped once the batch is durable (``drop(_:)``). Without the writer (a one-thread engine, or
 /// a replay before the writer starts) the engine notes them itself, in the same LSN order, so
 /// the lists are the same either way (`ParallelIngestTests` compares the states byte for byte).
 final class SharedRecordLists: Sendable {
@@ -26,6 +28,19 @@ final class SharedRecordLists: Sendable {
         guard !records.isEmpty else { return }
         lists.withLock { lists in
             for r in records { lists.append(r.lsn, of: Int(r.subject)) }
+        }
+    }
+
+    /// A subject's LSNs, in the order noted so far.
+    func lsns(of subject: UInt64) -> [UInt64] {
+        lists.withLock { $0.lsns(of: Int(subject)) }
+    }
+
+    /// Forgets the lists of `subjects` (erased subjects, once their batch is durable).
+    func drop(_ subjects: [UInt64]) {
+        guard !subjects.isEmpty else { return }
+        lists.withLock { lists in
+            for s in subjects { _ = lists.take(Int(s)) }
         }
     }
 

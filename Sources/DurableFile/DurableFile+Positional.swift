@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -20,24 +22,35 @@ extension DurableFile {
     public final class Positional {
         public let path: String
         private var fd: Int32
-        private var failedSync: DurableFileError?
+        /// The descriptor for syncs and the first failed sync, shared with ``syncer``.
+        private let syncState: Syncer
 
         /// Opens `path` for reading and writing; with `create`, a missing file is created with
         /// `mode` (before the umask).
         public init(path: String, create: Bool = false, mode: UInt32 = 0o644) throws(DurableFileError) {
             self.path = path
             let flags = O_RDWR | (create ? O_CREAT : 0)
-            fd = try DurableFile.open(path, flags, mode: mode, doing: create ? "Creating or opening" : "Opening")
+            let fd = try DurableFile.open(path, flags, mode: mode, doing: create ? "Creating or opening" : "Opening")
+            self.fd = fd
+            syncState = Syncer(path: path, fd: fd)
         }
 
-        deinit { if fd >= 0 { _ = systemClose(fd) } }
+        deinit { close() }
 
-        /// Closes the file, releasing its lock; later calls throw.
+        /// Closes the file, releasing its lock; later calls throw, and so do the ``syncer``'s.
         public func close() {
             guard fd >= 0 else { return }
+            // After any sync running on another thread: the descriptor is not closed under it.
+            syncState.detach()
             _ = systemClose(fd)
             fd = -1
         }
+
+        /// What makes this file's writes durable from another thread: a caller that writes here
+        /// and hands the fsync to a thread of its own (the key store's new keys, synced by the log
+        /// writer just before the commit record that needs them). A failed sync there fails this
+        /// file's later writes and syncs too, as one here would; after ``close()`` it throws.
+        public var syncer: Syncer { syncState }
 
         /// Takes an exclusive advisory lock (`flock`), held until the file is closed; `false` when
         /// another open of the file holds it, in this process or another.
@@ -115,19 +128,8 @@ extension DurableFile {
         /// timestamps are not needed). A failure is final: the page cache may have dropped the
         /// dirty pages, so later writes and syncs throw it again.
         public func sync() throws(DurableFileError) {
-            try checkWritable()
-            while true {
-                #if canImport(Darwin)
-                    let result = fsync(fd)
-                #else
-                    let result = fdatasync(fd)
-                #endif
-                if result == 0 { return }
-                if errno == EINTR { continue }
-                let e = DurableFileError(.sync, "Syncing", path: path, errno: errno)
-                failedSync = e
-                throw e
-            }
+            try checkOpen()
+            try syncState.sync()
         }
 
         private func checkOpen() throws(DurableFileError) {
@@ -135,8 +137,64 @@ extension DurableFile {
         }
 
         private func checkWritable() throws(DurableFileError) {
-            if let failedSync { throw failedSync }
+            if let failed = syncState.failure { throw failed }
             try checkOpen()
+        }
+    }
+}
+
+extension DurableFile {
+    /// Makes a ``DurableFile/Positional``'s writes durable (`fdatasync`), from any thread.
+    ///
+    /// Its file's owner writes; whoever holds the syncer fsyncs what was written by then (and
+    /// anything written since, which is harmless). The first failure is kept: later syncs here,
+    /// and the file's later writes and syncs, throw it (the page cache may have dropped the dirty
+    /// pages). Once the file is closed, a sync throws instead of touching a descriptor number the
+    /// process may have given to another file.
+    public final class Syncer: Sendable {
+        public let path: String
+        private let state: Mutex<State>
+
+        private struct State {
+            var fd: Int32
+            var failure: DurableFileError?
+        }
+
+        init(path: String, fd: Int32) {
+            self.path = path
+            state = Mutex(State(fd: fd, failure: nil))
+        }
+
+        /// The first failed sync, if any.
+        public var failure: DurableFileError? { state.withLock { $0.failure } }
+
+        /// fsyncs the file (`fdatasync` on Linux); see the type's comment for failures.
+        public func sync() throws(DurableFileError) {
+            // Under the lock, so that `detach` (the file's close) waits for a sync in progress.
+            let result: Result<Void, DurableFileError> = state.withLock { s in
+                if let failure = s.failure { return .failure(failure) }
+                guard s.fd >= 0 else {
+                    return .failure(DurableFileError(.io, "Syncing the closed file", path: path, errno: EBADF))
+                }
+                while true {
+                    #if canImport(Darwin)
+                        let r = fsync(s.fd)
+                    #else
+                        let r = fdatasync(s.fd)
+                    #endif
+                    if r == 0 { return .success(()) }
+                    if errno == EINTR { continue }
+                    let e = DurableFileError(.sync, "Syncing", path: path, errno: errno)
+                    s.failure = e
+                    return .failure(e)
+                }
+            }
+            try result.get()
+        }
+
+        /// The file is closing: later syncs throw.
+        func detach() {
+            state.withLock { $0.fd = -1 }
         }
     }
 }

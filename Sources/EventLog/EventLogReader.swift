@@ -92,6 +92,13 @@ public final class EventLogCursor {
     /// The LSN of the next record to read.
     public var nextLSN: UInt64 { stream.position }
 
+    /// Moves to `lsn`, forward or back: the next record is `lsn`'s (or, past the end of what is
+    /// committed, `nil`). Cheaper than a new cursor for each of many scattered LSNs: the open
+    /// segment stays open and each sealed segment's index is read once per cursor.
+    public func seek(to lsn: UInt64) throws {
+        try stream.seek(to: lsn)
+    }
+
     /// The next record, copied; `nil` at the end of what is committed for now.
     public func next() throws -> LogRecord? {
         guard let record = try stream.next() else { return nil }

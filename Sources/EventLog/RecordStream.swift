@@ -16,12 +16,17 @@ final class RecordStream {
     /// The LSN of the next record the cursor yields.
     private(set) var nextLSN: UInt64
     /// Records below this LSN are read but not handed out.
-    private let skipUntil: UInt64
+    private var skipUntil: UInt64
     private var cursor: FrameCursor?
     private var segmentPath = ""
     /// The base LSN of the open segment: an empty segment ends where it starts, and must not be
     /// taken for the next one.
     private var segmentBase: UInt64? = nil
+    /// The segments' bases as last listed; listed again for an LSN at or past the last one.
+    private var bases: [UInt64] = []
+    /// The sparse indexes of sealed segments this stream has checked (a sealed segment never
+    /// changes), so that ``seek(to:)`` loads each at most once.
+    private var sealedIndexes: [UInt64: SparseIndex] = [:]
 
     init(directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark?, from lsn: UInt64) throws
     {
@@ -35,6 +40,16 @@ final class RecordStream {
 
     /// The LSN after the last record handed out (or the starting LSN).
     var position: UInt64 { max(nextLSN, skipUntil) }
+
+    /// Moves to `lsn`, forward or back: the next record handed out is `lsn`'s. Within a segment
+    /// already open it keeps the file, and a sealed segment's index is loaded once per stream:
+    /// an erasure visits a user's records across the whole log, one seek each.
+    func seek(to lsn: UInt64) throws {
+        skipUntil = lsn
+        // Close ahead in the open segment: reading on is cheaper than seeking.
+        if cursor != nil, lsn >= nextLSN, lsn - nextLSN <= 64 { return }
+        try position(at: lsn)
+    }
 
     /// The next record; its payload is valid until the next call. `nil` at the end of the
     /// committed (or, without a watermark, written) records; a later call may find more.
@@ -74,7 +89,8 @@ final class RecordStream {
 
     /// Opens the segment holding `lsn` and seeks to the last indexed record at or before it.
     private func position(at lsn: UInt64) throws {
-        let bases = try SegmentFile.list(directory)
+        // A segment can only have been added after the last one listed.
+        if bases.isEmpty || lsn >= bases[bases.count - 1] { bases = try SegmentFile.list(directory) }
         guard !bases.isEmpty else { return }
         guard let i = bases.lastIndex(where: { $0 <= lsn }) else {
             throw EventLogError(
@@ -83,9 +99,17 @@ final class RecordStream {
                     + "read from \(bases[0]) or later.", path: directory)
         }
         let base = bases[i]
-        guard let file = try openChecked(base: base, sealed: i < bases.count - 1) else { return }
+        let sealed = i < bases.count - 1
+        if let cursor, segmentBase == base {
+            // The segment is open already: only the offset moves.
+            let start = try startPoint(file: cursor.file, base: base, sealed: sealed, lsn: lsn)
+            cursor.seek(to: start.offset)
+            nextLSN = start.lsn
+            return
+        }
+        guard let file = try openChecked(base: base, sealed: sealed) else { return }
         segmentBase = base
-        let start = try startPoint(file: file, base: base, sealed: i < bases.count - 1, lsn: lsn)
+        let start = try startPoint(file: file, base: base, sealed: sealed, lsn: lsn)
         cursor = FrameCursor(
             file: file, at: start.offset, maxRecordSize: configuration.maxRecordSize,
             chunkSize: configuration.readChunkSize)
@@ -128,22 +152,39 @@ final class RecordStream {
     /// the last segment's index belongs to the appender, so it is only read.
     private func startPoint(file: SystemFile, base: UInt64, sealed: Bool, lsn: UInt64) throws -> SparseIndex.Entry {
         let first = SparseIndex.Entry(lsn: base, offset: Int64(FileHeader.size))
+        if sealed, let index = sealedIndexes[base] {
+            guard let entry = index.entry(atOrBefore: lsn) else { return first }
+            if try SparseIndex.isRecord(at: entry.offset, in: file, maxRecordSize: configuration.maxRecordSize) {
+                return entry
+            }
+            sealedIndexes[base] = nil  // damaged since it was checked: check it again below
+        }
+        let point = try loadedStartPoint(file: file, base: base, sealed: sealed, lsn: lsn, first: first)
+        if sealed { sealedIndexes[base] = point.index }
+        return point.entry
+    }
+
+    /// ``startPoint(file:base:sealed:lsn:)`` from the index file, rebuilt when a sealed
+    /// segment's is missing or damaged; with the index it trusted.
+    private func loadedStartPoint(
+        file: SystemFile, base: UInt64, sealed: Bool, lsn: UInt64, first: SparseIndex.Entry
+    ) throws -> (entry: SparseIndex.Entry, index: SparseIndex?) {
         let indexPath = SegmentFile.path(directory, base: base, extension: SegmentFile.indexExtension)
         let loaded = try SparseIndex.load(path: indexPath, base: base, segmentSize: try file.size())
         var index = loaded.index
         var trusted = loaded.isConsistent
         if let entry = index.entry(atOrBefore: lsn) {
             if try SparseIndex.isRecord(at: entry.offset, in: file, maxRecordSize: configuration.maxRecordSize) {
-                if trusted || !sealed { return entry }
+                if trusted || !sealed { return (entry, trusted ? index : nil) }
             }
             trusted = false
         }
-        guard sealed else { return first }
+        guard sealed else { return (first, nil) }
         if !trusted {
             index = try SparseIndex.rebuild(file: file, base: base, configuration: configuration)
             try index.write(path: indexPath, base: base)
         }
-        return index.entry(atOrBefore: lsn) ?? first
+        return (index.entry(atOrBefore: lsn) ?? first, index)
     }
 
     private func missingCommitted(limit: UInt64) -> EventLogError {

@@ -156,6 +156,20 @@ public final class KeyStore {
     ///
     /// Keys created since the last ``sync()`` are returned too, so records can be encrypted before
     /// the sync that must precede their commit.
+    /// Writes the keys created since the last sync to the file without fsyncing them, and
+    /// returns what fsyncs them (`nil` when there was nothing to write): for an owner that hands
+    /// the fsync to another thread, which must run it before anything sealed under those keys
+    /// becomes durable. The engine's log writer runs it just before a batch's commit record.
+    ///
+    /// A failed fsync there fails this store's later writes and syncs as well.
+    public func writeForDeferredSync() throws(KeyStoreError) -> DeferredKeySync? {
+        guard !unwritten.isEmpty else { return nil }
+        try checkUsable()
+        try writeUnwritten()
+        guard let file else { return nil }  // `writeUnwritten` threw if it was closed
+        return DeferredKeySync(syncer: file.syncer)
+    }
+
     public func key(for subject: SubjectID) -> SubjectKey? {
         KeySnapshot.key(for: subject, keys: keys, states: states)
     }
@@ -238,6 +252,23 @@ public final class KeyStore {
 /// One owner at a time: the store's buffers and file offsets are unsynchronized state.
 @available(*, unavailable)
 extension KeyStore: Sendable {}
+
+/// The fsync of keys a ``KeyStore`` wrote (``KeyStore/writeForDeferredSync()``), to run on
+/// another thread.
+public struct DeferredKeySync: Sendable {
+    let syncer: DurableFile.Syncer
+
+    /// Makes the keys durable. The store must still be open.
+    public func sync() throws(KeyStoreError) {
+        do { try syncer.sync() } catch {
+            throw KeyStoreError(
+                code: .io,
+                message: "cannot fsync \(syncer.path); check free space and the disk, then restart credence "
+                    + "(the store reopens and recovers)",
+                path: syncer.path, underlying: error)
+        }
+    }
+}
 
 /// A read-only copy of a ``KeyStore``'s keys, safe to use from any thread.
 public struct KeySnapshot: Sendable {

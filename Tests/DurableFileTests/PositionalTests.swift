@@ -22,6 +22,24 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    @Test func aSyncerSyncsFromAnotherThreadAndRefusesOnceTheFileIsClosed() async throws {
+        let dir = TemporaryDirectory("durable-file")
+        let file = try DurableFile.Positional(path: dir.path + "/slots", create: true)
+        try file.write([1, 2, 3], at: 0)
+        let syncer = file.syncer
+        #expect(syncer.path == dir.path + "/slots")
+        try await Task.detached { try syncer.sync() }.value
+        #expect(syncer.failure == nil)
+        try file.write([4], at: 3)  // the file still takes writes after a sync elsewhere
+        file.close()
+        let error = #expect(throws: DurableFileError.self) { try syncer.sync() }
+        #expect(error?.description.contains("closed") == true)
+        var bytes = [UInt8](repeating: 0, count: 4)
+        let reopened = try DurableFile.Positional(path: dir.path + "/slots")
+        #expect(try reopened.read(into: &bytes, 0..<4, at: 0) == 4)
+        #expect(bytes == [1, 2, 3, 4])
+    }
+
     @Test func aReadPastTheEndIsShort() throws {
         let dir = TemporaryDirectory("durable-file")
         let file = try DurableFile.Positional(path: dir.path + "/short", create: true)

@@ -48,6 +48,35 @@ import Testing
         #expect(store.recovery.isClean)
     }
 
+    @Test func keysWrittenForADeferredSyncReachTheFileAndSyncFromAnotherThread() async throws {
+        let dir = TemporaryDirectory("shredding")
+        defer { dir.remove() }
+        var pendingAfterClose: DeferredKeySync?
+        do {
+            let store = try KeyStore(directory: dir.path)
+            #expect(try store.writeForDeferredSync() == nil)  // nothing new
+            let a = try store.createKey()
+            let b = try store.createKey()
+            let pending = try #require(try store.writeForDeferredSync())
+            // Written at once (the header and two slots), not yet fsynced; nothing left to write.
+            #expect(try dir.read("keys.bin").count == 3 * Self.slot)
+            #expect(store.unsyncedCount == 0)
+            #expect(try store.writeForDeferredSync() == nil)
+            // The fsync runs on another thread, as the engine's log writer runs it.
+            try await Task.detached { try pending.sync() }.value
+            #expect(store.key(for: a) != nil && store.key(for: b) != nil)
+            _ = try store.createKey()
+            pendingAfterClose = try store.writeForDeferredSync()
+            try store.close()
+        }
+        // After the store closed, a sync still held says so instead of touching the descriptor.
+        let stale = try #require(pendingAfterClose)
+        #expect(throws: KeyStoreError.self) { try stale.sync() }
+        let store = try KeyStore(directory: dir.path)
+        #expect(store.recovery.isClean)
+        #expect(store.subjectCount == 3)
+    }
+
     @Test func destroyThenReopen() throws {
         let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
