@@ -28,7 +28,8 @@ let package = Package(
     targets: [
         // Pure domain: events, validation, features, scorecard, exports. No I/O.
         .target(name: "CredenceCore", swiftSettings: strict),
-        // The CRC-32C instruction (SSE4.2 / ARMv8) behind a runtime check; EventLog's CRC32C falls back to Swift.
+        // The CPU instructions Swift does not reach: CRC-32C (SSE4.2 / ARMv8) behind a runtime check
+        // (EventLog's CRC32C falls back to Swift), and a cache prefetch hint for the intake tables.
         .target(name: "CCRC32C"),
         // Append-only segmented log of opaque, checksummed records. Knows nothing of events.
         .target(name: "EventLog", dependencies: ["CCRC32C"], swiftSettings: strict),
@@ -54,7 +55,7 @@ let package = Package(
         // Composition: intake (dedup, dead letters), state, month close, snapshot store, commands' logic.
         .target(
             name: "CredenceEngine",
-            dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore", "DurableFile"],
+            dependencies: ["CredenceCore", "EventLog", "Shredding", "SnapshotStore", "DurableFile", "CCRC32C"],
             swiftSettings: strict),
         // librdkafka (Debian's librdkafka-dev): the only C of the Kafka part, imported by Kafka alone.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),

@@ -1,3 +1,4 @@
+import CCRC32C
 import CredenceCore
 
 /// A flat open-addressing map from 128-bit ``StableHash`` keys to small values, for the intake
@@ -58,6 +59,14 @@ struct HashTable<Value: Sendable>: Sendable {
             if s.high == high && s.low == low { return (i, true) }
             i = i + 1 == slots.count ? 0 : i + 1
         }
+    }
+
+    /// Starts loading the home slot of `key` into the cache, so that a lookup of it a little
+    /// later does not wait for memory.
+    @inline(__always)
+    func prefetch(_ key: StableHash) {
+        let i = home(key.high, key.low)
+        slots.withUnsafeBufferPointer { ccrc32c_prefetch($0.baseAddress! + i) }
     }
 
     subscript(key: StableHash) -> Value? {

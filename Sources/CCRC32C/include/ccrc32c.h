@@ -12,4 +12,7 @@ int ccrc32c_hardware_available(void);
 /// `ccrc32c_hardware_available()` says so.
 uint32_t ccrc32c_hardware(uint32_t crc, const void *data, size_t count);
 
+/// Asks the CPU to bring the cache line at `address` closer, without waiting for it.
+static inline void ccrc32c_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif
