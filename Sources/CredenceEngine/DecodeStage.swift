@@ -56,6 +56,7 @@ struct DecodeStage {
     ) -> DecodeStage {
         let handoff = Handoff<Output>(capacity: depth)
         let thread = Thread {
+            StagePriority.lowerCurrentThread()
             do {
                 let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
                 var preparer = EventPreparer(salt: salt)
