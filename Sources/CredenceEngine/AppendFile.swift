@@ -70,10 +70,21 @@ final class AppendFile {
     /// `user` extracts the user id a line names. The index it builds is kept, and later calls
     /// read only what was appended since, so many erasures cost one pass over the file.
     func removeLines(of userID: String, user: ([UInt8]) -> String?) throws(EngineError) -> Int {
+        var all: Int? = nil
+        return try removeLines(of: userID, pendingPrefix: &all, user: user)
+    }
+
+    /// ``removeLines(of:user:)`` that looks only at the first `pendingPrefix` bytes of what is
+    /// pending (all of it when `nil`), and leaves the lines after them, which belong to later
+    /// batches, alone; `pendingPrefix` comes back as what is left of those bytes.
+    func removeLines(of userID: String, pendingPrefix: inout Int?, user: ([UInt8]) -> String?)
+        throws(EngineError) -> Int
+    {
         var removed = 0
         if hasPending {
+            let limit = min(pendingPrefix ?? buffer.count, buffer.count)
             var kept: [UInt8] = []
-            for line in buffer.split(separator: 10, omittingEmptySubsequences: true) {
+            for line in buffer[..<limit].split(separator: 10, omittingEmptySubsequences: true) {
                 if user(Array(line)) == userID {
                     removed += 1
                 } else {
@@ -81,7 +92,8 @@ final class AppendFile {
                     kept.append(10)
                 }
             }
-            buffer = kept
+            if pendingPrefix != nil { pendingPrefix = kept.count }
+            buffer = kept + buffer[limit...]
         }
         do {
             let tail = try DurableFile.read(path, from: indexedBytes) ?? []

@@ -22,11 +22,6 @@ extension Engine {
 
     /// What a step does outside the state, done once its batch is durable.
     enum Effect {
-        var erasesUser: Bool {
-            if case .erase = self { return true }
-            return false
-        }
-
         case snapshot(Snapshot, revision: Int)
         /// `through`: the last month closed when the erasure happened; later ones are not touched.
         case erase(userID: String, oldSubject: UInt64, change: ScoreChange, through: Month?, lsn: UInt64)
@@ -94,6 +89,8 @@ extension Engine {
         let deadLetterBytes: Int
         /// The LSN after the batch's commit record.
         let endLSN: UInt64
+        /// The subjects the batch erased, whose record lists go once it is durable.
+        let erasedSubjects: [UInt64]
     }
 
     /// Does the queued effects, in order: the store is idempotent, so it is brought up to date

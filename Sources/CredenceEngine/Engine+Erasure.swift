@@ -246,7 +246,10 @@ extension Engine {
     /// their dead letters (raw input that names them). See docs/privacy.md.
     func announceErasure(of userID: String, _ change: ScoreChange, offset: UTCOffset) throws(EngineError) {
         try outbox.removeScores(of: userID)
-        _ = try deadLetters.removeLines(of: userID, user: DeadLetter.userID(ofLine:))
+        // Of the pending dead letters, only those of the batch being completed and before: when it
+        // completes overlapped, the lines after them came with later batches, after the erasure.
+        _ = try deadLetters.removeLines(
+            of: userID, pendingPrefix: &completingDeadLetterBytes, user: DeadLetter.userID(ofLine:))
         outbox.append(change, offset: offset)
     }
 }

@@ -94,6 +94,9 @@ public final class Engine {
     @exclusivity(unchecked) var overlapsCommits = false
     /// The batch whose fsync is running beside the open one, if any.
     @exclusivity(unchecked) var inflight: InflightBatch? = nil
+    /// While an overlapped batch's effects are done: its dead-letter bytes at the head of the
+    /// pending ones (an erasure among them removes the user's lines from those only); else `nil`.
+    var completingDeadLetterBytes: Int? = nil
 
     /// Whether side effects of applied steps go to the store and outbox (`false` while replaying
     /// what an earlier run already wrote).
@@ -369,8 +372,10 @@ public final class Engine {
     /// handed to the log writer, and its effects (snapshots, outbox lines, dead letters) are done
     /// at the next commit, once the writer has answered; until then they wait in ``inflight``.
     /// The state goes on at once, as it always did: a batch is applied before it is durable. A
-    /// batch that erases a user, or after which a checkpoint is due, commits in full: an erasure
-    /// reads and rewrites side files, and a checkpoint must not run ahead of the durable log.
+    /// batch after which a checkpoint is due commits in full: a checkpoint must not run ahead of
+    /// the durable log. A batch that erases a user overlaps too: its erasure's effects (the store,
+    /// the outbox, the dead letters, the old key) wait like any other, and remove the user's dead
+    /// letters from the batch's own and earlier ones only, as a commit in full would have.
     func commitBatch(overlapping: Bool = false) throws(EngineError) {
         guard let first = batchFirstLSN else {
             try completeInflight()
@@ -393,13 +398,15 @@ public final class Engine {
                 throw EngineError(.keys, "cannot make new subject keys durable", underlying: error)
             }
         }
-        if overlapping, let logWriter, !checkpointIsDue, !effects.contains(where: \.erasesUser) {
+        if overlapping, let logWriter, !checkpointIsDue {
             let reply = logWriter.requestSync()
             // The batch before, whose commit was asked for first: its dead letters leave the
             // buffer, so what is pending then is this batch's.
             try completeInflight()
             inflight = InflightBatch(
-                reply: reply, effects: effects, deadLetterBytes: deadLetters.pendingBytes, endLSN: nextLSN)
+                reply: reply, effects: effects, deadLetterBytes: deadLetters.pendingBytes, endLSN: nextLSN,
+                erasedSubjects: erasedSubjectLists)
+            erasedSubjectLists.removeAll()
             effects = []
             pending.removeAll(keepingCapacity: true)
             batchFirstLSN = nil
@@ -435,9 +442,13 @@ public final class Engine {
         guard let batch = inflight else { return }
         inflight = nil
         try batch.reply.wait()
+        // The writer has noted every record of the batch: its erased subjects' lists are whole.
+        subjectRecords.drop(batch.erasedSubjects)
+        completingDeadLetterBytes = batch.deadLetterBytes
+        defer { completingDeadLetterBytes = nil }
         try perform(batch.effects)
         outbox.nextPosition = batch.endLSN
-        try flushSideFiles(deadLetterBytes: batch.deadLetterBytes)
+        try flushSideFiles(deadLetterBytes: completingDeadLetterBytes)
     }
 
     /// Writes the pending dead letters (their first `deadLetterBytes`, if given) and outbox lines.

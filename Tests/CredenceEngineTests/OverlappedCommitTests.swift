@@ -58,18 +58,34 @@ import Testing
         try engine.close()
     }
 
-    @Test func aBatchThatErasesAUserCommitsInFull() throws {
+    @Test func aBatchThatErasesAUserOverlapsAndItsErasureSparesTheDeadLettersAfterIt() throws {
         let dir = TempDir()
         var c = configuration(dir)
         c.checkpoints.enabled = false
         let engine = try Engine.open(c)
         _ = try engine.submit(Self.line("a1", user: "ann", day: 2), at: SourcePosition(source: "f", position: 1))
         try engine.commit()
+        // The erasing batch: a dead letter that names ann, then her withdrawal.
+        _ = try engine.submit(
+            Self.line("a2", user: "ann", day: 3, valid: false), at: SourcePosition(source: "f", position: 2))
         let withdrawal =
             #"{"event_id":"a9","type":"user.withdrawn","user_id":"ann","occurred_at":"2025-01-06T10:00:00+08:00"}"#
-        _ = try engine.submit(Array(withdrawal.utf8), at: SourcePosition(source: "f", position: 2))
+        _ = try engine.submit(Array(withdrawal.utf8), at: SourcePosition(source: "f", position: 3))
         try engine.commitBatch(overlapping: true)
-        #expect(engine.inflight == nil, "an erasure's effects read and rewrite side files: done at once")
+        #expect(engine.inflight != nil, "an erasing batch overlaps like any other")
+        // The next batch: another dead letter naming ann, after her withdrawal, and an event of
+        // bob's (a batch with no record has nothing to wait for and writes its dead letters at once).
+        _ = try engine.submit(
+            Self.line("a3", user: "ann", day: 7, valid: false), at: SourcePosition(source: "f", position: 4))
+        _ = try engine.submit(Self.line("b1", user: "bob", day: 7), at: SourcePosition(source: "f", position: 5))
+        try engine.commitBatch(overlapping: true)
+        #expect(engine.inflight != nil)
+        // The erasure removed the dead letter before it, not the one after it: what a commit in
+        // full before the next batch would have left.
+        #expect(deadLetterLines(dir).isEmpty)
+        try engine.commit()
+        let kept = deadLetterLines(dir)
+        #expect(kept.count == 1 && kept[0].contains(#""position":4"#), "\(kept)")
         #expect(engine.outbox.nextPosition == engine.nextLSN)
         try engine.close()
     }
