@@ -37,7 +37,7 @@ extension UserState {
     }
 
     /// Runs `body` on the bytes (never empty: the header is always there).
-    @inline(__always)
+    @inlinable @inline(__always)
     func read<R>(_ body: (UnsafePointer<UInt8>) -> R) -> R {
         storage.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
@@ -179,18 +179,27 @@ struct ObligationFields {
 
 /// Reads the packed encoding without bounds checks: the bytes were written by ``UserState``
 /// itself, or checked by `UserState.decode(from:)` before they were kept.
+///
+/// `@usableFromInline`, with the reads an inlinable accessor uses (``UserState/erasureCut``).
+@usableFromInline
 struct PackedReader {
-    let base: UnsafePointer<UInt8>
-    var offset: Int
+    @usableFromInline let base: UnsafePointer<UInt8>
+    @usableFromInline var offset: Int
 
-    @inline(__always)
+    @inlinable
+    init(base: UnsafePointer<UInt8>, offset: Int) {
+        self.base = base
+        self.offset = offset
+    }
+
+    @inlinable @inline(__always)
     mutating func byte() -> UInt8 {
         let b = base[offset]
         offset += 1
         return b
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func varint() -> UInt64 {
         var b = base[offset]
         offset += 1
@@ -206,7 +215,7 @@ struct PackedReader {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func zigzag() -> Int64 { ByteWriter.unZigZag(varint()) }
 
     @inline(__always)
@@ -215,7 +224,7 @@ struct PackedReader {
         offset += 1
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func optionalInstant() -> Instant? {
         byte() == 0 ? nil : Instant(millisecondsSinceEpoch: zigzag())
     }

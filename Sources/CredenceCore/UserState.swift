@@ -43,27 +43,15 @@ public struct UserState: Sendable {
 
     /// The largest `occurred_at` of the user's accepted withdrawals; events at or before it never count.
     ///
-    /// Inlinable, with its own read of the packed bytes: the engine asks it of every event, and a
-    /// call into this module on `states[slot]` retained and released the user's buffer, an atomic
-    /// pair on a line that is usually a cache miss (and a locked instruction lets no other load
-    /// run ahead of that miss).
+    /// Inlinable (with the packed reader it uses): the engine asks it of every event, and a call
+    /// into this module on `states[slot]` retained and released the user's buffer, an atomic pair
+    /// on a line that is usually a cache miss (and a locked instruction lets no other load run
+    /// ahead of that miss).
     @inlinable
     public var erasureCut: Instant? {
-        storage.withUnsafeBufferPointer { b in
-            // The header, then the cut: a presence byte, then the zigzag varint of its milliseconds.
-            let p = b.baseAddress! + UserState.headerSize
-            guard p[0] != 0 else { return nil }
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            var i = 1
-            while true {
-                let byte = p[i]
-                value |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { break }
-                shift += 7
-                i += 1
-            }
-            return Instant(millisecondsSinceEpoch: ByteWriter.unZigZag(value))
+        read { base in
+            var r = PackedReader(base: base, offset: UserState.headerSize)
+            return r.optionalInstant()
         }
     }
 

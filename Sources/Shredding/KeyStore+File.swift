@@ -243,12 +243,19 @@ extension KeyStore {
     /// Records a failed write or fsync; after one, the page cache may not match the disk (Linux
     /// drops dirty pages on fsync errors), so only reopening from the file is safe.
     private func poison(_ error: DurableFileError, _ doing: String) -> KeyStoreError {
-        let e = KeyStoreError(
+        let e = KeyStoreError.io(error, doing, path: path)
+        failure = e
+        return e
+    }
+}
+
+extension KeyStoreError {
+    /// A failed write or fsync of the key file at `path` (`doing`: what failed), and what to do.
+    static func io(_ error: DurableFileError, _ doing: String, path: String) -> KeyStoreError {
+        KeyStoreError(
             code: .io,
             message: "cannot \(doing) \(path); check free space and the disk, then restart credence "
                 + "(the store reopens and recovers)",
             path: path, underlying: error)
-        failure = e
-        return e
     }
 }

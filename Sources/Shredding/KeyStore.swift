@@ -152,10 +152,6 @@ public final class KeyStore {
         try syncFile()
     }
 
-    /// The key of `subject`; `nil` if it was destroyed or never created.
-    ///
-    /// Keys created since the last ``sync()`` are returned too, so records can be encrypted before
-    /// the sync that must precede their commit.
     /// Writes the keys created since the last sync to the file without fsyncing them, and
     /// returns what fsyncs them (`nil` when there was nothing to write): for an owner that hands
     /// the fsync to another thread, which must run it before anything sealed under those keys
@@ -170,6 +166,10 @@ public final class KeyStore {
         return DeferredKeySync(syncer: file.syncer)
     }
 
+    /// The key of `subject`; `nil` if it was destroyed or never created.
+    ///
+    /// Keys created since the last ``sync()`` are returned too, so records can be encrypted before
+    /// the sync that must precede their commit.
     public func key(for subject: SubjectID) -> SubjectKey? {
         KeySnapshot.key(for: subject, keys: keys, states: states)
     }
@@ -260,13 +260,7 @@ public struct DeferredKeySync: Sendable {
 
     /// Makes the keys durable. The store must still be open.
     public func sync() throws(KeyStoreError) {
-        do { try syncer.sync() } catch {
-            throw KeyStoreError(
-                code: .io,
-                message: "cannot fsync \(syncer.path); check free space and the disk, then restart credence "
-                    + "(the store reopens and recovers)",
-                path: syncer.path, underlying: error)
-        }
+        do { try syncer.sync() } catch { throw KeyStoreError.io(error, "fsync", path: syncer.path) }
     }
 }
 
