@@ -163,15 +163,10 @@ extension Engine {
         // beside it, as any reader of the log may (it reads up to the commit watermark). So the
         // erasure no longer waits for the writer to append all it holds (up to two batches, 13 ms
         // on average: 3.7 s of the r30k ingest's 460 erasures). The list goes once the batch is
-        // durable.
-        let committed: [UInt64]
-        if logWriter != nil {
-            try completeInflight()
-            committed = subjectRecords.lsns(of: oldSubject).filter { $0 < log.committedEnd }
-            erasedSubjectLists.append(oldSubject)
-        } else {
-            committed = takeRecords(of: oldSubject).filter { $0 < log.committedEnd }
-        }
+        // durable, with or without the writer.
+        try completeInflight()
+        let committed = subjectRecords.lsns(of: oldSubject).filter { $0 < log.committedEnd }
+        erasedSubjectLists.append(oldSubject)
         // Durable records of the old subject, from their LSNs: one cursor moves forward through
         // them and seeks only across a wide gap (keeping its segment open and each sealed
         // segment's index loaded).

@@ -61,7 +61,8 @@ public final class Engine {
     /// the log writer's thread while it runs (``SharedRecordLists``).
     let subjectRecords = SharedRecordLists()
     /// Subjects erased in the open batch whose record lists go once it is durable (the log
-    /// writer may still be noting their last records meanwhile; see ``beginErasure(userID:cut:oldSubject:)``).
+    /// writer may still be noting their last records meanwhile; see
+    /// ``beginErasure(userID:cut:oldSubject:)``).
     var erasedSubjectLists: [UInt64] = []
     /// The inputs of the logged events: ids, positions, largest event times (``SourceTable``).
     @exclusivity(unchecked) var sources = SourceTable()
@@ -291,11 +292,6 @@ public final class Engine {
         subjectRecords.append(lsn, of: subject)
     }
 
-    /// Hands over (and forgets) a subject's record LSNs.
-    func takeRecords(of subject: UInt64) -> [UInt64] {
-        subjectRecords.take(subject)
-    }
-
     func sourceID(for name: String) throws(EngineError) -> UInt64 {
         if let id = sources.id(of: name) { return id }
         let id = sources.nextID
@@ -416,9 +412,6 @@ public final class Engine {
         try completeInflight()
         if let logWriter {
             try logWriter.sync()
-            // The writer is idle: the erased subjects' lists hold all they ever will.
-            subjectRecords.drop(erasedSubjectLists)
-            erasedSubjectLists.removeAll()
         } else {
             do {
                 try log.commit()
@@ -426,6 +419,9 @@ public final class Engine {
                 throw EngineError(.io, "cannot commit the event log", underlying: error)
             }
         }
+        // The writer is idle: the erased subjects' lists hold all they ever will.
+        subjectRecords.drop(erasedSubjectLists)
+        erasedSubjectLists.removeAll()
         pending.removeAll(keepingCapacity: true)
         batchFirstLSN = nil
         try performEffects()

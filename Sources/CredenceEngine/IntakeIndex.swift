@@ -42,18 +42,6 @@ struct IntakeIndex: Sendable {
     /// The configured duplicate window, in milliseconds of event time.
     let window: Int64
     private(set) var events = HashTable<Entry>(empty: .filler)
-
-    /// Starts loading the table slots that the checks of an event coming up will read: its
-    /// `event_id`'s in the duplicate table, and an `obligation.opened`'s obligation key (see
-    /// ``HashTable/prefetch(_:)``).
-    ///
-    /// `mutating` only so that a call on the engine's class-held index reads it in place: as a
-    /// non-mutating call, the struct was copied first (a retain and a release of each table).
-    @inline(__always)
-    mutating func prefetch(idHash: StableHash, obligationKey: StableHash?) {
-        events.prefetch(idHash)
-        if let obligationKey { obligations.prefetch(obligationKey) }
-    }
     private(set) var obligations = HashTable<Void>()
     /// The window's start at the last sweep; `.min` before the first.
     private(set) var horizon = Instant(millisecondsSinceEpoch: .min)
@@ -73,6 +61,18 @@ struct IntakeIndex: Sendable {
     func accepted(_ id: StableHash) -> Entry? { events[id] }
 
     func isOpened(_ obligation: StableHash) -> Bool { obligations.contains(obligation) }
+
+    /// Starts loading the table slots that the checks of an event coming up will read: its
+    /// `event_id`'s in the duplicate table, and an `obligation.opened`'s obligation key (see
+    /// ``HashTable/prefetch(_:)``).
+    ///
+    /// `mutating` only so that a call on the engine's class-held index reads it in place: as a
+    /// non-mutating call, the struct was copied first (a retain and a release of each table).
+    @inline(__always)
+    mutating func prefetch(idHash: StableHash, obligationKey: StableHash?) {
+        events.prefetch(idHash)
+        if let obligationKey { obligations.prefetch(obligationKey) }
+    }
 
     /// Remembers an accepted event's id; a known id keeps its first entry.
     mutating func accept(_ id: StableHash, digest: ContentDigest, at: Instant) {

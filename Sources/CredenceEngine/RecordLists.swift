@@ -42,11 +42,15 @@ struct RecordLists: Sendable {
     /// Hands over and forgets the subject's LSNs.
     mutating func take(_ subject: Int) -> [UInt64] {
         let out = lsns(of: subject)
-        if subject < lists.count {
-            lists[subject] = ByteWriter()
-            lastLSN[subject] = 0
-        }
+        forget(subject)
         return out
+    }
+
+    /// Forgets the subject's LSNs (an erased subject's), without decoding them.
+    mutating func forget(_ subject: Int) {
+        guard subject < lists.count else { return }
+        lists[subject] = ByteWriter()
+        lastLSN[subject] = 0
     }
 
     /// Approximate bytes held: the arrays by subject and each list's heap block.

@@ -9,10 +9,11 @@ import Synchronization
 /// on the engine's thread per event. A checkpoint reads the lists only when the writer has
 /// answered a `sync`, so it sees every record handed over before. An erasure reads its user's
 /// list while the writer may still be noting the records of the open batch: it keeps only the
-/// committed LSNs (the batch before has answered its `sync`), finds the open batch's records
-/// in the batch itself, and the list is dropped once the batch is durable (``drop(_:)``). Without the writer (a one-thread engine, or
-/// a replay before the writer starts) the engine notes them itself, in the same LSN order, so
-/// the lists are the same either way (`ParallelIngestTests` compares the states byte for byte).
+/// committed LSNs (the batch before has answered its `sync`), finds the open batch's records in
+/// the batch itself, and the list is dropped once the batch is durable (``drop(_:)``). Without
+/// the writer (a one-thread engine, or a replay before the writer starts) the engine notes them
+/// itself, in the same LSN order, so the lists are the same either way (`ParallelIngestTests`
+/// compares the states byte for byte).
 final class SharedRecordLists: Sendable {
     private let lists = Mutex(RecordLists())
 
@@ -40,13 +41,8 @@ final class SharedRecordLists: Sendable {
     func drop(_ subjects: [UInt64]) {
         guard !subjects.isEmpty else { return }
         lists.withLock { lists in
-            for s in subjects { _ = lists.take(Int(s)) }
+            for s in subjects { lists.forget(Int(s)) }
         }
-    }
-
-    /// Hands over (and forgets) a subject's LSNs.
-    func take(_ subject: UInt64) -> [UInt64] {
-        lists.withLock { $0.take(Int(subject)) }
     }
 
     /// Hands over every list, leaving none: for a replay stage to rebuild and give back.
