@@ -53,13 +53,20 @@ extension DurableFile {
         public var syncer: Syncer { syncState }
 
         /// Takes an exclusive advisory lock (`flock`), held until the file is closed; `false` when
-        /// another open of the file holds it, in this process or another.
-        public func tryLock() throws(DurableFileError) -> Bool {
+        /// another open of the file still holds it, in this process or another, after `patience`.
+        ///
+        /// The patience is for a lock that is about to go: a child process this one spawns holds
+        /// a copy of every descriptor between its fork and its exec (`O_CLOEXEC` closes them only
+        /// at the exec), and with them the lock, for a moment after this process closed the file.
+        public func tryLock(patience: Duration = .milliseconds(500)) throws(DurableFileError) -> Bool {
             try checkOpen()
+            let deadline = ContinuousClock.now + patience
             while true {
                 if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
-                if errno == EWOULDBLOCK { return false }
-                if errno != EINTR { throw DurableFileError(.io, "Locking", path: path, errno: errno) }
+                if errno == EINTR { continue }
+                if errno != EWOULDBLOCK { throw DurableFileError(.io, "Locking", path: path, errno: errno) }
+                if ContinuousClock.now >= deadline { return false }
+                usleep(5_000)
             }
         }
 

@@ -108,13 +108,19 @@ package final class SystemFile {
         }
     }
 
-    /// Takes an exclusive `flock`, failing at once when someone else holds it.
-    package func lockExclusively() throws -> Bool {
+    /// Takes an exclusive `flock`; `false` when someone else still holds it after `patience`.
+    ///
+    /// The patience is for a lock that is about to go: a child process this one spawns holds a
+    /// copy of every descriptor between its fork and its exec (`O_CLOEXEC` closes them only at the
+    /// exec), and with them the lock, for a moment after this process closed the file.
+    package func lockExclusively(patience: Duration = .milliseconds(500)) throws -> Bool {
+        let deadline = ContinuousClock.now + patience
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
             if e == EINTR { continue }
-            if e == EWOULDBLOCK { return false }
-            throw EventLogError.system("Locking", path: path, errno: e)
+            if e != EWOULDBLOCK { throw EventLogError.system("Locking", path: path, errno: e) }
+            if ContinuousClock.now >= deadline { return false }
+            usleep(5_000)
         }
         return true
     }

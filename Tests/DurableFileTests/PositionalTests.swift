@@ -83,6 +83,22 @@ import Testing
         #expect(try second.tryLock())
     }
 
+    /// A child process holds the parent's descriptors, and so its locks, from its fork to its
+    /// exec: a lock released a moment later is waited for, one held on is reported.
+    @Test func aLockReleasedWithinThePatienceIsTaken() throws {
+        let dir = TemporaryDirectory("durable-file")
+        let path = dir.path + "/locked"
+        let file = try DurableFile.Positional(path: path, create: true)
+        let other = open(path, O_RDONLY)
+        try #require(other >= 0 && flock(other, LOCK_EX | LOCK_NB) == 0)
+        #expect(try !file.tryLock(patience: .zero))
+        let start = ContinuousClock.now
+        #expect(try !file.tryLock(patience: .milliseconds(100)))
+        #expect(ContinuousClock.now - start >= .milliseconds(100))
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(150)) { close(other) }
+        #expect(try file.tryLock(patience: .seconds(10)))
+    }
+
     @Test func openingAMissingFileWithoutCreateSaysSo() throws {
         let dir = TemporaryDirectory("durable-file")
         let error = #expect(throws: DurableFileError.self) {
