@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceTestSupport
 import EventLog
 import Foundation
 import Testing
@@ -24,7 +25,7 @@ import Testing
         let dir = TempDir()
         do {
             let engine = try Engine.open(configuration(dir))
-            _ = try engine.ingest(files: [Paths.exampleEvents])
+            _ = try engine.ingest(files: [Repository.workedExample.events])
             try engine.close()
         }
         let logDir = dir.path + "/data/log"

@@ -29,7 +29,8 @@ from selenium.webdriver.common.by import By
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CREDENCE_BIN", str(ROOT / ".build/debug/credence"))
-SPEC_MODEL = ROOT.parent / "shared/spec/default-scorecard.json"
+# The repository's copy of the default model (the binary embeds it): a clone stands on its own.
+DEFAULT_MODEL = ROOT / "Models/default-scorecard.json"
 SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", str(ROOT / ".build/console-screenshots")))
 TOKEN = "console-read-token-1"
 BANDS = [(lo, lo + 49 if lo < 800 else 850) for lo in range(300, 850, 50)]
@@ -40,7 +41,7 @@ def credence(*args, **kw):
 
 
 def candidate_model(path):
-    model = json.loads(SPEC_MODEL.read_text())
+    model = json.loads(DEFAULT_MODEL.read_text())
     model["model_version"] = "candidate-2"
     for c in model["characteristics"]:
         if c["feature"] == "max_dpd_current":
