@@ -4,10 +4,16 @@ import Foundation
 import Shredding
 import Synchronization
 
-/// Reads the event log, checks each frame, decodes each record and decrypts each event on a
-/// thread of its own, while the engine applies what came before: the stateless half of a replay
-/// on the second core. Records arrive in log order, in chunks. The reader rebuilds the intake
-/// indexes too (``ReplayIndexes``): they depend on the records alone.
+/// Reads the event log and hands the engine its records decoded and its events decrypted, on
+/// two threads of their own while the engine applies what came before: the stateless half of a
+/// replay. Records arrive in log order, in chunks.
+///
+/// - The **reader** checks each frame, decodes each record's head, looks up its subject's key and
+///   rebuilds the intake indexes (``ReplayIndexes``: they depend on the records alone). An event's
+///   sealed bytes go into the chunk, to be opened.
+/// - The **opener** decrypts (ChaCha20-Poly1305) and decodes the chunk's events. It was the larger
+///   half of the reader's work (swift-crypto's `open` alone about 40% of it), and the reader was
+///   the replay's slower thread.
 ///
 /// The stage decrypts with a snapshot of the key store taken when the replay starts. A replay
 /// only ever destroys keys (a crash between an erasure's commit and its key's destruction), never
@@ -30,6 +36,59 @@ struct ReplayStage {
         case indexes(ReplayIndexes)
     }
 
+    /// A chunk as the reader leaves it: its events not yet opened.
+    struct SealedChunk: Sendable {
+        /// The chunk's records; an event still to open is there with no event yet.
+        var items: [Item] = []
+        /// The events to open, in order.
+        var sealed: [Sealed] = []
+        /// Their sealed bytes, back to back.
+        var bytes: [UInt8] = []
+
+        struct Sealed: Sendable {
+            /// Where the event is in ``SealedChunk/items``.
+            var index: Int
+            var start: Int
+            var count: Int
+            var key: SubjectKey
+        }
+
+        mutating func removeAll() {
+            items.removeAll(keepingCapacity: true)
+            sealed.removeAll(keepingCapacity: true)
+            bytes.removeAll(keepingCapacity: true)
+        }
+
+        /// The chunk's items with its events opened; on a record that fails, the items before it
+        /// and the failure (nothing after a damaged record is trusted).
+        func opened(scratch: inout [UInt8]) -> (items: [Item], failure: EngineError?) {
+            var items = self.items
+            let failure = bytes.withUnsafeBytes { raw -> EngineError? in
+                for s in sealed {
+                    guard case .event(let lsn, let header, _) = items[s.index] else { continue }
+                    do throws(EngineError) {
+                        let event = try Engine.unseal(
+                            UnsafeRawBufferPointer(rebasing: raw[s.start..<(s.start + s.count)]), key: s.key, lsn: lsn,
+                            scratch: &scratch)
+                        items[s.index] = .event(lsn: lsn, header: header, event: event)
+                    } catch {
+                        items.removeSubrange(s.index...)
+                        return error
+                    }
+                }
+                return nil
+            }
+            return (items, failure)
+        }
+    }
+
+    /// What the reader hands the opener.
+    enum SealedOutput: Sendable {
+        case chunk(SealedChunk)
+        case failure(EngineError)
+        case indexes(ReplayIndexes)
+    }
+
     /// Hands the indexes to the stage's thread without a second reference to their tables, which
     /// would make the first change copy them whole.
     private final class Parcel: Sendable {
@@ -41,35 +100,85 @@ struct ReplayStage {
     let handoff: Handoff<Output>
 
     /// Starts reading `directory` from `start` on a new thread, which also rebuilds `indexes`
-    /// (``ReplayIndexes``) and hands them back after the last record.
+    /// (``ReplayIndexes``) and hands them back after the last record, and opening its events on
+    /// another.
     static func start(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
         keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int = 4_096, depth: Int = 4
     ) -> ReplayStage {
+        let sealed = Handoff<SealedOutput>(capacity: depth)
         let handoff = Handoff<Output>(capacity: depth)
         let parcel = Parcel(indexes)
-        let thread = Thread {
-            read(
+        let reader = Thread {
+            readSealed(
                 directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
                 indexes: parcel.take(), itemsPerChunk: itemsPerChunk
-            ) { handoff.put($0) }
+            ) { sealed.put($0) }
+            sealed.finish()
+        }
+        reader.name = "credence-replay"
+        let opener = Thread {
+            var scratch: [UInt8] = []
+            while let next = sealed.take() {
+                if !forward(next, scratch: &scratch, emit: { handoff.put($0) }) {
+                    sealed.cancel()
+                    break
+                }
+            }
             handoff.finish()
         }
-        thread.name = "credence-replay"
-        thread.start()
+        opener.name = "credence-replay-open"
+        reader.start()
+        opener.start()
         return ReplayStage(handoff: handoff)
     }
 
-    /// Reads and decodes the log from `start`, handing chunks to `emit` until it returns `false`,
-    /// and rebuilds `indexes` from its records; they are the last output, unless a failure is.
+    /// Opens a chunk's events and hands on the result; `false` once nothing more is wanted (the
+    /// consumer stopped, or a record failed).
+    private static func forward(_ next: SealedOutput, scratch: inout [UInt8], emit: (Output) -> Bool) -> Bool {
+        switch next {
+        case .chunk(let chunk):
+            let (items, failure) = chunk.opened(scratch: &scratch)
+            if !items.isEmpty, !emit(.items(items)) { return false }
+            if let failure {
+                _ = emit(.failure(failure))
+                return false
+            }
+            return true
+        case .failure(let failure):
+            _ = emit(.failure(failure))
+            return false
+        case .indexes(let indexes):
+            return emit(.indexes(indexes))
+        }
+    }
+
+    /// Reads, decodes and opens the log from `start` on the calling thread, handing chunks to
+    /// `emit` until it returns `false`, and rebuilds `indexes` from its records; they are the last
+    /// output, unless a failure is.
     static func read(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
         keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (Output) -> Bool
     ) {
-        var indexes = indexes
-        var chunk: [Item] = []
-        chunk.reserveCapacity(itemsPerChunk)
         var scratch: [UInt8] = []
+        readSealed(
+            directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
+            indexes: indexes, itemsPerChunk: itemsPerChunk
+        ) { forward($0, scratch: &scratch, emit: emit) }
+    }
+
+    /// Reads the log from `start`, handing chunks with their events still sealed to `emit` until
+    /// it returns `false`, and rebuilds `indexes` from its records; they are the last output,
+    /// unless a failure is.
+    static func readSealed(
+        directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
+        keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (SealedOutput) -> Bool
+    ) {
+        var indexes = indexes
+        var chunk = SealedChunk()
+        chunk.items.reserveCapacity(itemsPerChunk)
+        chunk.sealed.reserveCapacity(itemsPerChunk)
+        chunk.bytes.reserveCapacity(itemsPerChunk * 128)
         var failure: EngineError? = nil
         var stopped = false
         do {
@@ -79,9 +188,14 @@ struct ReplayStage {
                 do {
                     if let (h, sealed) = try EngineRecord.decodeEvent(payload) {
                         let key = keys.key(for: SubjectID(h.subject))
-                        let event = try Engine.unseal(sealed, key: key, lsn: lsn, scratch: &scratch)
+                        if let key {
+                            chunk.sealed.append(
+                                .init(index: chunk.items.count, start: chunk.bytes.count, count: sealed.count, key: key)
+                            )
+                            chunk.bytes.append(contentsOf: sealed)
+                        }
                         indexes.note(h, lsn: lsn, hasKey: key != nil)
-                        chunk.append(.event(lsn: lsn, header: h, event: event))
+                        chunk.items.append(.event(lsn: lsn, header: h, event: nil))
                     } else {
                         let record = try EngineRecord.decode(payload)
                         var user: String? = nil
@@ -99,7 +213,7 @@ struct ReplayStage {
                         default:
                             break
                         }
-                        chunk.append(.record(lsn: lsn, record: record, userID: user))
+                        chunk.items.append(.record(lsn: lsn, record: record, userID: user))
                     }
                 } catch let e as EngineError {
                     failure = e
@@ -111,16 +225,16 @@ struct ReplayStage {
                             + "run `credence log verify` and restore the data directory from a backup")
                     return
                 }
-                if chunk.count >= itemsPerChunk {
-                    stopped = !emit(.items(chunk))
-                    chunk.removeAll(keepingCapacity: true)
+                if chunk.items.count >= itemsPerChunk {
+                    stopped = !emit(.chunk(chunk))
+                    chunk.removeAll()
                 }
             }
         } catch {
             failure = EngineError(.io, "cannot read the event log: \(error)")
         }
         if stopped { return }
-        if !chunk.isEmpty, !emit(.items(chunk)) { return }
+        if !chunk.items.isEmpty, !emit(.chunk(chunk)) { return }
         if let failure {
             _ = emit(.failure(failure))
         } else {

@@ -1,0 +1,110 @@
+import CredenceCore
+import CredenceTestSupport
+import EventLog
+import Foundation
+import Shredding
+import Testing
+
+@testable import CredenceEngine
+
+/// The replay's stage on its threads (a reader, an opener) against the same reading on the
+/// calling thread: the same records in the same order, and a damaged record stops both at the
+/// same place.
+@Suite struct ReplayStageTests {
+    /// What a stage handed over: each record's LSN and what it decoded to, then how it ended.
+    struct Reading: Equatable {
+        var records: [String] = []
+        var failure: String? = nil
+        var indexesReturned = false
+    }
+
+    static func read(_ dir: TempDir, parallel: Bool, itemsPerChunk: Int) throws -> Reading {
+        let c = configuration(dir)
+        let data = c.dataDirectory
+        let keys = try KeyStore(directory: data + "/keys")
+        let log = try EventLog(directory: data + "/log", configuration: c.log)
+        defer { try? log.close() }
+        let indexes = ReplayIndexes(
+            intake: IntakeIndex(window: 0), records: RecordLists(), sources: SourceTable(), maxSeen: nil)
+        var reading = Reading()
+        func consume(_ output: ReplayStage.Output) -> Bool {
+            switch output {
+            case .items(let items):
+                for item in items {
+                    switch item {
+                    case .event(let lsn, let header, let event):
+                        reading.records.append("\(lsn) \(header.subject) \(event.map { "\($0)" } ?? "unreadable")")
+                    case .record(let lsn, let record, let userID):
+                        reading.records.append("\(lsn) \(record) \(userID ?? "-")")
+                    }
+                }
+                return true
+            case .failure(let error):
+                reading.failure = "\(error)"
+                return false
+            case .indexes:
+                reading.indexesReturned = true
+                return true
+            }
+        }
+        if parallel {
+            let stage = ReplayStage.start(
+                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark, from: 0,
+                keys: keys.snapshot(), indexes: indexes, itemsPerChunk: itemsPerChunk, depth: 2)
+            while let output = stage.handoff.take() {
+                if !consume(output) {
+                    stage.handoff.cancel()
+                    break
+                }
+            }
+        } else {
+            ReplayStage.read(
+                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark, from: 0,
+                keys: keys.snapshot(), indexes: indexes, itemsPerChunk: itemsPerChunk, emit: consume)
+        }
+        return reading
+    }
+
+    /// Flips a byte of the ciphertext of the `n`th event record of the first segment and mends
+    /// the frame's CRC-32C, as someone who rewrites the log on purpose would.
+    static func damageEvent(_ n: Int, in dir: TempDir) throws {
+        let logDir = dir.path + "/data/log"
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: logDir).filter { $0.hasSuffix(".seg") }.min())
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: logDir + "/" + segment)))
+        let events = SealedRecordTests.frames(bytes).filter { bytes[$0.offset + 8] == 1 }
+        let frame = try #require(events.count > n ? events[n] : nil)
+        let end = frame.offset + 8 + frame.length
+        bytes[end - SealedRecordLayout.tag - 3] ^= 0x20
+        var crc = CRC32C.checksum(bytes[frame.offset..<frame.offset + 4])
+        crc = CRC32C.checksum(bytes[frame.offset + 8..<end], continuing: crc)
+        for i in 0..<4 { bytes[frame.offset + 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        try Data(bytes).write(to: URL(fileURLWithPath: logDir + "/" + segment))
+    }
+
+    @Test func theStageOnItsThreadsReadsWhatTheCallingThreadReads() throws {
+        let dir = TempDir()
+        do {
+            let engine = try Engine.open(configuration(dir))
+            _ = try engine.ingest(files: [Repository.workedExample.events])
+            try engine.close()
+        }
+        // Small chunks: records and events cross many chunk boundaries.
+        let serial = try Self.read(dir, parallel: false, itemsPerChunk: 7)
+        let parallel = try Self.read(dir, parallel: true, itemsPerChunk: 7)
+        #expect(serial.records.count > 30)
+        #expect(serial.failure == nil && serial.indexesReturned)
+        #expect(parallel == serial)
+
+        // A damaged event in the middle: both hand over the records before it, then the failure,
+        // and no indexes.
+        try Self.damageEvent(10, in: dir)
+        let damagedSerial = try Self.read(dir, parallel: false, itemsPerChunk: 7)
+        let damagedParallel = try Self.read(dir, parallel: true, itemsPerChunk: 7)
+        #expect(damagedSerial.failure?.contains("fails authentication") == true)
+        #expect(!damagedSerial.indexesReturned)
+        #expect(damagedSerial.records.count > 10 && damagedSerial.records.count < serial.records.count)
+        #expect(damagedSerial.records == Array(serial.records.prefix(damagedSerial.records.count)))
+        #expect(damagedParallel == damagedSerial)
+    }
+}
