@@ -53,16 +53,20 @@ struct ReplayStage {
             var key: SubjectKey
         }
 
-        mutating func removeAll() {
-            items.removeAll(keepingCapacity: true)
-            sealed.removeAll(keepingCapacity: true)
-            bytes.removeAll(keepingCapacity: true)
+        init(reservingFor count: Int) {
+            items.reserveCapacity(count)
+            sealed.reserveCapacity(count)
+            bytes.reserveCapacity(count * 128)
         }
 
         /// The chunk's items with its events opened; on a record that fails, the items before it
         /// and the failure (nothing after a damaged record is trusted).
-        func opened(scratch: inout [UInt8]) -> (items: [Item], failure: EngineError?) {
+        ///
+        /// Consuming, so the items are opened in place: a second reference to them (the chunk
+        /// kept) would make the first change copy all of them, 4,096 records.
+        consuming func opened(scratch: inout [UInt8]) -> (items: [Item], failure: EngineError?) {
             var items = self.items
+            self.items = []
             let failure = bytes.withUnsafeBytes { raw -> EngineError? in
                 for s in sealed {
                     guard case .event(let lsn, let header, _) = items[s.index] else { continue }
@@ -110,6 +114,7 @@ struct ReplayStage {
         let handoff = Handoff<Output>(capacity: depth)
         let parcel = Parcel(indexes)
         let reader = Thread {
+            StagePriority.lowerCurrentThread()
             readSealed(
                 directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
                 indexes: parcel.take(), itemsPerChunk: itemsPerChunk
@@ -118,6 +123,7 @@ struct ReplayStage {
         }
         reader.name = "credence-replay"
         let opener = Thread {
+            StagePriority.lowerCurrentThread()
             var scratch: [UInt8] = []
             while let next = sealed.take() {
                 if !forward(next, scratch: &scratch, emit: { handoff.put($0) }) {
@@ -135,8 +141,10 @@ struct ReplayStage {
 
     /// Opens a chunk's events and hands on the result; `false` once nothing more is wanted (the
     /// consumer stopped, or a record failed).
-    private static func forward(_ next: SealedOutput, scratch: inout [UInt8], emit: (Output) -> Bool) -> Bool {
-        switch next {
+    private static func forward(_ next: consuming SealedOutput, scratch: inout [UInt8], emit: (Output) -> Bool)
+        -> Bool
+    {
+        switch consume next {
         case .chunk(let chunk):
             let (items, failure) = chunk.opened(scratch: &scratch)
             if !items.isEmpty, !emit(.items(items)) { return false }
@@ -175,10 +183,7 @@ struct ReplayStage {
         keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (SealedOutput) -> Bool
     ) {
         var indexes = indexes
-        var chunk = SealedChunk()
-        chunk.items.reserveCapacity(itemsPerChunk)
-        chunk.sealed.reserveCapacity(itemsPerChunk)
-        chunk.bytes.reserveCapacity(itemsPerChunk * 128)
+        var chunk = SealedChunk(reservingFor: itemsPerChunk)
         var failure: EngineError? = nil
         var stopped = false
         do {
@@ -226,8 +231,9 @@ struct ReplayStage {
                     return
                 }
                 if chunk.items.count >= itemsPerChunk {
+                    // Handed over whole: the opener changes its items in place.
                     stopped = !emit(.chunk(chunk))
-                    chunk.removeAll()
+                    chunk = SealedChunk(reservingFor: itemsPerChunk)
                 }
             }
         } catch {
