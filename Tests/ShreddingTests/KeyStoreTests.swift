@@ -256,7 +256,7 @@ import Testing
         #expect(try store.createKey() == SubjectID(5))
     }
 
-    @Test func manySubjectsCreateAndReopenQuickly() throws {
+    @Test func manySubjectsCreateAndReopen() throws {
         let dir = TemporaryDirectory("shredding")
         defer { dir.remove() }
         let count = 100_000
@@ -277,8 +277,7 @@ import Testing
         #expect(store.subjectCount == count)
         #expect(store.recovery.isClean)
         for (i, (id, key)) in samples.enumerated() { #expect(store.key(for: id) == (i == 1 ? nil : key)) }
-        #expect(created < .seconds(10))
-        #expect(reopened < .seconds(5))
+        // Speed is a benchmark's business (`credence bench`); the durations are printed only.
         print("100k subjects (debug build): created+synced in \(created), reopened in \(reopened)")
     }
 }
