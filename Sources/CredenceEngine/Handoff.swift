@@ -16,13 +16,16 @@ final class Handoff<Element: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
-    private let space: DispatchSemaphore
+    /// One permit per free place. Created empty and given its permits after: libdispatch traps
+    /// (SIGILL) when a semaphore is freed with fewer permits than it was created with, which a
+    /// cancelled queue may have (the items dropped never gave theirs back).
+    private let space = DispatchSemaphore(value: 0)
     private let capacity: Int
 
     init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
-        space = DispatchSemaphore(value: capacity)
+        for _ in 0..<capacity { space.signal() }
     }
 
     /// Queues `item`, waiting for room; `false` when the consumer cancelled (stop producing).
@@ -33,7 +36,11 @@ final class Handoff<Element: Sendable>: Sendable {
             s.items.append(item)
             return true
         }
-        if accepted { available.signal() }
+        if accepted {
+            available.signal()
+        } else {
+            space.signal()  // the permit goes back: a later `put` returns at once too
+        }
         return accepted
     }
 
