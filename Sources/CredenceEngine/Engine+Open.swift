@@ -207,21 +207,10 @@ extension Engine {
             intake: intake, records: subjectRecords.takeAll(), sources: sources, maxSeen: scoring.maxSeen)
         intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
         sources = SourceTable()
-        if configuration.parallelDecode {
-            let stage = ReplayStage.start(
-                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark,
-                from: start, keys: keySnapshot, indexes: indexes)
-            while let output = stage.handoff.take() {
-                if !consume(output) {
-                    stage.handoff.cancel()
-                    break
-                }
-            }
-        } else {
-            ReplayStage.read(
-                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark,
-                from: start, keys: keySnapshot, indexes: indexes, itemsPerChunk: 1_024, emit: consume)
-        }
+        ReplayStage.run(
+            parallel: configuration.parallelDecode, directory: log.directory, configuration: log.configuration,
+            watermark: log.commitWatermark, from: start, keys: keySnapshot, indexes: indexes,
+            itemsPerChunk: configuration.parallelDecode ? 4_096 : 1_024, consume: consume)
         if let failure { throw failure }
         if !indexesReturned {
             throw EngineError(.io, "the log's reader ended without handing back the intake indexes")

@@ -139,6 +139,31 @@ struct ReplayStage {
         return ReplayStage(handoff: handoff)
     }
 
+    /// Reads the log from `start` into `consume` until it returns `false`: on the stage's threads
+    /// when `parallel` (stopped as soon as `consume` declines), else on the calling thread. The
+    /// engine's replay, and the tests that hold the two ways to each other.
+    static func run(
+        parallel: Bool, directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark,
+        from start: UInt64, keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, depth: Int = 4,
+        consume: (Output) -> Bool
+    ) {
+        guard parallel else {
+            read(
+                directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
+                indexes: indexes, itemsPerChunk: itemsPerChunk, emit: consume)
+            return
+        }
+        let stage = Self.start(
+            directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
+            indexes: indexes, itemsPerChunk: itemsPerChunk, depth: depth)
+        while let output = stage.handoff.take() {
+            if !consume(output) {
+                stage.handoff.cancel()
+                break
+            }
+        }
+    }
+
     /// Opens a chunk's events and hands on the result; `false` once nothing more is wanted (the
     /// consumer stopped, or a record failed).
     private static func forward(_ next: consuming SealedOutput, scratch: inout [UInt8], emit: (Output) -> Bool)

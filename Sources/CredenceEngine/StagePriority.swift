@@ -2,7 +2,8 @@
     import Glibc
 #endif
 
-/// The scheduling priority of the stage thread that feeds the engine's thread.
+/// The scheduling priority of the stage threads that feed the engine's thread: the decoding stage
+/// in ingest, the reader and the opener in a replay (``ReplayStage``).
 ///
 /// In ingest, three threads share two cores: the decoding stage, the engine's thread and the log
 /// writer. The decoding stage runs ahead of the engine by up to four chunks, so it has slack; at
@@ -15,6 +16,9 @@
 /// batch before must be durable), and lowered too it fell further behind. Measured on the r30k
 /// ingest, alternating: with only the decoding lowered, faster in five pairs of six than with
 /// both lowered (median 23.7 s against 24.2 s).
+///
+/// A replay's reader and opener are lowered the same way, below the engine's thread that applies
+/// what they hand over: faster than at equal priority in four alternating pairs of four.
 enum StagePriority {
     /// The nice value a stage thread takes: below the engine's, not starved (CFS gives a nice 5
     /// thread about a third of the weight of a nice 0 one when both want the same core).

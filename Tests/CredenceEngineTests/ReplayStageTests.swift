@@ -47,39 +47,11 @@ import Testing
                 return true
             }
         }
-        if parallel {
-            let stage = ReplayStage.start(
-                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark, from: 0,
-                keys: keys.snapshot(), indexes: indexes, itemsPerChunk: itemsPerChunk, depth: 2)
-            while let output = stage.handoff.take() {
-                if !consume(output) {
-                    stage.handoff.cancel()
-                    break
-                }
-            }
-        } else {
-            ReplayStage.read(
-                directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark, from: 0,
-                keys: keys.snapshot(), indexes: indexes, itemsPerChunk: itemsPerChunk, emit: consume)
-        }
+        ReplayStage.run(
+            parallel: parallel, directory: log.directory, configuration: log.configuration,
+            watermark: log.commitWatermark, from: 0, keys: keys.snapshot(), indexes: indexes,
+            itemsPerChunk: itemsPerChunk, depth: 2, consume: consume)
         return reading
-    }
-
-    /// Flips a byte of the ciphertext of the `n`th event record of the first segment and mends
-    /// the frame's CRC-32C, as someone who rewrites the log on purpose would.
-    static func damageEvent(_ n: Int, in dir: TempDir) throws {
-        let logDir = dir.path + "/data/log"
-        let segment = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: logDir).filter { $0.hasSuffix(".seg") }.min())
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: logDir + "/" + segment)))
-        let events = SealedRecordTests.frames(bytes).filter { bytes[$0.offset + 8] == 1 }
-        let frame = try #require(events.count > n ? events[n] : nil)
-        let end = frame.offset + 8 + frame.length
-        bytes[end - SealedRecordLayout.tag - 3] ^= 0x20
-        var crc = CRC32C.checksum(bytes[frame.offset..<frame.offset + 4])
-        crc = CRC32C.checksum(bytes[frame.offset + 8..<end], continuing: crc)
-        for i in 0..<4 { bytes[frame.offset + 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
-        try Data(bytes).write(to: URL(fileURLWithPath: logDir + "/" + segment))
     }
 
     @Test func theStageOnItsThreadsReadsWhatTheCallingThreadReads() throws {
@@ -98,7 +70,7 @@ import Testing
 
         // A damaged event in the middle: both hand over the records before it, then the failure,
         // and no indexes.
-        try Self.damageEvent(10, in: dir)
+        try SealedRecordTests.damageEvent(10, in: dir)
         let damagedSerial = try Self.read(dir, parallel: false, itemsPerChunk: 7)
         let damagedParallel = try Self.read(dir, parallel: true, itemsPerChunk: 7)
         #expect(damagedSerial.failure?.contains("fails authentication") == true)

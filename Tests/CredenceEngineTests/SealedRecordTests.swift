@@ -21,6 +21,23 @@ import Testing
         return out
     }
 
+    /// Flips a byte of the ciphertext of the `n`th event record of the first segment and mends
+    /// the frame's CRC-32C, as someone who rewrites the log on purpose would.
+    static func damageEvent(_ n: Int, in dir: TempDir) throws {
+        let logDir = dir.path + "/data/log"
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: logDir).filter { $0.hasSuffix(".seg") }.min())
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: logDir + "/" + segment)))
+        let events = Self.frames(bytes).filter { bytes[$0.offset + 8] == 1 }
+        let frame = try #require(events.count > n ? events[n] : nil)
+        let end = frame.offset + 8 + frame.length
+        bytes[end - SealedRecordLayout.tag - 3] ^= 0x20
+        var crc = CRC32C.checksum(bytes[frame.offset..<frame.offset + 4])
+        crc = CRC32C.checksum(bytes[frame.offset + 8..<end], continuing: crc)
+        for i in 0..<4 { bytes[frame.offset + 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        try Data(bytes).write(to: URL(fileURLWithPath: logDir + "/" + segment))
+    }
+
     @Test func aRecordAlteredWithAValidChecksumFailsAuthentication() throws {
         let dir = TempDir()
         do {
@@ -28,19 +45,8 @@ import Testing
             _ = try engine.ingest(files: [Repository.workedExample.events])
             try engine.close()
         }
-        let logDir = dir.path + "/data/log"
-        let segment = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: logDir).filter { $0.hasSuffix(".seg") }.min())
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: logDir + "/" + segment)))
-        // The first event record (tag 1): flip a byte of its ciphertext, then fix the frame's CRC-32C,
-        // as someone who rewrites the log on purpose would; the checksum alone cannot tell.
-        let frame = try #require(Self.frames(bytes).first { bytes[$0.offset + 8] == 1 })
-        let end = frame.offset + 8 + frame.length
-        bytes[end - SealedRecordLayout.tag - 3] ^= 0x20
-        var crc = CRC32C.checksum(bytes[frame.offset..<frame.offset + 4])
-        crc = CRC32C.checksum(bytes[frame.offset + 8..<end], continuing: crc)
-        for i in 0..<4 { bytes[frame.offset + 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
-        try Data(bytes).write(to: URL(fileURLWithPath: logDir + "/" + segment))
+        // The first event record: a byte of its ciphertext flipped, the frame's CRC-32C mended.
+        try Self.damageEvent(0, in: dir)
 
         // A full replay reads every record (a restart from the checkpoint the clean close left
         // reads none before it; `credence replay` always replays in full).
