@@ -33,11 +33,17 @@ let package = Package(
         .target(name: "CCRC32C"),
         // Append-only segmented log of opaque, checksummed records. Knows nothing of events.
         .target(name: "EventLog", dependencies: ["CCRC32C"], swiftSettings: strict),
+        // ChaCha20-Poly1305 a record at a time through the BoringSSL that swift-crypto vendors, with a
+        // context kept per thread (its wrapping cost two thirds of each call); Shredding falls back to
+        // swift-crypto's API when it is not linked.
+        .target(name: "CChaChaPoly"),
         // Crypto-shredding: per-subject keys that can be destroyed, records sealed with ChaCha20-Poly1305
         // and identifiers keyed with HMAC-SHA256 (swift-crypto); key slots checksummed with the log's CRC-32C.
         .target(
             name: "Shredding",
-            dependencies: ["EventLog", "DurableFile", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "EventLog", "DurableFile", "CChaChaPoly", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         // Closed monthly snapshots: a compact month file per revision (the log's file layer and CRC-32C)
         // and a SQLite catalogue (GRDB); immutable, versioned, queryable per user and month.
