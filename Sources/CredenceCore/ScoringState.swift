@@ -89,6 +89,13 @@ public struct ScoringState: Sendable {
         table.ids[slot]
     }
 
+    /// The address of the packed state of the user in `slot`, for a prefetch hint only: it is not
+    /// to be read through, and it moves when the state grows.
+    @inlinable
+    public func stateAddress(atSlot slot: Int) -> UnsafeRawPointer? {
+        table.states[slot].storage.withUnsafeBytes { $0.baseAddress }
+    }
+
     /// The erasure cut of the user in `slot`.
     @inlinable
     public func erasureCut(atSlot slot: Int) -> Instant? {

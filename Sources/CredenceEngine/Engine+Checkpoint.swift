@@ -86,7 +86,7 @@ extension Engine {
         // Duplicate check and obligation keys.
         intake.encode(into: &w, canonical: canonical)
         // Subjects: users in byte order (canonical) or slot order, each with their subject.
-        let order = canonical ? scoring.slotsInByteOrder : Array(0..<subjectBySlot.count)
+        let order = canonical ? scoring.slotsInByteOrder : Array(0..<subjectSlots.bySlot.count)
         var written = 0
         for slot in order where subject(atSlot: slot) != nil { written += 1 }
         w.writeVarint(UInt64(written))
@@ -158,7 +158,7 @@ extension Engine {
 
             self.scoring = scoring
             self.intake = intake
-            self.subjectBySlot = subjects
+            self.subjectSlots = SubjectSlots(bySlot: subjects)
             self.subjectRecords.replace(with: records)
             self.sources = sources
             self.watermarkSourceIDs = .unresolved
@@ -199,7 +199,7 @@ extension Engine {
     func resetState() {
         scoring = ScoringState(configuration: configuration.scoring)
         intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
-        subjectBySlot = []
+        subjectSlots = SubjectSlots()
         subjectRecords.replace(with: RecordLists())
         sources = SourceTable()
         watermarkSourceIDs = .unresolved

@@ -15,15 +15,11 @@ extension Engine {
 
     /// The subject of the user in `slot`, if they have one.
     func subject(atSlot slot: Int) -> UInt64? {
-        slot < subjectBySlot.count && subjectBySlot[slot] != 0 ? subjectBySlot[slot] : nil
+        subjectSlots.subject(atSlot: slot)
     }
 
     func setSubject(_ subject: UInt64, atSlot slot: Int) {
-        if slot >= subjectBySlot.count {
-            subjectBySlot.append(
-                contentsOf: repeatElement(0, count: max(slot + 1 - subjectBySlot.count, subjectBySlot.count / 2)))
-        }
-        subjectBySlot[slot] = subject
+        subjectSlots.set(subject, atSlot: slot)
     }
 
     func setSubject(_ subject: UInt64, of userID: String) {

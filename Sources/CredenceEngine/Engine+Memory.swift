@@ -38,7 +38,7 @@ extension Engine {
         m.users = scoring.approximateUserBytes
         m.duplicateWindow = intake.events.slotBytes
         m.obligationKeys = intake.obligations.slotBytes
-        m.subjects = subjectBySlot.capacity * MemoryLayout<UInt64>.stride
+        m.subjects = subjectSlots.approximateBytes
         m.recordLists = subjectRecords.approximateBytes
         m.keys = keys.approximateBytes
         return m

@@ -56,7 +56,7 @@ public final class Engine {
     @exclusivity(unchecked) var intake: IntakeIndex
     /// Each user's current subject (key), by the user's slot in `scoring` (0: none yet); a
     /// withdrawal moves the user to a new one.
-    @exclusivity(unchecked) var subjectBySlot: [UInt64] = []
+    @exclusivity(unchecked) var subjectSlots = SubjectSlots()
     /// The LSNs of each live subject's event records, so an erasure reads just those; noted by
     /// the log writer's thread while it runs (``SharedRecordLists``).
     let subjectRecords = SharedRecordLists()
