@@ -31,6 +31,7 @@ extern int CCryptoBoringSSL_EVP_AEAD_CTX_seal(const EVP_AEAD_CTX *ctx, uint8_t *
                                               size_t max_out_len, const uint8_t *nonce, size_t nonce_len,
                                               const uint8_t *in, size_t in_len, const uint8_t *ad,
                                               size_t ad_len) __attribute__((weak));
+extern void CCryptoBoringSSL_ERR_clear_error(void) __attribute__((weak));
 extern int CCryptoBoringSSL_EVP_AEAD_CTX_open(const EVP_AEAD_CTX *ctx, uint8_t *out, size_t *out_len,
                                               size_t max_out_len, const uint8_t *nonce, size_t nonce_len,
                                               const uint8_t *in, size_t in_len, const uint8_t *ad,
@@ -101,5 +102,8 @@ int cchachapoly_open(const uint8_t *key, const uint8_t *nonce, const uint8_t *se
                                                 sealed, count, NULL, 0);
     if (ok == 1 && written == count - TAG_BYTES) return 1;
     memset(plaintext, 0, count - TAG_BYTES);
+    // A failed open leaves its reason on this thread's BoringSSL error queue; clear it, so that
+    // swift-crypto, which reads that queue after a failure of its own, never reports ours.
+    if (CCryptoBoringSSL_ERR_clear_error != NULL) CCryptoBoringSSL_ERR_clear_error();
     return 0;
 }
