@@ -101,7 +101,7 @@ int cchachapoly_open(const uint8_t *key, const uint8_t *nonce, const uint8_t *se
     int ok = CCryptoBoringSSL_EVP_AEAD_CTX_open(context, plaintext, &written, count - TAG_BYTES, nonce, NONCE_BYTES,
                                                 sealed, count, NULL, 0);
     if (ok == 1 && written == count - TAG_BYTES) return 1;
-    memset(plaintext, 0, count - TAG_BYTES);
+    if (count > TAG_BYTES) memset(plaintext, 0, count - TAG_BYTES);
     // A failed open leaves its reason on this thread's BoringSSL error queue; clear it, so that
     // swift-crypto, which reads that queue after a failure of its own, never reports ours.
     if (CCryptoBoringSSL_ERR_clear_error != NULL) CCryptoBoringSSL_ERR_clear_error();

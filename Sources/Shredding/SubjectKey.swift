@@ -9,7 +9,7 @@ import Foundation
 /// vectorised ChaCha20-Poly1305, the code swift-crypto's `ChaChaPoly` runs on Linux: through its
 /// EVP_AEAD interface with a context kept per thread (`CChaChaPoly`) when that is linked, else
 /// through swift-crypto's `ChaChaPoly` with a `SymmetricKey`. The two give the same bytes
-/// (`SealingTests`); the first costs about a third of the second per record.
+/// (`SealingPathTests`); the first costs about a third of the second per record.
 ///
 /// Its `description` never shows the key bytes, so a key that ends up in a log line leaks
 /// nothing. Copies of a key live wherever the value was copied; destroying a subject's key in
@@ -82,7 +82,7 @@ public struct SubjectKey: Hashable, Sendable, CustomStringConvertible {
                 output.withUnsafeMutableBufferPointer { out in
                     cchachapoly_seal(
                         key, nonce, plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), plaintext.count,
-                        out.baseAddress! + start)
+                        out.baseAddress.map { $0 + start })
                 }
             }
             if result == 1 { return }
@@ -132,7 +132,7 @@ public struct SubjectKey: Hashable, Sendable, CustomStringConvertible {
                 output.withUnsafeMutableBufferPointer { out in
                     cchachapoly_open(
                         key, nonce, sealed.baseAddress?.assumingMemoryBound(to: UInt8.self), sealed.count,
-                        out.baseAddress! + start)
+                        out.baseAddress.map { $0 + start })
                 }
             }
             if result == 1 { return }
