@@ -5,14 +5,16 @@
 // replay. Here each thread keeps one BoringSSL AEAD context and only re-keys it per record: about
 // 0.3 µs a record (docs/performance.md).
 //
-// swift-crypto vendors BoringSSL with every symbol prefixed `CCryptoBoringSSL_` and does not export
-// it as a product, so the functions are declared here, weak. If a future swift-crypto renames them,
-// they resolve to NULL, `cchachapoly_available()` says 0, and Swift falls back to swift-crypto's
-// own API: the same cipher, bytes for bytes (ShreddingTests hold the two paths to each other and
-// report a build that lost the fast path). Only opaque pointers cross this file: no BoringSSL
-// struct layout is assumed.
+// On Linux swift-crypto vendors BoringSSL with every symbol prefixed `CCryptoBoringSSL_` and does
+// not export it as a product, so the functions are declared here, weak. If a future swift-crypto
+// renames them, they resolve to NULL, `cchachapoly_available()` says 0, and Swift falls back to
+// swift-crypto's own API: the same cipher, byte for byte (`SealingPathTests` hold the two paths to
+// each other and report a build that lost the fast path). Only opaque pointers cross this file:
+// no BoringSSL struct layout is assumed.
 
 #include "cchachapoly.h"
+
+#if defined(__linux__)
 
 #include <pthread.h>
 #include <string.h>
@@ -107,3 +109,23 @@ int cchachapoly_open(const uint8_t *key, const uint8_t *nonce, const uint8_t *se
     if (CCryptoBoringSSL_ERR_clear_error != NULL) CCryptoBoringSSL_ERR_clear_error();
     return 0;
 }
+
+#else
+
+// Elsewhere swift-crypto runs on the platform's CryptoKit, with no BoringSSL to call: every
+// record goes through swift-crypto's API.
+int cchachapoly_available(void) { return 0; }
+
+int cchachapoly_seal(const uint8_t *key, const uint8_t *nonce, const uint8_t *plaintext, size_t count,
+                     uint8_t *sealed) {
+    (void)key, (void)nonce, (void)plaintext, (void)count, (void)sealed;
+    return -1;
+}
+
+int cchachapoly_open(const uint8_t *key, const uint8_t *nonce, const uint8_t *sealed, size_t count,
+                     uint8_t *plaintext) {
+    (void)key, (void)nonce, (void)sealed, (void)count, (void)plaintext;
+    return -1;
+}
+
+#endif
