@@ -103,6 +103,7 @@ final class LogWriterStage {
         let owned = OwnedLog(log: log)
         let finished = stage.finished
         let thread = Thread {
+            StagePriority.lowerCurrentThread()
             write(owned.log, handoff, recordLists)
             finished.signal()
         }

@@ -2,8 +2,8 @@
     import Glibc
 #endif
 
-/// The scheduling priority of the stage threads that feed the engine's thread: the decoding stage
-/// in ingest, the reader and the opener in a replay (``ReplayStage``).
+/// The scheduling priority of the stage threads beside the engine's thread: the decoding stage and
+/// the log writer in ingest, the reader and the opener in a replay (``ReplayStage``).
 ///
 /// In ingest, three threads share two cores: the decoding stage, the engine's thread and the log
 /// writer. The decoding stage runs ahead of the engine by up to four chunks, so it has slack; at
@@ -12,10 +12,13 @@
 /// own priority (nice +5; Linux keeps a nice value per thread), so that the engine's thread runs
 /// whenever it can and the decoding takes the rest.
 ///
-/// The log writer stays at the engine's priority: the engine waits for it at every commit (the
-/// batch before must be durable), and lowered too it fell further behind. Measured on the r30k
-/// ingest, alternating: with only the decoding lowered, faster in five pairs of six than with
-/// both lowered (median 23.7 s against 24.2 s).
+/// The log writer is lowered too, since session 20. Before, it stayed at the engine's priority:
+/// the engine waits for it at every commit (the batch before must be durable), and while it
+/// sealed through swift-crypto's API (about 8.7 s of CPU over the r30k ingest) it fell further
+/// behind when lowered (slower in five pairs of six). Sealing now costs a third of that, the
+/// writer runs about 3.8 s, and the engine's thread is the ingest's bound: lowered, the r30k
+/// ingest was faster in six pairs of eight (median 15.65 s against 16.66 s), the Kafka path in
+/// two of two.
 ///
 /// A replay's reader and opener are lowered the same way, below the engine's thread that applies
 /// what they hand over: faster than at equal priority in four alternating pairs of four.
