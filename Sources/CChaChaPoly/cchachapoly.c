@@ -33,11 +33,11 @@ extern int CCryptoBoringSSL_EVP_AEAD_CTX_seal(const EVP_AEAD_CTX *ctx, uint8_t *
                                               size_t max_out_len, const uint8_t *nonce, size_t nonce_len,
                                               const uint8_t *in, size_t in_len, const uint8_t *ad,
                                               size_t ad_len) __attribute__((weak));
-extern void CCryptoBoringSSL_ERR_clear_error(void) __attribute__((weak));
 extern int CCryptoBoringSSL_EVP_AEAD_CTX_open(const EVP_AEAD_CTX *ctx, uint8_t *out, size_t *out_len,
                                               size_t max_out_len, const uint8_t *nonce, size_t nonce_len,
                                               const uint8_t *in, size_t in_len, const uint8_t *ad,
                                               size_t ad_len) __attribute__((weak));
+extern void CCryptoBoringSSL_ERR_clear_error(void) __attribute__((weak));
 
 enum { KEY_BYTES = 32, NONCE_BYTES = 12, TAG_BYTES = 16 };
 

@@ -75,18 +75,11 @@ public struct SubjectKey: Hashable, Sendable, CustomStringConvertible {
     /// - Important: a (key, nonce) pair must never seal two different messages; see ``RecordNonce``.
     public func seal(_ plaintext: UnsafeRawBufferPointer, nonce: RecordNonce, appendingTo output: inout [UInt8]) {
         if Self.fastPathAvailable {
-            let start = output.count
-            let sealedCount = plaintext.count + SealedRecord.tagByteCount
-            output.append(contentsOf: repeatElement(0, count: sealedCount))
-            let result = withKeyAndNonce(nonce) { key, nonce in
-                output.withUnsafeMutableBufferPointer { out in
-                    cchachapoly_seal(
-                        key, nonce, plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), plaintext.count,
-                        out.baseAddress.map { $0 + start })
-                }
+            let result = appendThroughFastPath(plaintext.count + SealedRecord.tagByteCount, nonce, to: &output) {
+                cchachapoly_seal(
+                    $0, $1, plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), plaintext.count, $2)
             }
             if result == 1 { return }
-            output.removeLast(sealedCount)
         }
         sealWithSwiftCrypto(plaintext, nonce: nonce, appendingTo: &output)
     }
@@ -126,17 +119,10 @@ public struct SubjectKey: Hashable, Sendable, CustomStringConvertible {
             )
         }
         if Self.fastPathAvailable {
-            let start = output.count
-            output.append(contentsOf: repeatElement(0, count: tagAt))
-            let result = withKeyAndNonce(nonce) { key, nonce in
-                output.withUnsafeMutableBufferPointer { out in
-                    cchachapoly_open(
-                        key, nonce, sealed.baseAddress?.assumingMemoryBound(to: UInt8.self), sealed.count,
-                        out.baseAddress.map { $0 + start })
-                }
+            let result = appendThroughFastPath(tagAt, nonce, to: &output) {
+                cchachapoly_open($0, $1, sealed.baseAddress?.assumingMemoryBound(to: UInt8.self), sealed.count, $2)
             }
             if result == 1 { return }
-            output.removeLast(tagAt)
             if result == 0 { throw Self.authenticationFailure }
         }
         try openWithSwiftCrypto(sealed, nonce: nonce, appendingTo: &output)
@@ -174,19 +160,28 @@ public struct SubjectKey: Hashable, Sendable, CustomStringConvertible {
     /// Whether this binary seals through BoringSSL's EVP_AEAD directly (see `CChaChaPoly`).
     static let fastPathAvailable = cchachapoly_available() == 1
 
-    /// Calls `body` with the 32 key bytes and the 12 nonce bytes, both on the stack.
-    private func withKeyAndNonce<R>(
-        _ nonce: RecordNonce, _ body: (UnsafePointer<UInt8>, UnsafePointer<UInt8>) -> R
-    ) -> R {
+    /// Appends `count` bytes to `output` that `write` fills through `CChaChaPoly`, given the 32 key
+    /// bytes and the 12 nonce bytes (both on the stack) and where the bytes go. Returns what
+    /// `write` returned; unless that is 1 (written), `output` is left as it was.
+    private func appendThroughFastPath(
+        _ count: Int, _ nonce: RecordNonce, to output: inout [UInt8],
+        _ write: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>?) -> Int32
+    ) -> Int32 {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: count))
         var words = (w0, w1, w2, w3)
         var raw = nonce.rawWords
-        return withUnsafeBytes(of: &words) { key in
+        let result = withUnsafeBytes(of: &words) { key in
             withUnsafeBytes(of: &raw) { nonce in
-                body(
-                    key.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                    nonce.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                output.withUnsafeMutableBufferPointer { out in
+                    write(
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        nonce.baseAddress!.assumingMemoryBound(to: UInt8.self), out.baseAddress.map { $0 + start })
+                }
             }
         }
+        if result != 1 { output.removeLast(count) }
+        return result
     }
 
     /// Opens `sealed` into a new array; see ``open(_:nonce:appendingTo:)``.
