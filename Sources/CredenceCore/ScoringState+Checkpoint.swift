@@ -30,15 +30,15 @@ extension ScoringState {
             } else {
                 writer.writeByte(0)
             }
-            table.states[slot].encode(into: &writer)
+            table[state: slot].encode(into: &writer)
         }
     }
 
     /// Reads a state that ``encode(into:)`` wrote.
     package static func decode(
-        from reader: inout ByteReader, configuration: ScoringConfiguration
+        from reader: inout ByteReader, configuration: ScoringConfiguration, shards: Int = 1
     ) throws -> ScoringState {
-        var state = ScoringState(configuration: configuration)
+        var state = ScoringState(configuration: configuration, shards: shards)
         state.maxSeen = try reader.readOptionalInstant()
         state.minSeen = try reader.readOptionalInstant()
         let months = try reader.readCount(atMost: 1 << 20)
@@ -59,7 +59,9 @@ extension ScoringState {
                 last.month = try reader.readInt32()
                 last.score = try reader.readZigZag()
             }
-            state.table.append(id, try UserState.decode(from: &reader), last, sorted: true)
+            let user = try UserState.decode(from: &reader)
+            let slot = state.table.append(id, user, last, sorted: true)
+            if let cut = user.erasureCut { state.setErasureCut(cut, atSlot: slot) }
         }
         state.refreshCloseHorizon()
         return state

@@ -33,7 +33,7 @@ extension ScoringState {
             entries.reserveCapacity(range.count)
             slots.reserveCapacity(range.count)
             for slot in sorted[range] {
-                let state = table.states[Int(slot)]
+                let state = table[state: Int(slot)]
                 guard state.isScored(asOf: t) else { continue }
                 let f = state.features(asOf: t, month: month)
                 let r = model.score(f)

@@ -21,7 +21,13 @@ public struct ScoringConfiguration: Sendable, Hashable {
 public struct ScoringState: Sendable {
     public let configuration: ScoringConfiguration
     /// Every user's state and last closed score, by slot.
-    @usableFromInline var table = UserTable()
+    @usableFromInline var table: UserTable
+    /// The erasure cut of every user who has one, by slot: what intake asks per event, kept
+    /// beside the states so that it can be answered while a shard is lent.
+    @usableFromInline var erasureCuts: [Int32: Instant] = [:]
+    /// One bit per slot, set for the slots in `erasureCuts`: most events' users have no cut,
+    /// and a bit answers them without hashing.
+    @usableFromInline var hasErasureCut: [UInt64] = []
     /// The largest `occurred_at` of any accepted event, erased ones included.
     public internal(set) var maxSeen: Instant?
     /// The smallest `occurred_at` of any accepted event: months run from its month.
@@ -35,8 +41,11 @@ public struct ScoringState: Sendable {
     /// falls in a closed month, so ``isClosed(monthOf:)`` answers most events without a scan.
     @usableFromInline private(set) var closedEnd: Instant? = nil
 
-    public init(configuration: ScoringConfiguration = ScoringConfiguration()) {
+    /// - Parameter shards: how many shards the users' states are kept in (``lendShard(_:)``);
+    ///   what the state answers does not depend on it.
+    public init(configuration: ScoringConfiguration = ScoringConfiguration(), shards: Int = 1) {
         self.configuration = configuration
+        self.table = UserTable(shards: shards)
     }
 
     /// The watermark of a single ordered input: the largest event time seen minus the allowed lateness.
@@ -55,7 +64,33 @@ public struct ScoringState: Sendable {
     public mutating func accept(_ event: Event, atSlot slot: Int) -> UserState.ApplyResult {
         assert(table.ids[slot] == event.userID, "slot \(slot) is not user \(event.userID)'s")
         observe(event.occurredAt)
-        return table.states[slot].apply(event, offset: configuration.offset)
+        return table[state: slot].apply(event, offset: configuration.offset)
+    }
+
+    // MARK: - Shards
+
+    /// How many shards the users' states are kept in.
+    public var shardCount: Int { table.shardCount }
+
+    /// The shard of the user in `slot` and their index in it: what the thread that applies
+    /// the shard's events (``lendShard(_:)``) indexes its states by.
+    @inlinable
+    public func place(ofSlot slot: Int) -> (shard: Int, local: Int) {
+        table.place(ofSlot: slot)
+    }
+
+    /// Hands shard `k`'s states to a caller that applies its events elsewhere
+    /// (``UserState/apply(_:offset:)`` on `states[local]`, adding an empty state for a local
+    /// index not met yet); until ``returnShard(_:_:)``, users are still found and added and the
+    /// watermark still moves, but no state of the shard is read: the caller takes every shard
+    /// back before a close, a checkpoint, an erasure or any read of a state.
+    package mutating func lendShard(_ k: Int) -> [UserState] {
+        table.lendShard(k)
+    }
+
+    /// Takes back what ``lendShard(_:)`` lent, the events applied to it.
+    package mutating func returnShard(_ k: Int, _ states: consuming [UserState]) {
+        table.returnShard(k, states)
     }
 
     /// How many users have a state (erased ones included).
@@ -93,31 +128,51 @@ public struct ScoringState: Sendable {
     /// to be read through, and it moves when the state grows.
     @inlinable
     public func stateAddress(atSlot slot: Int) -> UnsafeRawPointer? {
-        table.states[slot].storage.withUnsafeBytes { $0.baseAddress }
+        table.stateAddress(atSlot: slot)
     }
 
     /// The erasure cut of the user in `slot`.
     @inlinable
     public func erasureCut(atSlot slot: Int) -> Instant? {
-        table.states[slot].erasureCut
+        let word = slot >> 6
+        guard word < hasErasureCut.count, hasErasureCut[word] & (1 << UInt64(slot & 63)) != 0 else { return nil }
+        return erasureCuts[Int32(slot)]
+    }
+
+    /// Notes the erasure cut of the user in `slot`.
+    mutating func setErasureCut(_ cut: Instant, atSlot slot: Int) {
+        erasureCuts[Int32(slot)] = cut
+        let word = slot >> 6
+        if word >= hasErasureCut.count {
+            hasErasureCut.append(contentsOf: repeatElement(0, count: word + 1 - hasErasureCut.count))
+        }
+        hasErasureCut[word] |= 1 << UInt64(slot & 63)
     }
 
     /// A user's state, if they have one.
     public func user(_ userID: String) -> UserState? {
-        table.slot(of: userID).map { table.states[$0] }
+        table.slot(of: userID).map { table[state: $0] }
     }
 
     /// Approximate bytes the users take: their states, ids and last scores (``UserTable``).
     public var approximateUserBytes: Int { table.approximateBytes }
 
     /// Every user's state, in no particular order.
-    public var userStates: [UserState] { table.states }
+    public var userStates: [UserState] { table.allStates }
 
     /// Resets a user to the history after `erasureCut` and forgets their closed scores.
     ///
     /// - Returns: the `score.deleted` record to publish.
     public mutating func rebuild(userID: String, erasureCut: Instant, survivors: [Event]) -> ScoreChange {
         let slot = table.slot(for: userID)
+        table[state: slot] = rebuiltState(userID: userID, erasureCut: erasureCut, survivors: survivors)
+        return noteRebuild(userID: userID, erasureCut: erasureCut, atSlot: slot)
+    }
+
+    /// What ``rebuild(userID:erasureCut:survivors:)`` sets the user's state to: for a caller
+    /// whose shard of the state is lent, that hands it to the shard's thread and calls
+    /// ``noteRebuild(userID:erasureCut:atSlot:)``.
+    public func rebuiltState(userID: String, erasureCut: Instant, survivors: [Event]) -> UserState {
         var state = UserState(erasureCut: erasureCut)
         for e in survivors where e.userID == userID {
             if case .rebuildRequired = state.apply(e, offset: configuration.offset) {
@@ -126,14 +181,22 @@ public struct ScoringState: Sendable {
                 continue
             }
         }
-        table.states[slot] = state
+        return state
+    }
+
+    /// The rest of a rebuild, beside the user's state: their erasure cut, and their closed
+    /// scores forgotten.
+    ///
+    /// - Returns: the `score.deleted` record to publish.
+    public mutating func noteRebuild(userID: String, erasureCut: Instant, atSlot slot: Int) -> ScoreChange {
+        setErasureCut(erasureCut, atSlot: slot)
         table.lastScores[slot] = .none
         return .deleted(userID: userID, cut: erasureCut)
     }
 
     /// The erasure cut of a user, if any.
     public func erasureCut(of userID: String) -> Instant? {
-        user(userID)?.erasureCut
+        table.slot(of: userID).flatMap { erasureCut(atSlot: $0) }
     }
 
     /// The first month of the range (the month of the earliest accepted event).
@@ -253,9 +316,8 @@ public struct ScoringState: Sendable {
     public mutating func compact(restatableMonths: Int32 = 24) {
         guard let last = closedMonths.last else { return }
         let keep = last.advanced(by: 1 - max(restatableMonths, 0))
-        for slot in table.states.indices {
-            table.states[slot].compact(keeping: keep, offset: configuration.offset)
-        }
+        let offset = configuration.offset
+        table.forEachState { $0.compact(keeping: keep, offset: offset) }
     }
 
     /// Byte order of UTF-8, as the export's sort requires.

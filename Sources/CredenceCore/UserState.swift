@@ -20,6 +20,13 @@ public struct UserState: Sendable {
         self.init(erasureCut: nil)
     }
 
+    /// The address of the packed bytes, for a prefetch hint only: not to be read through, and
+    /// it moves when the state grows.
+    @inlinable
+    public var storageAddress: UnsafeRawPointer? {
+        storage.withUnsafeBytes { $0.baseAddress }
+    }
+
     /// An empty state whose history starts after `erasureCut`.
     public init(erasureCut: Instant?) {
         var w = ByteWriter(bytes: [])

@@ -5,9 +5,17 @@
 /// users' last closed scores sit in an array beside their states instead of a second dictionary
 /// keyed by id.
 ///
-/// Invariants: `ids`, `states` and `lastScores` have one element per slot; `slots[ids[s]] == s`;
-/// `sorted` followed by `unsorted` lists every slot once, `sorted` in `user_id` byte order
-/// (``mergeNew()`` folds `unsorted` in). Slots are never reused: a user, once seen, keeps theirs.
+/// The states are kept by shard: a user's shard is a stable hash of their id modulo the shard
+/// count, and within it they have a local index (``Place``). A shard's states can be lent to the
+/// thread that applies its events (``lendShard(_:)``) while the id index stays with the caller,
+/// who can still find and add users; the close, a checkpoint or a read takes them back first.
+/// With one shard (the default) a user's local index is their slot.
+///
+/// Invariants: `ids`, `places` and `lastScores` have one element per slot; `slots[ids[s]] == s`;
+/// `places[s]` is `s`'s shard and local index, and each shard's local indexes are dense
+/// (`shardSizes`); a shard at home holds `shardSizes[k]` states; `sorted` followed by
+/// `unsorted` lists every slot once, `sorted` in `user_id` byte order (``mergeNew()`` folds
+/// `unsorted` in). Slots are never reused: a user, once seen, keeps theirs.
 @usableFromInline
 struct UserTable: Sendable {
     /// A user's latest closed score.
@@ -23,9 +31,23 @@ struct UserTable: Sendable {
         }
     }
 
+    /// Where a user's state is: their shard and their index in it.
+    @usableFromInline
+    struct Place: Sendable, Equatable {
+        @usableFromInline var shard: Int32
+        @usableFromInline var local: Int32
+    }
+
     @usableFromInline private(set) var slots: [String: Int32] = [:]
     private(set) var ids: [String] = []
-    @usableFromInline var states: [UserState] = []
+    /// Each slot's shard and local index.
+    @usableFromInline private(set) var places: [Place] = []
+    /// The states by shard, by local index; a lent shard's is empty until it comes back.
+    @usableFromInline var shardStates: [[UserState]]
+    /// How many users each shard has (its states may not all exist while it is lent).
+    private(set) var shardSizes: [Int32]
+    /// Which shards are lent out (``lendShard(_:)``).
+    private(set) var lent: [Bool]
     var lastScores: [LastScore] = []
     /// Slots in `user_id` byte order, as of the last ``mergeNew()``.
     private(set) var sorted: [Int32] = []
@@ -34,17 +56,100 @@ struct UserTable: Sendable {
     var unsortedSlots: [Int32] { unsorted }
 
     var count: Int { ids.count }
+    var shardCount: Int { shardStates.count }
 
+    init(shards: Int = 1) {
+        precondition(shards >= 1 && shards <= 1 << 16, "a user table has 1 to 65,536 shards, not \(shards)")
+        shardStates = Array(repeating: [], count: shards)
+        shardSizes = Array(repeating: 0, count: shards)
+        lent = Array(repeating: false, count: shards)
+    }
+
+    /// The shard of a user id: a stable hash of its bytes modulo the shard count, the same in
+    /// every process (a checkpoint read with another shard count places users afresh).
+    static func shard(of id: String, shards: Int) -> Int {
+        shards == 1 ? 0 : Int(StableHash.of(id).low % UInt64(shards))
+    }
+
+    /// The state of the user in `slot`; their shard must be at home.
+    @inlinable
+    subscript(state slot: Int) -> UserState {
+        get {
+            // One shard: the local index is the slot (no read of `places`, a miss per event).
+            if shardStates.count == 1 { return shardStates[0][slot] }
+            let p = places[slot]
+            return shardStates[Int(p.shard)][Int(p.local)]
+        }
+        _modify {
+            if shardStates.count == 1 {
+                yield &shardStates[0][slot]
+            } else {
+                let p = places[slot]
+                yield &shardStates[Int(p.shard)][Int(p.local)]
+            }
+        }
+    }
+
+    /// The address of the packed state of the user in `slot`, for a prefetch hint
+    /// (``UserState/storageAddress``). Read in place: a copy of the state (the subscript's
+    /// getter) retains its bytes, a write to the very line the hint is for.
+    @inlinable
+    func stateAddress(atSlot slot: Int) -> UnsafeRawPointer? {
+        if shardStates.count == 1 { return shardStates[0][slot].storageAddress }
+        let p = places[slot]
+        return shardStates[Int(p.shard)][Int(p.local)].storageAddress
+    }
+
+    /// Every state, shard by shard (all shards at home).
+    var allStates: [UserState] { shardStates.flatMap { $0 } }
+
+    /// Applies `body` to every state (all shards at home).
+    mutating func forEachState(_ body: (inout UserState) -> Void) {
+        for k in shardStates.indices {
+            for i in shardStates[k].indices { body(&shardStates[k][i]) }
+        }
+    }
+
+    /// Hands shard `k`'s states to the caller (the thread that applies its events): until
+    /// ``returnShard(_:_:)`` the table keeps finding and adding its users, not their states.
+    mutating func lendShard(_ k: Int) -> [UserState] {
+        precondition(!lent[k], "shard \(k) is lent already")
+        lent[k] = true
+        let states = shardStates[k]
+        shardStates[k] = []
+        return states
+    }
+
+    /// Takes shard `k`'s states back, with a new user's empty state for each one added meanwhile
+    /// that the borrower never saw.
+    mutating func returnShard(_ k: Int, _ states: consuming [UserState]) {
+        precondition(lent[k], "shard \(k) is not lent")
+        var states = states
+        precondition(states.count <= Int(shardSizes[k]), "shard \(k) came back with users it never had")
+        while states.count < Int(shardSizes[k]) { states.append(UserState()) }
+        shardStates[k] = states
+        lent[k] = false
+    }
+
+    /// The shard and local index of the user in `slot`.
+    @inlinable
+    func place(ofSlot slot: Int) -> (shard: Int, local: Int) {
+        let p = places[slot]
+        return (Int(p.shard), Int(p.local))
+    }
     /// Approximate bytes held: the id index, the arrays by slot and every user's packed state
     /// (heap blocks counted with a 16-byte allocator header).
     var approximateBytes: Int {
         func heap(_ string: String) -> Int { string.utf8.count > 15 ? 32 + string.utf8.count + 16 : 0 }
         var total = slots.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int32>.stride) + 64
-        total += ids.capacity * MemoryLayout<String>.stride + states.capacity * MemoryLayout<UserState>.stride
+        total += ids.capacity * MemoryLayout<String>.stride + places.capacity * MemoryLayout<Place>.stride
+        for states in shardStates { total += states.capacity * MemoryLayout<UserState>.stride }
         total += lastScores.capacity * MemoryLayout<LastScore>.stride
         total += (sorted.capacity + unsorted.capacity) * MemoryLayout<Int32>.stride
         for id in ids { total += heap(id) }
-        for state in states { total += state.approximateBytes - MemoryLayout<UserState>.size + 16 }
+        for states in shardStates {
+            for state in states { total += state.approximateBytes - MemoryLayout<UserState>.size + 16 }
+        }
         return total
     }
 
@@ -57,18 +162,27 @@ struct UserTable: Sendable {
     /// The slot of `id`, created with an empty state if the user is new.
     mutating func slot(for id: String) -> Int {
         if let s = slots[id] { return Int(s) }
-        return append(id, UserState(), .none, sorted: false)
+        return append(id, nil, .none, sorted: false)
     }
 
-    /// Adds a user that has no slot yet. `sorted`: the caller appends users in byte order after
-    /// every user already in `sorted` (a checkpoint being read), so no merge is needed.
+    /// Adds a user that has no slot yet, with `state` (`nil`: an empty one). `sorted`: the caller
+    /// appends users in byte order after every user already in `sorted` (a checkpoint being
+    /// read), so no merge is needed.
     @discardableResult
-    mutating func append(_ id: String, _ state: UserState, _ last: LastScore, sorted inOrder: Bool) -> Int {
+    mutating func append(_ id: String, _ state: UserState?, _ last: LastScore, sorted inOrder: Bool) -> Int {
         precondition(slots[id] == nil, "user \(id) already has a slot")
         let s = Int32(ids.count)
+        let k = Self.shard(of: id, shards: shardCount)
         slots[id] = s
         ids.append(id)
-        states.append(state)
+        places.append(Place(shard: Int32(k), local: shardSizes[k]))
+        shardSizes[k] += 1
+        if lent[k] {
+            // The borrower adds the empty state when it meets the user, or the return does.
+            precondition(state == nil, "user \(id) has a state, and their shard \(k) is lent")
+        } else {
+            shardStates[k].append(state ?? UserState())
+        }
         lastScores.append(last)
         if inOrder && unsorted.isEmpty {
             sorted.append(s)
@@ -81,7 +195,8 @@ struct UserTable: Sendable {
     mutating func reserveCapacity(_ n: Int) {
         slots.reserveCapacity(n)
         ids.reserveCapacity(n)
-        states.reserveCapacity(n)
+        places.reserveCapacity(n)
+        for k in shardStates.indices { shardStates[k].reserveCapacity(n / shardCount + 1) }
         lastScores.reserveCapacity(n)
         sorted.reserveCapacity(n)
     }

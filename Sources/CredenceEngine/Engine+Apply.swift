@@ -38,36 +38,52 @@ extension Engine {
         switch step {
         case .event(_, let event):
             eventsSinceCheckpoint += 1
-            if scoring.isClosed(monthOf: event.occurredAt) {
+            if scoringState.isClosed(monthOf: event.occurredAt) {
                 counters.late += 1
             }
             // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
-            if let slot {
-                _ = scoring.accept(event, atSlot: slot)
+            if let shardAppliers {
+                scoringState.observe(event.occurredAt)
+                let slot = slot ?? scoringState.slot(for: event.userID)
+                shardAppliers.apply(event, slot: slot, in: &scoringState)
+            } else if let slot {
+                _ = scoringState.accept(event, atSlot: slot)
             } else {
-                _ = scoring.accept(event)
+                _ = scoringState.accept(event)
             }
         case .tombstone(let header):
             eventsSinceCheckpoint += 1
-            scoring.observe(header.occurredAt)
+            scoringState.observe(header.occurredAt)
         case .erasure(let userID, let cut, let oldSubject, _, let survivors):
-            let change = scoring.rebuild(userID: userID, erasureCut: cut, survivors: survivors)
+            let change: ScoreChange
+            if let shardAppliers {
+                // To the user's shard, after their events before it: no wait for the shards.
+                let slot = scoringState.slot(for: userID)
+                let state = scoringState.rebuiltState(userID: userID, erasureCut: cut, survivors: survivors)
+                shardAppliers.replace(slot: slot, with: state, in: &scoringState)
+                change = scoringState.noteRebuild(userID: userID, erasureCut: cut, atSlot: slot)
+            } else {
+                change = scoringState.rebuild(userID: userID, erasureCut: cut, survivors: survivors)
+            }
             counters.erasures += 1
             effects.append(
                 .erase(
-                    userID: userID, oldSubject: oldSubject, change: change, through: scoring.closedMonths.last, lsn: lsn
+                    userID: userID, oldSubject: oldSubject, change: change, through: scoringState.closedMonths.last,
+                    lsn: lsn
                 ))
         case .unreadableErasure(let oldSubject):
             destroyLater(oldSubject)
         case .close(let month, _):
-            let (snapshot, changes) = scoring.close(month, model: model)
+            settleShards()
+            let (snapshot, changes) = scoringState.close(month, model: model)
             counters.monthsClosed += 1
             effects.append(.snapshot(snapshot, revision: 0))
             for shadow in shadowSnapshots(of: snapshot) { effects.append(.snapshot(shadow, revision: 0)) }
             effects.append(.changes(changes, lsn: lsn))
-            scoring.compact()
+            scoringState.compact()
         case .restate(let month, _):
-            let (snapshot, _) = scoring.close(month, model: model)
+            settleShards()
+            let (snapshot, _) = scoringState.close(month, model: model)
             let revision = (restatements[month] ?? 0) + 1
             restatements[month] = revision
             effects.append(.snapshot(snapshot, revision: revision))
@@ -78,6 +94,13 @@ extension Engine {
             promotedModel = model
             promotedModelJSON = json
         }
+    }
+
+    /// Waits until the shards' threads have applied every event handed to them and takes their
+    /// states back (``ShardAppliers/settle(_:)``): before anything reads a user's state.
+    /// Changes nothing when no shard is lent (a reader beside others may call it then).
+    func settleShards() {
+        if let shardAppliers, shardAppliers.isLent { shardAppliers.settle(&scoringState) }
     }
 
     /// A committed batch whose fsync is still running (``commitBatch(overlapping:)``).

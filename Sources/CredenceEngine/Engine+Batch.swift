@@ -43,7 +43,7 @@ extension Engine {
         var outcome = BatchOutcome()
         let logSource = "http"
         let base = lastPosition(of: logSource) ?? 0
-        let closedBefore = Set(scoring.closedMonths)
+        let closedBefore = Set(scoringState.closedMonths)
         let limit = configuration.decoder.maxEventBytes
         var number: UInt64 = 0
         var start = 0
@@ -80,7 +80,7 @@ extension Engine {
             }
         }
         try commit()
-        outcome.monthsClosed = scoring.closedMonths.filter { !closedBefore.contains($0) }
+        outcome.monthsClosed = scoringState.closedMonths.filter { !closedBefore.contains($0) }
         return outcome
     }
 }

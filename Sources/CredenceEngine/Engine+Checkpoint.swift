@@ -61,7 +61,7 @@ extension Engine {
     var checkpointIsDue: Bool {
         let every = configuration.checkpoints.everyEvents
         return configuration.checkpoints.enabled && every > 0
-            && eventsSinceCheckpoint >= max(every, scoring.userCount + intake.events.count)
+            && eventsSinceCheckpoint >= max(every, scoringState.userCount + intake.events.count)
     }
 
     /// Writes a checkpoint when ``checkpointIsDue``: the body here, the file beside the engine
@@ -82,17 +82,18 @@ extension Engine {
     /// the indexes, so equal states give equal bytes (for tests); a checkpoint file keeps them
     /// in table order, which decodes to the same state without sorting millions of ids.
     func encodeCheckpointBody(into w: inout ByteWriter, canonical: Bool) {
-        scoring.encode(into: &w)
+        settleShards()
+        scoringState.encode(into: &w)
         // Duplicate check and obligation keys.
         intake.encode(into: &w, canonical: canonical)
         // Subjects: users in byte order (canonical) or slot order, each with their subject.
-        let order = canonical ? scoring.slotsInByteOrder : Array(0..<subjectSlots.bySlot.count)
+        let order = canonical ? scoringState.slotsInByteOrder : Array(0..<subjectSlots.bySlot.count)
         var written = 0
         for slot in order where subject(atSlot: slot) != nil { written += 1 }
         w.writeVarint(UInt64(written))
         for slot in order {
             guard let subject = subject(atSlot: slot) else { continue }
-            w.writeString(scoring.userID(atSlot: slot))
+            w.writeString(scoringState.userID(atSlot: slot))
             w.writeVarint(subject)
         }
         // Each subject's record LSNs, delta-coded.
@@ -127,7 +128,8 @@ extension Engine {
     func restoreCheckpointBody(_ body: [UInt8]) throws {
         try body.withUnsafeBytes { raw in
             var r = ByteReader(raw)
-            let scoring = try ScoringState.decode(from: &r, configuration: configuration.scoring)
+            let scoring = try ScoringState.decode(
+                from: &r, configuration: configuration.scoring, shards: configuration.shards)
             let intake = try IntakeIndex.decode(from: &r, window: configuration.dedupWindowMilliseconds)
             let subjectCount = try r.readCount(atMost: r.remaining)
             var subjects = [UInt64](repeating: 0, count: scoring.userCount)
@@ -156,7 +158,7 @@ extension Engine {
             }
             try r.expectEnd()
 
-            self.scoring = scoring
+            self.scoringState = scoring
             self.intake = intake
             self.subjectSlots = SubjectSlots(bySlot: subjects)
             self.subjectRecords.replace(with: records)
@@ -197,7 +199,7 @@ extension Engine {
 
     /// Forgets a half-restored state before a full replay.
     func resetState() {
-        scoring = ScoringState(configuration: configuration.scoring)
+        scoringState = ScoringState(configuration: configuration.scoring, shards: configuration.shards)
         intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
         subjectSlots = SubjectSlots()
         subjectRecords.replace(with: RecordLists())

@@ -6,7 +6,7 @@ extension Engine {
     /// The user's current subject, creating one (a new key) for a user seen for the first time.
     /// `slot`: the user's slot in `scoring` when the caller has looked it up.
     func subject(for userID: String, slot known: Int? = nil) throws(EngineError) -> UInt64 {
-        let slot = known ?? scoring.slot(for: userID)
+        let slot = known ?? scoringState.slot(for: userID)
         if let s = subject(atSlot: slot) { return s }
         let s = try newSubject()
         setSubject(s, atSlot: slot)
@@ -23,7 +23,7 @@ extension Engine {
     }
 
     func setSubject(_ subject: UInt64, of userID: String) {
-        setSubject(subject, atSlot: scoring.slot(for: userID))
+        setSubject(subject, atSlot: scoringState.slot(for: userID))
     }
 
     func newSubject() throws(EngineError) -> UInt64 {

@@ -34,8 +34,9 @@ extension Engine {
     /// (not measured: resident memory also holds the allocator's free space and the snapshot
     /// store's caches).
     public var memory: EngineMemory {
+        settleShards()
         var m = EngineMemory()
-        m.users = scoring.approximateUserBytes
+        m.users = scoringState.approximateUserBytes
         m.duplicateWindow = intake.events.slotBytes
         m.obligationKeys = intake.obligations.slotBytes
         m.subjects = subjectSlots.approximateBytes

@@ -101,6 +101,17 @@ extension Engine {
     func replay(from start: UInt64, progress: ((ReplayStats) -> Void)?) throws(EngineError) -> ReplayStats {
         let clock = ContinuousClock.now
         replayingUpTo = outbox.position
+        // A replay's reader, opener and applying thread take three cores: the shards' threads
+        // apply only where there are cores to spare (EngineConfiguration.shardThreadsInReplay).
+        let appliers = shardAppliers
+        if !configuration.shardThreadsInReplay {
+            settleShards()
+            shardAppliers = nil
+        }
+        defer {
+            settleShards()
+            shardAppliers = appliers
+        }
         var stats = ReplayStats()
         // The duplicate index is not sized for the whole log: the sweep after every batch keeps it
         // to the window's events, so growing it as it goes costs less memory at the peak.
@@ -212,7 +223,7 @@ extension Engine {
         // thread with parallel decoding: the engine's fields let go of them, so the reader's
         // changes copy nothing.
         let indexes = ReplayIndexes(
-            intake: intake, records: subjectRecords.takeAll(), sources: sources, maxSeen: scoring.maxSeen)
+            intake: intake, records: subjectRecords.takeAll(), sources: sources, maxSeen: scoringState.maxSeen)
         intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
         sources = SourceTable()
         ReplayStage.run(
@@ -247,8 +258,10 @@ extension Engine {
     /// state's first line was a miss to memory for most of them (11% of the applying thread's
     /// samples with 30k users, and that thread bounds the replay since session 20).
     private func prefetchState(ofSubject subject: UInt64) {
-        guard let slot = subjectSlots.slot(ofSubject: subject), slot < scoring.userCount,
-            let address = scoring.stateAddress(atSlot: slot)
+        // With shards, their threads fetch ahead themselves (``ShardAppliers``).
+        guard shardAppliers == nil else { return }
+        guard let slot = subjectSlots.slot(ofSubject: subject), slot < scoringState.userCount,
+            let address = scoringState.stateAddress(atSlot: slot)
         else { return }
         ccrc32c_prefetch(address)
     }
@@ -260,10 +273,10 @@ extension Engine {
         case .event(let h, let e):
             stats.events += 1
             // The subject's slot when it is the user's (an array index, no hash of the id).
-            if let slot = subjectSlots.slot(ofSubject: h.subject), scoring.userID(atSlot: slot) == e.userID {
+            if let slot = subjectSlots.slot(ofSubject: h.subject), scoringState.userID(atSlot: slot) == e.userID {
                 return slot
             }
-            let slot = scoring.slot(for: e.userID)
+            let slot = scoringState.slot(for: e.userID)
             setSubject(h.subject, atSlot: slot)
             return slot
         case .tombstone(let h):

@@ -31,7 +31,7 @@ extension Engine {
     /// Month closes are log records, so a replay closes them at the same points whatever the
     /// watermark was.
     public var effectiveWatermark: Instant? {
-        guard let names = watermarkSources, !names.isEmpty else { return scoring.watermark }
+        guard let names = watermarkSources, !names.isEmpty else { return scoringState.watermark }
         // Asked after every event: the names are looked up once (again when a source is named
         // while one of them had none), then only their times.
         switch watermarkSourceIDs {
@@ -76,7 +76,7 @@ extension Engine {
     /// elsewhere (a cluster's, over every partition of the topic). Each close is a log record
     /// like any other, so a replay closes them at the same points.
     public func closeMonths(atWatermark watermark: Instant) throws(EngineError) {
-        let months = scoring.monthsReadyToClose(watermark: watermark)
+        let months = scoringState.monthsReadyToClose(watermark: watermark)
         guard !months.isEmpty else { return }
         for m in months { try appendControl(.monthClose(month: m, modelVersion: model.modelVersion)) }
         try commit()

@@ -33,7 +33,25 @@ public final class Engine {
     var promotedModel: Scorecard? = nil
     /// The JSON of ``promotedModel``, as its record holds it (checkpoints keep it).
     var promotedModelJSON: [UInt8]? = nil
-    @exclusivity(unchecked) public internal(set) var scoring: ScoringState
+    /// Every user's state, the watermark and the closed months. While a batch is open with
+    /// more than one shard, the users' states are with the shards' threads (``shardAppliers``).
+    @exclusivity(unchecked) var scoringState: ScoringState
+    /// The threads that apply events to the users' states, one per shard, when the
+    /// configuration has more than one (``EngineConfiguration/shards``); `nil` during a replay
+    /// that applies on the engine's thread (``EngineConfiguration/shardThreadsInReplay``).
+    @exclusivity(unchecked) var shardAppliers: ShardAppliers?
+    /// The scoring state, every shard's events applied: while a batch is open, this waits for
+    /// the shards' threads and takes their states back. Readers beside each other
+    /// (``EngineService/read(_:)``) come here only when the states are at home, so that they
+    /// change nothing.
+    public var scoring: ScoringState {
+        settleShards()
+        return scoringState
+    }
+
+    /// Whether every user's state is at home (no shard's thread holds one): what a reader beside
+    /// others may read without changing the engine.
+    var shardsAtHome: Bool { shardAppliers?.isLent != true }
     @exclusivity(unchecked) public internal(set) var counters = IngestCounters()
     /// What opening the log had to cut from a torn tail, for the operator.
     public internal(set) var recoveryNotes: [String] = []
@@ -54,7 +72,7 @@ public final class Engine {
     // Intake indexes, rebuilt from the log at start-up.
     /// The duplicate check's ids and the obligation keys opened.
     @exclusivity(unchecked) var intake: IntakeIndex
-    /// Each user's current subject (key), by the user's slot in `scoring` (0: none yet); a
+    /// Each user's current subject (key), by the user's slot in `scoringState` (0: none yet); a
     /// withdrawal moves the user to a new one.
     @exclusivity(unchecked) var subjectSlots = SubjectSlots()
     /// The LSNs of each live subject's event records, so an erasure reads just those; noted by
@@ -120,7 +138,10 @@ public final class Engine {
         self.salt = IdentifierKey.Prepared(salt)
         self.saltKey = salt
         self.decoder = EventDecoder(configuration: configuration.decoder)
-        self.scoring = ScoringState(configuration: configuration.scoring)
+        self.scoringState = ScoringState(configuration: configuration.scoring, shards: configuration.shards)
+        self.shardAppliers =
+            configuration.shards > 1
+            ? ShardAppliers(shards: configuration.shards, offset: configuration.scoring.offset) : nil
         self.intake = IntakeIndex(window: configuration.dedupWindowMilliseconds)
     }
 
@@ -210,8 +231,8 @@ public final class Engine {
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
 
-        let slot = scoring.slot(of: event.userID)
-        if let slot, let cut = scoring.erasureCut(atSlot: slot), event.occurredAt <= cut {
+        let slot = scoringState.slot(of: event.userID)
+        if let slot, let cut = scoringState.erasureCut(atSlot: slot), event.occurredAt <= cut {
             try append(.tombstone(header))
             recordPosition(header)
             try stage(.tombstone(header))
@@ -219,7 +240,7 @@ public final class Engine {
             counters.erasedOnArrival += 1
             return .erased
         }
-        let userSlot = slot ?? scoring.slot(for: event.userID)
+        let userSlot = slot ?? scoringState.slot(for: event.userID)
         let subject = try subject(for: event.userID, slot: userSlot)
         header.subject = subject
         let lsn = nextLSN
@@ -320,7 +341,7 @@ public final class Engine {
     func closeReadyMonths() throws(EngineError) {
         // The watermark first: with it as the argument, `scoring` was copied before the getter ran.
         let watermark = effectiveWatermark
-        for m in scoring.monthsReadyToClose(watermark: watermark) {
+        for m in scoringState.monthsReadyToClose(watermark: watermark) {
             try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
         }
     }
@@ -328,7 +349,7 @@ public final class Engine {
     /// The end of a batch input (a file, a replay): closes every month whose end is at or before
     /// the largest event time seen (SCORING.md section 5).
     public func endOfInput() throws(EngineError) {
-        for m in scoring.monthsToCloseAtEndOfInput() {
+        for m in scoringState.monthsToCloseAtEndOfInput() {
             try appendControl(.monthClose(month: m, modelVersion: model.modelVersion))
         }
         try commitBatch()
@@ -337,7 +358,7 @@ public final class Engine {
     /// Recomputes a closed month from the current state as a new revision (an operator's
     /// restatement), recorded in the log so replay does the same.
     public func restate(_ month: Month) throws(EngineError) {
-        guard scoring.isClosed(month) else {
+        guard scoringState.isClosed(month) else {
             throw EngineError(.input, "month \(month) is not closed; only a closed month can be restated")
         }
         try commit()
@@ -455,7 +476,7 @@ public final class Engine {
     }
 
     func pruneDedup() {
-        intake.prune(maxSeen: scoring.maxSeen)
+        intake.prune(maxSeen: scoringState.maxSeen)
     }
 
     /// Syncs and closes the log, keys and side files.

@@ -1,5 +1,6 @@
 public import CredenceCore
 public import EventLog
+import Foundation
 
 /// Everything an engine needs to know, with defaults that run on a laptop.
 public struct EngineConfiguration: Sendable {
@@ -33,12 +34,32 @@ public struct EngineConfiguration: Sendable {
     /// input: files, Kafka, HTTP), beside the one that checks and applies. The result is the same
     /// either way, byte for byte. Default: `true`.
     public var parallelDecode = true
+    /// How many shards the users' states are kept in, each applied on a thread of its own while
+    /// a batch is open (``ShardAppliers``); users go to shards by a stable hash of their id. The
+    /// result is the same for every count, byte for byte; 1 applies every event on the engine's
+    /// own thread. Default: one per active core, at most 8 (docs/performance.md, "Shards").
+    public var shards = EngineConfiguration.defaultShards
+
+    /// Whether a replay applies on the shards' threads too; when not, the engine's thread applies
+    /// while it replays (the states in their shards all the same). A replay's reader, opener and
+    /// applying thread fill three cores: on two, the shards' threads only added their handoffs to
+    /// the CPU both cores were already busy with (slower in three alternating pairs of four on
+    /// the r30k log). Default: `true` with more than three active cores.
+    public var shardThreadsInReplay = ProcessInfo.processInfo.activeProcessorCount > 3
+
+    /// One shard per active core, at most 8.
+    public static var defaultShards: Int {
+        min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8)
+    }
 
     public init() {}
 
     /// Checks the configuration; the message says what to change.
     public func validate() throws(EngineError) {
         guard !dataDirectory.isEmpty else { throw EngineError(.configuration, "the data directory must not be empty") }
+        guard (1...256).contains(shards) else {
+            throw EngineError(.configuration, "shards must be between 1 and 256, got \(shards)")
+        }
         guard batchSize >= 1 else {
             throw EngineError(.configuration, "batch size must be at least 1, got \(batchSize)")
         }

@@ -68,8 +68,14 @@ public final class EngineService: Sendable {
     /// ```swift
     /// let entry = try await service.read { $0.scoring.provisional(userID: id, asOf: now, model: model) }
     /// ```
+    ///
+    /// While a batch is open with the users' states lent to the shards' threads, a read goes
+    /// through the queue too: taking them back changes the engine, which readers beside each
+    /// other must not do (``Engine/scoring``).
     public func read<T: Sendable>(_ body: @escaping @Sendable (Engine) -> T) async throws -> T {
-        if let value = access.shared({ body(box.engine) }) { return value }
+        let engine = box.engine
+        let beside: T?? = access.shared { engine.shardsAtHome ? body(engine) : nil }
+        if let beside, let value = beside { return value }
         return try await run(body)
     }
 }

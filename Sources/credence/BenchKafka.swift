@@ -18,6 +18,7 @@ struct KafkaBench {
     let lines: Int
     let runs: Int
     let noFsync: Bool
+    let shards: Int
     let work: String
 
     func run(table: BenchTable) throws {
@@ -111,6 +112,7 @@ struct KafkaBench {
     {
         var ec = EngineConfiguration()
         ec.dataDirectory = directory
+        ec.shards = shards
         if noFsync { ec.log.durability = .none }
         let service = try EngineService(ec)
         var c = KafkaIngestConfiguration()

@@ -50,6 +50,13 @@ struct DataOptions: ParsableArguments {
         help: "Decode, seal and append on the engine's own thread (the result is the same; for comparison).")
     var serialDecode = false
 
+    @Option(
+        name: .long,
+        help:
+            "Shards the users' states are kept in, each applied on a thread of its own (1-256; the result is the same for every count). Default: one per core, at most 8."
+    )
+    var shards: Int?
+
     func engineConfiguration() throws -> EngineConfiguration {
         var c = EngineConfiguration()
         c.dataDirectory = dataDir
@@ -62,6 +69,12 @@ struct DataOptions: ParsableArguments {
         c.checkpoints.everyEvents = checkpointEvery
         c.checkpoints.enabled = !noCheckpoints
         c.parallelDecode = !serialDecode
+        if let shards {
+            guard (1...256).contains(shards) else {
+                throw ValidationError("--shards must be between 1 and 256, got \(shards)")
+            }
+            c.shards = shards
+        }
         guard dedupWindowDays >= 7 else {
             throw ValidationError(
                 "--dedup-window-days must be at least 7 (SCORING.md section 2), got \(dedupWindowDays)")

@@ -64,4 +64,27 @@ import Testing
         #expect(try await service.read { $0.scoring.userCount } == 0)
         try await busy
     }
+
+    /// With a batch open and the users' states with the shards' threads, a read goes through the
+    /// queue, which takes them back: it sees every event submitted, and readers after it read beside.
+    @Test func serviceReadInTheMiddleOfAShardedBatch() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("credence-access-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var configuration = EngineConfiguration()
+        configuration.dataDirectory = dir
+        configuration.shards = 3
+        let service = try EngineService(configuration)
+        let lent = try service.runSync { engine in
+            for u in 0..<40 {
+                let line = #"{"event_id":"e\#(u)","type":"user.enrolled","user_id":"u\#(u)","occurred_at":"2025-01-02T10:00:00+08:00","identity_verified":true}"#
+                _ = try engine.submit(Array(line.utf8), at: SourcePosition(source: "t", position: UInt64(u + 1)))
+            }
+            return !engine.shardsAtHome
+        }
+        #expect(lent, "the batch is open and the states are with the shards' threads")
+        #expect(try await service.read { $0.scoring.userCount } == 40)
+        #expect(try await service.read { $0.shardsAtHome })
+        #expect(try await service.read { $0.scoring.user("u7") != nil })
+        try service.runSync { try $0.close() }
+    }
 }
