@@ -76,7 +76,9 @@ import Testing
         let service = try EngineService(configuration)
         let lent = try service.runSync { engine in
             for u in 0..<40 {
-                let line = #"{"event_id":"e\#(u)","type":"user.enrolled","user_id":"u\#(u)","occurred_at":"2025-01-02T10:00:00+08:00","identity_verified":true}"#
+                let line =
+                    #"{"event_id":"e\#(u)","type":"user.enrolled","user_id":"u\#(u)","#
+                    + #""occurred_at":"2025-01-02T10:00:00+08:00","identity_verified":true}"#
                 _ = try engine.submit(Array(line.utf8), at: SourcePosition(source: "t", position: UInt64(u + 1)))
             }
             return !engine.shardsAtHome
