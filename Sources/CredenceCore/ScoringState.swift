@@ -64,7 +64,11 @@ public struct ScoringState: Sendable {
     public mutating func accept(_ event: Event, atSlot slot: Int) -> UserState.ApplyResult {
         assert(table.ids[slot] == event.userID, "slot \(slot) is not user \(event.userID)'s")
         observe(event.occurredAt)
-        return table[state: slot].apply(event, offset: configuration.offset)
+        // The arrays themselves, not the table's subscript: the event's path as it was before
+        // shards (the state's `apply` inlined here, no accessor between).
+        if table.shardCount == 1 { return table.shardStates[0][slot].apply(event, offset: configuration.offset) }
+        let (k, l) = table.place(ofSlot: slot)
+        return table.shardStates[k][l].apply(event, offset: configuration.offset)
     }
 
     // MARK: - Shards

@@ -81,12 +81,9 @@ struct UserTable: Sendable {
             return shardStates[Int(p.shard)][Int(p.local)]
         }
         _modify {
-            if shardStates.count == 1 {
-                yield &shardStates[0][slot]
-            } else {
-                let p = places[slot]
-                yield &shardStates[Int(p.shard)][Int(p.local)]
-            }
+            // One yield: a coroutine with one inlines where two did not.
+            let (k, l) = shardStates.count == 1 ? (0, slot) : place(ofSlot: slot)
+            yield &shardStates[k][l]
         }
     }
 

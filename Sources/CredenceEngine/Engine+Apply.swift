@@ -43,9 +43,7 @@ extension Engine {
             }
             // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
             if let shardAppliers {
-                scoringState.observe(event.occurredAt)
-                let slot = slot ?? scoringState.slot(for: event.userID)
-                shardAppliers.apply(event, slot: slot, in: &scoringState)
+                applyOnShard(event, slot: slot, shardAppliers)
             } else if let slot {
                 _ = scoringState.accept(event, atSlot: slot)
             } else {
@@ -55,16 +53,12 @@ extension Engine {
             eventsSinceCheckpoint += 1
             scoringState.observe(header.occurredAt)
         case .erasure(let userID, let cut, let oldSubject, _, let survivors):
-            let change: ScoreChange
-            if let shardAppliers {
-                // To the user's shard, after their events before it: no wait for the shards.
-                let slot = scoringState.slot(for: userID)
-                let state = scoringState.rebuiltState(userID: userID, erasureCut: cut, survivors: survivors)
-                shardAppliers.replace(slot: slot, with: state, in: &scoringState)
-                change = scoringState.noteRebuild(userID: userID, erasureCut: cut, atSlot: slot)
-            } else {
-                change = scoringState.rebuild(userID: userID, erasureCut: cut, survivors: survivors)
-            }
+            let change =
+                if let shardAppliers {
+                    rebuildOnShard(userID: userID, cut: cut, survivors: survivors, shardAppliers)
+                } else {
+                    scoringState.rebuild(userID: userID, erasureCut: cut, survivors: survivors)
+                }
             counters.erasures += 1
             effects.append(
                 .erase(
@@ -94,6 +88,25 @@ extension Engine {
             promotedModel = model
             promotedModelJSON = json
         }
+    }
+
+    /// Hands an event to its user's shard's thread (the watermark moves here). Out of line, so
+    /// that ``apply(_:lsn:slot:)`` stays as small as it was with one shard (inlined where it is
+    /// staged, without a copy of the step).
+    @inline(never)
+    func applyOnShard(_ event: Event, slot: Int?, _ appliers: ShardAppliers) {
+        scoringState.observe(event.occurredAt)
+        appliers.apply(event, slot: slot ?? scoringState.slot(for: event.userID), in: &scoringState)
+    }
+
+    /// An erasure's rebuild with the shards lent: the rebuilt state goes to the user's shard,
+    /// after their events before it, so nothing waits for the shards.
+    @inline(never)
+    func rebuildOnShard(userID: String, cut: Instant, survivors: [Event], _ appliers: ShardAppliers) -> ScoreChange {
+        let slot = scoringState.slot(for: userID)
+        let state = scoringState.rebuiltState(userID: userID, erasureCut: cut, survivors: survivors)
+        appliers.replace(slot: slot, with: state, in: &scoringState)
+        return scoringState.noteRebuild(userID: userID, erasureCut: cut, atSlot: slot)
     }
 
     /// Waits until the shards' threads have applied every event handed to them and takes their

@@ -37,7 +37,7 @@ public struct EngineConfiguration: Sendable {
     /// How many shards the users' states are kept in, each applied on a thread of its own while
     /// a batch is open (``ShardAppliers``); users go to shards by a stable hash of their id. The
     /// result is the same for every count, byte for byte; 1 applies every event on the engine's
-    /// own thread. Default: one per active core, at most 8 (docs/performance.md, "Shards").
+    /// own thread. Default: ``defaultShards``.
     public var shards = EngineConfiguration.defaultShards
 
     /// Whether a replay applies on the shards' threads too; when not, the engine's thread applies
@@ -47,9 +47,13 @@ public struct EngineConfiguration: Sendable {
     /// the r30k log). Default: `true` with more than three active cores.
     public var shardThreadsInReplay = ProcessInfo.processInfo.activeProcessorCount > 3
 
-    /// One shard per active core, at most 8.
+    /// One shard (the engine's thread applies) on up to two active cores, else one per core, at
+    /// most 8. On two cores the decoding stage and the log writer already keep the second core
+    /// busy, and two shards' threads were no faster (docs/performance.md, "Shards"); more cores
+    /// were not measured.
     public static var defaultShards: Int {
-        min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return cores <= 2 ? 1 : min(cores, 8)
     }
 
     public init() {}

@@ -28,7 +28,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Users for the month-close and snapshot-store benchmarks.") var closeUsers: Int =
         1_000_000
     @Option(name: .long, help: "Runs per figure.") var runs: Int = 5
-    @Option(name: .long, help: "Shards of the users' states (default: one per core, at most 8).") var shards: Int?
+    @Option(
+        name: .long, help: "Shards of the users' states (default: 1 on up to two cores, else one per core, at most 8).")
+    var shards: Int?
     @Flag(name: .long, help: "Ingest without fsync.") var noFsync = false
     @Option(name: .long, help: "Days of event time an event id stays known to the duplicate check (at least 7).")
     var dedupWindowDays: Int = 35

@@ -53,7 +53,7 @@ struct DataOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "Shards the users' states are kept in, each applied on a thread of its own (1-256; the result is the same for every count). Default: one per core, at most 8."
+            "Shards the users' states are kept in, each applied on a thread of its own (1-256; the result is the same for every count). Default: 1 on up to two cores, else one per core, at most 8."
     )
     var shards: Int?
 
