@@ -11,8 +11,9 @@
 /// who can still find and add users; the close, a checkpoint or a read takes them back first.
 /// With one shard (the default) a user's local index is their slot.
 ///
-/// Invariants: `ids`, `places` and `lastScores` have one element per slot; `slots[ids[s]] == s`;
-/// `places[s]` is `s`'s shard and local index, and each shard's local indexes are dense
+/// Invariants: `ids` and `lastScores` have one element per slot, and so has `places` with more
+/// than one shard; `slots[ids[s]] == s`; `places[s]` is `s`'s shard and local index (with one
+/// shard, 0 and `s`), and each shard's local indexes are dense
 /// (`shardSizes`); a shard at home holds `shardSizes[k]` states; `sorted` followed by
 /// `unsorted` lists every slot once, `sorted` in `user_id` byte order (``mergeNew()`` folds
 /// `unsorted` in). Slots are never reused: a user, once seen, keeps theirs.
@@ -40,7 +41,7 @@ struct UserTable: Sendable {
 
     @usableFromInline private(set) var slots: [String: Int32] = [:]
     private(set) var ids: [String] = []
-    /// Each slot's shard and local index.
+    /// Each slot's shard and local index; empty with one shard, where the local index is the slot.
     @usableFromInline private(set) var places: [Place] = []
     /// The states by shard, by local index; a lent shard's is empty until it comes back.
     @usableFromInline var shardStates: [[UserState]]
@@ -131,9 +132,11 @@ struct UserTable: Sendable {
     /// The shard and local index of the user in `slot`.
     @inlinable
     func place(ofSlot slot: Int) -> (shard: Int, local: Int) {
+        if shardStates.count == 1 { return (0, slot) }
         let p = places[slot]
         return (Int(p.shard), Int(p.local))
     }
+
     /// Approximate bytes held: the id index, the arrays by slot and every user's packed state
     /// (heap blocks counted with a 16-byte allocator header).
     var approximateBytes: Int {
@@ -172,7 +175,7 @@ struct UserTable: Sendable {
         let k = Self.shard(of: id, shards: shardCount)
         slots[id] = s
         ids.append(id)
-        places.append(Place(shard: Int32(k), local: shardSizes[k]))
+        if shardCount > 1 { places.append(Place(shard: Int32(k), local: shardSizes[k])) }
         shardSizes[k] += 1
         if lent[k] {
             // The borrower adds the empty state when it meets the user, or the return does.
@@ -192,7 +195,7 @@ struct UserTable: Sendable {
     mutating func reserveCapacity(_ n: Int) {
         slots.reserveCapacity(n)
         ids.reserveCapacity(n)
-        places.reserveCapacity(n)
+        if shardCount > 1 { places.reserveCapacity(n) }
         for k in shardStates.indices { shardStates[k].reserveCapacity(n / shardCount + 1) }
         lastScores.reserveCapacity(n)
         sorted.reserveCapacity(n)
