@@ -66,7 +66,6 @@ public struct ScoringState: Sendable {
         observe(event.occurredAt)
         // The arrays themselves, not the table's subscript: the event's path as it was before
         // shards (the state's `apply` inlined here, no accessor between).
-        if table.shardCount == 1 { return table.shardStates[0][slot].apply(event, offset: configuration.offset) }
         let (k, l) = table.place(ofSlot: slot)
         return table.shardStates[k][l].apply(event, offset: configuration.offset)
     }

@@ -76,14 +76,12 @@ struct UserTable: Sendable {
     @inlinable
     subscript(state slot: Int) -> UserState {
         get {
-            // One shard: the local index is the slot (no read of `places`, a miss per event).
-            if shardStates.count == 1 { return shardStates[0][slot] }
-            let p = places[slot]
-            return shardStates[Int(p.shard)][Int(p.local)]
+            let (k, l) = place(ofSlot: slot)
+            return shardStates[k][l]
         }
         _modify {
             // One yield: a coroutine with one inlines where two did not.
-            let (k, l) = shardStates.count == 1 ? (0, slot) : place(ofSlot: slot)
+            let (k, l) = place(ofSlot: slot)
             yield &shardStates[k][l]
         }
     }
@@ -93,9 +91,8 @@ struct UserTable: Sendable {
     /// getter) retains its bytes, a write to the very line the hint is for.
     @inlinable
     func stateAddress(atSlot slot: Int) -> UnsafeRawPointer? {
-        if shardStates.count == 1 { return shardStates[0][slot].storageAddress }
-        let p = places[slot]
-        return shardStates[Int(p.shard)][Int(p.local)].storageAddress
+        let (k, l) = place(ofSlot: slot)
+        return shardStates[k][l].storageAddress
     }
 
     /// Every state, shard by shard (all shards at home).
@@ -129,7 +126,8 @@ struct UserTable: Sendable {
         lent[k] = false
     }
 
-    /// The shard and local index of the user in `slot`.
+    /// The shard and local index of the user in `slot`: with one shard, 0 and the slot, without
+    /// a read of `places` (a miss per event).
     @inlinable
     func place(ofSlot slot: Int) -> (shard: Int, local: Int) {
         if shardStates.count == 1 { return (0, slot) }

@@ -53,7 +53,6 @@ final class ShardAppliers {
     static let prefetchDistance = 8
 
     private let workers: [Worker]
-    private var threads: [Thread] = []
     private var runs: [[Item]]
     /// Whether the shards' states are with their threads.
     private(set) var isLent = false
@@ -67,7 +66,6 @@ final class ShardAppliers {
         for (k, worker) in workers.enumerated() {
             let thread = Thread { Self.work(worker, offset: offset) }
             thread.name = "credence-shard-\(k)"
-            threads.append(thread)
             thread.start()
         }
     }
@@ -79,18 +77,21 @@ final class ShardAppliers {
     /// Applies `event` of the user in `slot` on its shard's thread, lending every shard first
     /// if they are at home.
     func apply(_ event: Event, slot: Int, in scoring: inout ScoringState) {
-        if !isLent { lend(&scoring) }
-        let (shard, local) = scoring.place(ofSlot: slot)
-        runs[shard].append(.event(local: Int32(local), event))
-        if runs[shard].count >= Self.itemsPerRun { send(shard) }
+        enqueue(slot: slot, in: &scoring) { .event(local: $0, event) }
     }
 
     /// Replaces the state of the user in `slot` on its shard's thread, after the events handed
     /// to it before: an erasure's rebuild, without waiting for the shards.
     func replace(slot: Int, with state: UserState, in scoring: inout ScoringState) {
+        enqueue(slot: slot, in: &scoring) { .replace(local: $0, state) }
+    }
+
+    /// Queues the change `item` makes of the local index of the user in `slot` on their shard's
+    /// run, lending every shard first if they are at home, and sends a full run.
+    private func enqueue(slot: Int, in scoring: inout ScoringState, _ item: (Int32) -> Item) {
         if !isLent { lend(&scoring) }
         let (shard, local) = scoring.place(ofSlot: slot)
-        runs[shard].append(.replace(local: Int32(local), state))
+        runs[shard].append(item(Int32(local)))
         if runs[shard].count >= Self.itemsPerRun { send(shard) }
     }
 
@@ -155,15 +156,13 @@ final class ShardAppliers {
                     ccrc32c_prefetch(p)
                 }
             }
+            let local = Int(items[i].local)
+            while states.count <= local { states.append(UserState()) }
             switch items[i] {
-            case .event(let local, let event):
-                let local = Int(local)
-                while states.count <= local { states.append(UserState()) }
+            case .event(_, let event):
                 // A withdrawal answers `.rebuildRequired`; the engine's erasure step follows.
                 _ = states[local].apply(event, offset: offset)
-            case .replace(let local, let state):
-                let local = Int(local)
-                while states.count <= local { states.append(UserState()) }
+            case .replace(_, let state):
                 states[local] = state
             }
         }
