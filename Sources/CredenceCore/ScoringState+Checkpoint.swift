@@ -108,8 +108,10 @@ extension UserState {
         }
         let obligationsStart = reader.offset
         let obligations = try reader.readCount(atMost: reader.remaining)
+        var obligationFilter: UInt64 = 0
         for _ in 0..<obligations {
-            _ = try reader.readString()
+            var id = try reader.readString()
+            obligationFilter |= id.withUTF8 { obligationFilterBit($0) }
             _ = try reader.readOptionalInstant()
             _ = try reader.readZigZag()
             _ = try reader.readZigZag()
@@ -134,6 +136,7 @@ extension UserState {
         state.setSlot(paymentsSlot, paymentsStart + shift)
         state.setSlot(lastPaymentSlot, lastPayment.map { $0 + shift } ?? 0)
         state.setSlot(obligationsSlot, obligationsStart + shift)
+        state.obligationFilter = obligationFilter
         return state
     }
 }

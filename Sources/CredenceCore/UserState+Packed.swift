@@ -1,10 +1,12 @@
 /// The packed layout of ``UserState``: one byte array per user.
 ///
 /// ```
-/// header (12 bytes, native-endian UInt32 offsets into the array):
-///   0  paymentsStart     the payment months' count varint
-///   4  lastPayment       the last payment month record, 0 when there is none
-///   8  obligationsStart  the obligations' count varint (the last section runs to the end)
+/// header (20 bytes, native-endian; derived from the body, so never written to a checkpoint):
+///   0  paymentsStart     UInt32, the payment months' count varint
+///   4  lastPayment       UInt32, the last payment month record, 0 when there is none
+///   8  obligationsStart  UInt32, the obligations' count varint (the last section runs to the end)
+///  12  obligationFilter  UInt64, bit (StableHash(id).low mod 64) set for each obligation id kept:
+///                        a clear bit proves an id absent without reading the obligations
 /// body (the checkpoint encoding of a user, see ScoringState+Checkpoint.swift):
 ///   erasure cut         presence byte, zigzag ms
 ///   enrolments          count, then (zigzag at, varint id length, id bytes, bool byte) sorted by (at, id)
@@ -13,16 +15,43 @@
 ///                       zigzag spend >> 64, varint spend low 64 bits) by month
 ///   obligations         count, then (varint id length, id bytes, opened_at presence byte + zigzag ms,
 ///                       zigzag due_at, zigzag amount, service byte, cancelled_at presence byte + zigzag ms,
-///                       movement count, then (zigzag at, zigzag delta) sorted by time, ties by arrival)
+///                       movement count, then (zigzag at, zigzag delta) sorted by time, ties by arrival),
+///                       newest first: an obligation's first event inserts it at the front
 /// ```
+///
+/// Obligations are found by id with a linear walk (their fields are varints), so the order and
+/// the filter are what keep it short: most events of an obligation come while it is among the
+/// newest, and an `obligation.opened` (a new id, about two in five obligation events) usually
+/// finds its bit clear and skips the walk. No result depends on the order: features sum, count and
+/// take maxima over all obligations.
 ///
 /// The body is the checkpoint format byte for byte, so a checkpoint copies it out and loads it
 /// back in. Varints are LEB128 in their shortest form, as `ByteWriter` writes them.
 extension UserState {
-    @usableFromInline static let headerSize = 12
+    @usableFromInline static let headerSize = 20
     @usableFromInline static let paymentsSlot = 0
     @usableFromInline static let lastPaymentSlot = 4
     @usableFromInline static let obligationsSlot = 8
+    static let obligationFilterOffset = 12
+
+    /// The obligation filter's bit for an id: one bit of the project's stable hash.
+    @inline(__always)
+    static func obligationFilterBit(_ id: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h = ContentHasher()
+        if let p = id.baseAddress { h.add(p, count: id.count) }
+        return 1 &<< (StableHash(h.finalize()).low & 63)
+    }
+
+    /// The filter of the obligation ids kept (see the layout above).
+    @inline(__always)
+    var obligationFilter: UInt64 {
+        get { storage.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: Self.obligationFilterOffset, as: UInt64.self) } }
+        set {
+            storage.withUnsafeMutableBytes {
+                $0.storeBytes(of: newValue, toByteOffset: Self.obligationFilterOffset, as: UInt64.self)
+            }
+        }
+    }
 
     /// The offset stored in a header slot.
     @inline(__always)

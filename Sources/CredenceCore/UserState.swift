@@ -495,14 +495,20 @@ public struct UserState: Sendable {
         }
     }
 
-    /// The offset of the obligation `id` (its id's length), added at the end when new.
+    /// The offset of the obligation `id` (its id's length), inserted at the front when new.
+    ///
+    /// The filter answers most new ids without the walk; a kept id is usually among the first
+    /// few, the obligations being newest first.
     private mutating func obligationStart(_ id: String) -> Int {
         var id = id
         return id.withUTF8 { id in
             let obligationsStart = slot(UserState.obligationsSlot)
+            let bit = UserState.obligationFilterBit(id)
+            let filter = obligationFilter
             let (found, count) = read { base -> (Int?, UInt64) in
                 var r = PackedReader(base: base, offset: obligationsStart)
                 let n = r.varint()
+                guard filter & bit != 0 else { return (nil, n) }
                 for _ in 0..<n {
                     let start = r.offset
                     if bytesEqual(r.bytes(), id) { return (start, n) }
@@ -511,8 +517,14 @@ public struct UserState: Sendable {
                 return (nil, n)
             }
             if let found { return found }
-            let end = storage.count
-            replace(end, end, capacity: id.count + 24) { w in
+            // The count first: a longer varint moves where the obligations start.
+            setVarint(at: obligationsStart, count + 1)
+            let position = read { base in
+                var r = PackedReader(base: base, offset: obligationsStart)
+                r.skipVarint()
+                return r.offset
+            }
+            replace(position, position, capacity: id.count + 24) { w in
                 w.bytes(id)
                 w.optionalInstant(nil)
                 w.zigzag(0)  // due_at
@@ -521,9 +533,8 @@ public struct UserState: Sendable {
                 w.optionalInstant(nil)  // cancelled_at
                 w.varint(0)  // movements
             }
-            let length = storage.count - end
-            setVarint(at: obligationsStart, count + 1)
-            return storage.count - length
+            obligationFilter = filter | bit
+            return position
         }
     }
 

@@ -8,6 +8,8 @@ struct ReferenceUserState: Sendable {
     var enrolments: [RefMark<Bool>] = []
     var limits: [RefMark<Int64>] = []
     var paymentMonths: [RefPaymentMonth] = []
+    /// Newest first, as the packed state keeps them since session 22: an obligation's first event
+    /// puts it at the front.
     var obligations: [RefObligation] = []
 
     init() {}
@@ -192,8 +194,8 @@ struct ReferenceUserState: Sendable {
 
     private mutating func obligationIndex(_ id: String) -> Int {
         if let i = obligations.firstIndex(where: { $0.id == id }) { return i }
-        obligations.append(RefObligation(id: id))
-        return obligations.count - 1
+        obligations.insert(RefObligation(id: id), at: 0)
+        return 0
     }
 }
 

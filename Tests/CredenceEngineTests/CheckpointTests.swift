@@ -1,4 +1,5 @@
 import CredenceCore
+import EventLog
 import Foundation
 import Testing
 
@@ -104,6 +105,28 @@ import Testing
         #expect(engine.lastReplay.checkpoint.path == nil)
         #expect(engine.recoveryNotes.contains { $0.contains("whole event log") })
         #expect(try engine.stateBytes() == live.state)
+        try engine.close()
+    }
+
+    /// A checkpoint of an earlier format (version 1 kept a user's obligations oldest first) is
+    /// skipped with a note, however sound its bytes, and the log is replayed instead.
+    @Test func aCheckpointOfAnEarlierFormatIsSkippedAndTheLogReplayed() throws {
+        let dir = TempDir()
+        let live = try ingest(dir, every: 0)
+        let files = checkpointFiles(dir)
+        #expect(!files.isEmpty)
+        for f in files {
+            var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: f)))
+            bytes.replaceSubrange(8..<12, with: [1, 0, 0, 0])
+            let crc = CRC32C.checksum(bytes[0..<(bytes.count - 4)])
+            bytes.replaceSubrange((bytes.count - 4)..., with: withUnsafeBytes(of: crc.littleEndian, Array.init))
+            try Data(bytes).write(to: URL(fileURLWithPath: f))
+        }
+        let engine = try open(dir)
+        #expect(engine.lastReplay.checkpoint.path == nil)
+        #expect(engine.recoveryNotes.contains { $0.contains("format version 1, not \(Checkpoints.version)") })
+        #expect(try engine.stateBytes() == live.state)
+        #expect(try exports(engine) == live.exports)
         try engine.close()
     }
 
