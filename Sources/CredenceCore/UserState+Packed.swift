@@ -45,7 +45,9 @@ extension UserState {
     /// The filter of the obligation ids kept (see the layout above).
     @inline(__always)
     var obligationFilter: UInt64 {
-        get { storage.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: Self.obligationFilterOffset, as: UInt64.self) } }
+        get {
+            storage.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: Self.obligationFilterOffset, as: UInt64.self) }
+        }
         set {
             storage.withUnsafeMutableBytes {
                 $0.storeBytes(of: newValue, toByteOffset: Self.obligationFilterOffset, as: UInt64.self)
