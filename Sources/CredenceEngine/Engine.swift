@@ -185,10 +185,12 @@ public final class Engine {
     /// The part of ``submit(_:at:key:deadLetterAs:)`` after decoding: the intake checks, the log
     /// append and the state. `prepared` is what a decoding stage worked out for an accepted event
     /// (``PreparedEvent``), when the caller has it;
-    /// `knownSourceID` is the id `position.source` already has, when the caller looked it up.
+    /// `knownSourceID` is the id `position.source` already has, when the caller looked it up;
+    /// `knownSlot`, the slot of the event's user, when the caller found one.
     func submit(
         decoded result: DecodeResult, prepared: PreparedEvent?, raw: UnsafeRawBufferPointer,
-        at position: SourcePosition, deadLetterAs: SourcePosition? = nil, knownSourceID: UInt64? = nil
+        at position: SourcePosition, deadLetterAs: SourcePosition? = nil, knownSourceID: UInt64? = nil,
+        knownSlot: Int? = nil
     ) throws(EngineError) -> SubmitOutcome {
         let letterPosition = deadLetterAs ?? position
         counters.received += 1
@@ -231,7 +233,8 @@ public final class Engine {
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
 
-        let slot = scoringState.slot(of: event.userID)
+        let slot = knownSlot ?? scoringState.slot(of: event.userID)
+        assert(knownSlot.map { scoringState.slot(of: event.userID) == $0 } ?? true, "a known slot is the user's")
         if let slot, let cut = scoringState.erasureCut(atSlot: slot), event.occurredAt <= cut {
             try append(.tombstone(header))
             recordPosition(header)

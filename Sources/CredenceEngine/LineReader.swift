@@ -53,7 +53,7 @@ public final class LineReader {
         while true {
             // Look for a newline in what is buffered.
             let window = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-            if let nl = window.firstIndex(of: 10) {
+            if let nl = window.firstNewline {
                 let lineEnd = start + nl
                 if skipping {
                     skipping = false
@@ -112,5 +112,13 @@ extension UnsafeRawBufferPointer {
     var isBlankLine: Bool {
         for b in self where b != 32 && b != 9 && b != 13 { return false }
         return true
+    }
+
+    /// The offset of the first `\n`: libc's `memchr`, which reads a vector at a time (the
+    /// generic `firstIndex(of:)` went byte by byte, 2.9% of an ingest's samples).
+    @inline(__always)
+    var firstNewline: Int? {
+        guard let base = baseAddress, let hit = memchr(base, 10, count) else { return nil }
+        return base.distance(to: UnsafeRawPointer(hit))
     }
 }
