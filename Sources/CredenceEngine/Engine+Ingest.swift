@@ -108,14 +108,14 @@ extension Engine {
         let distance = Self.prefetchDistance
         var slotsAhead = [Int32](repeating: -1, count: lines.count)
         try lines.withUnsafeBufferPointer { lines in
-            for j in 0..<min(distance, lines.count) { slotsAhead[j] = lookAhead(lines[j]) }
+            for j in 0..<min(distance, lines.count) { slotsAhead[j] = lookAhead(lines[j].result) }
             for i in lines.indices {
                 let j = i + distance
                 if j < lines.count {
                     if let ahead = lines[j].prepared {
                         intake.prefetch(idHash: ahead.idHash, obligationKey: ahead.obligationKey)
                     }
-                    slotsAhead[j] = lookAhead(lines[j])
+                    slotsAhead[j] = lookAhead(lines[j].result)
                 }
                 let line = lines[i]
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[line.start..<(line.start + line.count)])
@@ -132,12 +132,12 @@ extension Engine {
         }
     }
 
-    /// The slot of an accepted line's user (-1 when none yet), with their state's first line
+    /// The slot of an accepted event's user (-1 when none yet), with their state's first line
     /// asked for when the states are at home (with shards on threads, those threads fetch ahead
-    /// themselves).
+    /// themselves). For a submit a few events later (`knownSlot`).
     @inline(__always)
-    private func lookAhead(_ line: borrowing DecodeStage.Line) -> Int32 {
-        guard case .accepted(let event, _)? = line.result, let slot = scoringState.slot(of: event.userID) else {
+    func lookAhead(_ result: DecodeResult?) -> Int32 {
+        guard case .accepted(let event, _)? = result, let slot = scoringState.slot(of: event.userID) else {
             return -1
         }
         if shardAppliers == nil, let address = scoringState.stateAddress(atSlot: slot) {

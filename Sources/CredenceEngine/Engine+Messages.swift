@@ -52,12 +52,25 @@ extension Engine {
         while let chunk = stage.next() {
             // Read in place: copying each `Decoded` out (its event's strings retained and
             // released) showed in the profile.
+            // As a file's lines (``submit(_:bytes:plaintexts:source:afterLine:)``): the intake
+            // tables' slots and the user's state asked for a few messages ahead, the slot kept.
+            let distance = Self.prefetchDistance
+            var slotsAhead = [Int32](repeating: -1, count: chunk.decoded.count)
             try chunk.decoded.withUnsafeBufferPointer { (decoded) throws(EngineError) in
+                for k in 0..<min(distance, decoded.count) { slotsAhead[k] = lookAhead(decoded[k].result) }
                 try chunk.plaintexts.withUnsafeBufferPointer { (plaintexts) throws(EngineError) in
                     for j in decoded.indices {
+                        let k = j + distance
+                        if k < decoded.count {
+                            if let ahead = decoded[k].prepared {
+                                intake.prefetch(idHash: ahead.idHash, obligationKey: ahead.obligationKey)
+                            }
+                            slotsAhead[k] = lookAhead(decoded[k].result)
+                        }
                         try submission.submit(
                             messages.message(at: i), decoded[j].result,
-                            prepared: decoded[j].prepared?.prepared(in: UnsafeRawBufferPointer(plaintexts)), to: self)
+                            prepared: decoded[j].prepared?.prepared(in: UnsafeRawBufferPointer(plaintexts)), to: self,
+                            knownSlot: slotsAhead[j] >= 0 ? Int(slotsAhead[j]) : nil)
                         i += 1
                     }
                 }
@@ -81,9 +94,9 @@ struct MessageSubmission {
         outcomes.reserveCapacity(count)
     }
 
-    mutating func submit(_ m: RawMessage, _ result: DecodeResult, prepared: PreparedEvent?, to engine: Engine)
-        throws(EngineError)
-    {
+    mutating func submit(
+        _ m: RawMessage, _ result: DecodeResult, prepared: PreparedEvent?, to engine: Engine, knownSlot: Int? = nil
+    ) throws(EngineError) {
         let name = sources[m.source]
         if ids[m.source] == nil { ids[m.source] = engine.sources.lookup(name) }
         // A new source gets its id (and its record in the log) at its first accepted event, as
@@ -92,6 +105,6 @@ struct MessageSubmission {
             try engine.submit(
                 decoded: result, prepared: prepared, raw: m.value,
                 at: SourcePosition(source: name, position: m.position),
-                knownSourceID: ids[m.source]))
+                knownSourceID: ids[m.source], knownSlot: knownSlot))
     }
 }
