@@ -1,5 +1,6 @@
 import CCRC32C
 import CredenceCore
+import Shredding
 
 extension Engine {
     /// Reads NDJSON files (`-` for standard input) into the log, a batch at a time, then closes
@@ -134,13 +135,17 @@ extension Engine {
 
     /// The slot of an accepted event's user (-1 when none yet), with their state's first line
     /// asked for when the states are at home (with shards on threads, those threads fetch ahead
-    /// themselves). For a submit a few events later (`knownSlot`).
+    /// themselves), and their subject's key. For a submit a few events later (`knownSlot`).
     @inline(__always)
     func lookAhead(_ result: DecodeResult?) -> Int32 {
         guard case .accepted(let event, _)? = result, let slot = scoringState.slot(of: event.userID) else {
             return -1
         }
         if shardAppliers == nil, let address = scoringState.stateAddress(atSlot: slot) {
+            ccrc32c_prefetch(address)
+        }
+        // The subject's key, which sealing the event reads (2% of an ingest's samples, a miss).
+        if let subject = subject(atSlot: slot), let address = keys.keyAddress(for: SubjectID(subject)) {
             ccrc32c_prefetch(address)
         }
         return Int32(slot)

@@ -1,3 +1,4 @@
+import CCRC32C
 import CredenceCore
 
 /// The LSNs of each live subject's event records, so that an erasure reads just its user's
@@ -21,6 +22,18 @@ struct RecordLists: Sendable {
         }
         lists[subject].writeZigZag(Int64(bitPattern: lsn &- lastLSN[subject]))
         lastLSN[subject] = lsn
+    }
+
+    /// Starts loading the subject's list (its header, which an append checks and writes), for
+    /// an append a few records later. A hint only: the address is read in place, not kept.
+    @inline(__always)
+    func prefetch(_ subject: Int) {
+        guard subject < lists.count else { return }
+        lists.withUnsafeBufferPointer { lists in
+            if let address = lists[subject].bytes.withUnsafeBufferPointer({ $0.baseAddress }) {
+                ccrc32c_prefetch(UnsafeRawPointer(address) - 32)
+            }
+        }
     }
 
     /// The subject's LSNs, in the order they were noted.

@@ -50,9 +50,22 @@ struct ReplayIndexes: Sendable {
         open.append(.source(lsn: lsn, id: id, name: name))
     }
 
+    /// How many records ahead of the one being indexed its tables' lines are asked for: the
+    /// duplicate table and the subjects' lists are larger than the cache, and their first touch
+    /// was a miss to memory for most records (``commit(first:)`` was 6.6% of a replay's samples,
+    /// the lists' `isUniquelyReferenced` another 3%).
+    static let prefetchDistance = 8
+
     /// A commit record: indexes the batch's records from `first` on, then sweeps the window.
     mutating func commit(first: UInt64) {
-        for pending in open {
+        let batch = open
+        for (i, pending) in batch.enumerated() {
+            if i + Self.prefetchDistance < batch.count,
+                case .header(_, let ahead, let hasKey) = batch[i + Self.prefetchDistance]
+            {
+                intake.prefetch(idHash: ahead.eventIDHash, obligationKey: ahead.obligationKey)
+                if ahead.subject != 0, hasKey { records.prefetch(Int(ahead.subject)) }
+            }
             switch pending {
             case .header(let lsn, let h, let hasKey):
                 guard lsn >= first else { continue }

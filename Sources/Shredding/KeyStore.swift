@@ -174,6 +174,15 @@ public final class KeyStore {
         KeySnapshot.key(for: subject, keys: keys, states: states)
     }
 
+    /// Where `subject`'s key is held, for a prefetch hint only (not to be read through: it moves
+    /// when the store grows); `nil` for a subject the store has no slot for.
+    @inline(__always)
+    public func keyAddress(for subject: SubjectID) -> UnsafeRawPointer? {
+        let i = Int(truncatingIfNeeded: subject.rawValue)
+        guard subject.rawValue > 0, i < states.count else { return nil }
+        return keys.withUnsafeBytes { $0.baseAddress.map { $0 + i * SubjectKey.byteCount } }
+    }
+
     /// The keys as they are now, for reading on another thread (a replay that decrypts ahead of
     /// the engine). Later creations and destructions do not show in it; copying is cheap until
     /// the store changes (the arrays are copy-on-write).
