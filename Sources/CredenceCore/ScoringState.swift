@@ -96,7 +96,9 @@ public struct ScoringState: Sendable {
         table.returnShard(k, states)
     }
 
-    /// How many users have a state (erased ones included).
+    /// How many users have a state (erased ones included). Inlinable: a replay asks it before
+    /// each fetch ahead, and the call copied the whole state struct to the stack first.
+    @inlinable
     public var userCount: Int { table.count }
 
     /// The slot of a user who has a state: a dense index, stable for the state's life, for

@@ -40,7 +40,7 @@ struct UserTable: Sendable {
     }
 
     @usableFromInline private(set) var slots: [String: Int32] = [:]
-    private(set) var ids: [String] = []
+    @usableFromInline private(set) var ids: [String] = []
     /// Each slot's shard and local index; empty with one shard, where the local index is the slot.
     @usableFromInline private(set) var places: [Place] = []
     /// The states by shard, by local index; a lent shard's is empty until it comes back.
@@ -56,7 +56,7 @@ struct UserTable: Sendable {
     private var unsorted: [Int32] = []
     var unsortedSlots: [Int32] { unsorted }
 
-    var count: Int { ids.count }
+    @usableFromInline var count: Int { ids.count }
     var shardCount: Int { shardStates.count }
 
     init(shards: Int = 1) {
