@@ -32,6 +32,32 @@ import Testing
         #expect(replay.out.components(separatedBy: "identical to the live export").count == 5)
     }
 
+    /// `bench`'s restart probe (``RestartProbe``), which the benchmark runs as a process of its
+    /// own: one line with the resident bytes and the users the restart holds.
+    @Test func benchRestartProbeReportsResidentBytesAndUsers() throws {
+        try #require(CommandRunner.isBuilt, "run `swift build` first")
+        let dir = TemporaryDirectory()
+        let data = dir.path + "/data"
+        _ = try credence(["ingest", "--data-dir", data, Repository.workedExample.events])
+        func probe(_ directory: String) throws -> (resident: Int, users: Int) {
+            let run = try credence(["bench", "--probe-restart", directory, "--shards", "1"])
+            #expect(run.status == 0, "\(run.err)")
+            let fields = Dictionary(
+                uniqueKeysWithValues: run.out.split(whereSeparator: \.isWhitespace).map {
+                    let kv = $0.split(separator: "=", maxSplits: 1)
+                    return (String(kv[0]), Int(kv[1]) ?? -1)
+                })
+            return (fields["resident"] ?? -1, fields["users"] ?? -1)
+        }
+        let full = try probe(data)
+        // The example's five users (`has space` is not a valid user_id, so it never gets a state).
+        #expect(full.users == 5)
+        #expect(full.resident > 1 << 20)
+        let empty = try probe(dir.path + "/empty")
+        #expect(empty.users == 0)
+        #expect(empty.resident > 1 << 20)
+    }
+
     // Needs ../shared/spec (the CI machine has it); a clone on its own skips this, and
     // `ownExampleIngestExportScoreAndReplay` covers the same ground.
     @Test(.enabled(if: SharedSpec.isAvailable, "../shared/spec is not beside this clone"))
