@@ -12,7 +12,7 @@ import Glibc
 /// | bytes | field |
 /// | --- | --- |
 /// | 8 | magic `CREDCKPT` |
-/// | 4 | format version (2: a user's obligations newest first; 1 kept them oldest first) |
+/// | 4 | format version (2 since session 22: a user's obligations newest first, fixed-width duplicate-check entries) |
 /// | 8 | LSN: the first log record the checkpoint does not cover (a batch boundary) |
 /// | 8 | fingerprint: a stable hash of the settings the state depends on (zone, lateness, currency, duplicate window, model version) |
 /// | 8 | body length `n` |
@@ -28,8 +28,9 @@ import Glibc
 /// `Engine.performEffects`). No checkpoint ever outlives the data an erasure removed.
 struct Checkpoints: Sendable {
     static let magic: [UInt8] = Array("CREDCKPT".utf8)
-    /// 2 since a user's obligations are kept newest first (session 22). A version-1 file is
-    /// skipped like a damaged one, with a note, and the log is replayed instead.
+    /// 2 since session 22: a user's obligations are kept newest first, and the duplicate check's
+    /// entries are fixed-width. A version-1 file is skipped like a damaged one, with a note, and
+    /// the log is replayed instead.
     static let version: UInt32 = 2
     static let headerBytes = 8 + 4 + 8 + 8 + 8
 

@@ -86,10 +86,27 @@ struct RecordLists: Sendable {
         w.writeVarint(UInt64(end))
         for subject in 0..<end {
             let bytes = lists[subject].bytes
-            var count: UInt64 = 0
-            for byte in bytes where byte < 0x80 { count += 1 }  // a varint's last byte
-            w.writeVarint(count)
+            w.writeVarint(Self.varintCount(bytes))
             w.bytes.append(contentsOf: bytes)
+        }
+    }
+
+    /// How many varints `bytes` holds: its bytes below 0x80 (each varint's last), counted a word
+    /// at a time (a byte loop was a third of a checkpoint's encoding in the r30k ingest).
+    static func varintCount(_ bytes: [UInt8]) -> UInt64 {
+        bytes.withUnsafeBytes { raw in
+            var count = 0
+            var i = 0
+            while i + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                count += 8 - (word & 0x8080_8080_8080_8080).nonzeroBitCount
+                i += 8
+            }
+            while i < raw.count {
+                if raw[i] < 0x80 { count += 1 }
+                i += 1
+            }
+            return UInt64(count)
         }
     }
 

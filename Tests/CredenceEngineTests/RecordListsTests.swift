@@ -6,6 +6,20 @@ import Testing
 
 /// Each subject's record LSNs come back as they were noted, through the delta coding.
 @Suite struct RecordListsTests {
+    /// The word-at-a-time count of varints agrees with a byte loop, whatever the length and
+    /// wherever the varints' last bytes fall.
+    @Test func varintCountAgreesWithAByteLoop() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for length in 0..<70 {
+            var bytes = [UInt8]()
+            for _ in 0..<length {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(UInt8(truncatingIfNeeded: state >> 56))
+            }
+            #expect(RecordLists.varintCount(bytes) == UInt64(bytes.filter { $0 < 0x80 }.count), "length \(length)")
+        }
+    }
+
     @Test func listsComeBackAsNoted() throws {
         var random = SeededRandom(seed: 5)
         var lists = RecordLists()
