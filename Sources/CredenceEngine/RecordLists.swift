@@ -24,8 +24,9 @@ struct RecordLists: Sendable {
         lastLSN[subject] = lsn
     }
 
-    /// Starts loading the subject's list (its header, which an append checks and writes), for
-    /// an append a few records later. A hint only: the address is read in place, not kept.
+    /// Starts loading the subject's list (its array's header, 32 bytes before its bytes, which an
+    /// append checks and writes), for an append a few records later. A hint only: the address is
+    /// read in place, not kept.
     @inline(__always)
     func prefetch(_ subject: Int) {
         guard subject < lists.count else { return }

@@ -26,14 +26,14 @@ struct ReplayIndexes: Sendable {
     private(set) var maxSeen: Instant?
     /// The open batch's records, in log order.
     private var open: [Pending] = []
-    /// The names of the open batch's source records (`Pending.source`'s `name`), so that a
+    /// The names of the open batch's source records (`Pending.source`'s `nameIndex`), so that a
     /// `Pending` holds no reference: copying one is a plain copy, not an outlined one per record
     /// (2.1% of a replay's samples when it held the `String`).
     private var openNames: [String] = []
 
     private enum Pending: Sendable {
         case header(lsn: UInt64, EngineRecord.EventHeader, hasKey: Bool)
-        case source(lsn: UInt64, id: UInt64, name: Int)
+        case source(lsn: UInt64, id: UInt64, nameIndex: Int)
     }
 
     init(intake: IntakeIndex, records: RecordLists, sources: SourceTable, maxSeen: Instant?) {
@@ -51,7 +51,7 @@ struct ReplayIndexes: Sendable {
 
     /// A record naming a source.
     mutating func noteSource(id: UInt64, name: String, lsn: UInt64) {
-        open.append(.source(lsn: lsn, id: id, name: openNames.count))
+        open.append(.source(lsn: lsn, id: id, nameIndex: openNames.count))
         openNames.append(name)
     }
 
@@ -79,9 +79,9 @@ struct ReplayIndexes: Sendable {
                 if let k = h.obligationKey { intake.open(k) }
                 if h.subject != 0, hasKey { records.append(lsn, of: Int(h.subject)) }
                 if maxSeen.map({ h.occurredAt > $0 }) ?? true { maxSeen = h.occurredAt }
-            case .source(let lsn, let id, let name):
+            case .source(let lsn, let id, let nameIndex):
                 guard lsn >= first else { continue }
-                sources.name(id, openNames[name])
+                sources.name(id, openNames[nameIndex])
             }
         }
         open.removeAll(keepingCapacity: true)
