@@ -109,15 +109,10 @@ extension Engine {
         let distance = Self.prefetchDistance
         var slotsAhead = [Int32](repeating: -1, count: lines.count)
         try lines.withUnsafeBufferPointer { lines in
-            for j in 0..<min(distance, lines.count) { slotsAhead[j] = lookAhead(lines[j].result) }
+            for j in 0..<min(distance, lines.count) { slotsAhead[j] = lookAhead(lines[j].result, lines[j].prepared) }
             for i in lines.indices {
                 let j = i + distance
-                if j < lines.count {
-                    if let ahead = lines[j].prepared {
-                        intake.prefetch(idHash: ahead.idHash, obligationKey: ahead.obligationKey)
-                    }
-                    slotsAhead[j] = lookAhead(lines[j].result)
-                }
+                if j < lines.count { slotsAhead[j] = lookAhead(lines[j].result, lines[j].prepared) }
                 let line = lines[i]
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[line.start..<(line.start + line.count)])
                 let position = SourcePosition(source: source, position: line.number)
@@ -133,11 +128,14 @@ extension Engine {
         }
     }
 
-    /// The slot of an accepted event's user (-1 when none yet), with their state's first line
-    /// asked for when the states are at home (with shards on threads, those threads fetch ahead
-    /// themselves), and their subject's key. For a submit a few events later (`knownSlot`).
+    /// Asks for what the submit of an event a few events later will read: its ids' slots in the
+    /// intake tables, its user's state (when the states are at home: with shards on threads,
+    /// those threads fetch ahead themselves) and its subject's key. Returns the user's slot for
+    /// that submit (`knownSlot`), -1 when the user has none yet. File lines and Kafka batches
+    /// both call it.
     @inline(__always)
-    func lookAhead(_ result: DecodeResult?) -> Int32 {
+    func lookAhead(_ result: DecodeResult?, _ prepared: EventPreparer.Parts?) -> Int32 {
+        if let prepared { intake.prefetch(idHash: prepared.idHash, obligationKey: prepared.obligationKey) }
         guard case .accepted(let event, _)? = result, let slot = scoringState.slot(of: event.userID) else {
             return -1
         }

@@ -51,22 +51,18 @@ extension Engine {
         var i = 0
         while let chunk = stage.next() {
             // Read in place: copying each `Decoded` out (its event's strings retained and
-            // released) showed in the profile.
-            // As a file's lines (``submit(_:bytes:plaintexts:source:afterLine:)``): the intake
-            // tables' slots and the user's state asked for a few messages ahead, the slot kept.
+            // released) showed in the profile. As with a file's lines, what a message's submit
+            // reads is asked for a few messages ahead (``lookAhead(_:_:)``), its slot kept.
             let distance = Self.prefetchDistance
             var slotsAhead = [Int32](repeating: -1, count: chunk.decoded.count)
             try chunk.decoded.withUnsafeBufferPointer { (decoded) throws(EngineError) in
-                for k in 0..<min(distance, decoded.count) { slotsAhead[k] = lookAhead(decoded[k].result) }
+                for k in 0..<min(distance, decoded.count) {
+                    slotsAhead[k] = lookAhead(decoded[k].result, decoded[k].prepared)
+                }
                 try chunk.plaintexts.withUnsafeBufferPointer { (plaintexts) throws(EngineError) in
                     for j in decoded.indices {
                         let k = j + distance
-                        if k < decoded.count {
-                            if let ahead = decoded[k].prepared {
-                                intake.prefetch(idHash: ahead.idHash, obligationKey: ahead.obligationKey)
-                            }
-                            slotsAhead[k] = lookAhead(decoded[k].result)
-                        }
+                        if k < decoded.count { slotsAhead[k] = lookAhead(decoded[k].result, decoded[k].prepared) }
                         try submission.submit(
                             messages.message(at: i), decoded[j].result,
                             prepared: decoded[j].prepared?.prepared(in: UnsafeRawBufferPointer(plaintexts)), to: self,
