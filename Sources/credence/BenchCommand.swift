@@ -40,13 +40,22 @@ struct BenchCommand: ParsableCommand {
     /// The shard count of every engine the benchmarks open, but the one-thread runs.
     var shardCount: Int { shards ?? EngineConfiguration.defaultShards }
 
+    /// The settings every engine the benchmarks open shares: the data directory, the shard
+    /// count and the duplicate window.
+    func engineConfiguration(dataDirectory: String) -> EngineConfiguration {
+        var ec = EngineConfiguration()
+        ec.shards = shardCount
+        ec.dataDirectory = dataDirectory
+        ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * Instant.millisecondsPerDay
+        return ec
+    }
+
     func run() throws {
         if let shards, !(1...256).contains(shards) {
             throw ValidationError("--shards must be between 1 and 256, got \(shards)")
         }
         if let probeRestart {
-            return try RestartProbe.report(
-                directory: probeRestart, shards: shardCount, dedupWindowDays: dedupWindowDays)
+            return try RestartProbe.report(engineConfiguration(dataDirectory: probeRestart))
         }
         let work = NSTemporaryDirectory() + "credence-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -113,10 +122,7 @@ struct BenchCommand: ParsableCommand {
             for i in 0..<max(runs, 1) {
                 for parallel in kind == .replay ? [true] : [false, true] {
                     ingestDir = work + "/ingest-\(i)-\(parallel)"
-                    var ec = EngineConfiguration()
-                    ec.shards = shardCount
-                    ec.dataDirectory = ingestDir
-                    ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
+                    var ec = engineConfiguration(dataDirectory: ingestDir)
                     ec.parallelDecode = parallel
                     // The one-thread way applies on the engine's thread too.
                     if !parallel { ec.shards = 1 }
@@ -159,10 +165,7 @@ struct BenchCommand: ParsableCommand {
             for run in 0..<max(runs, 1) {
                 for parallel in [false, true] {
                     i += 1
-                    var ec = EngineConfiguration()
-                    ec.shards = shardCount
-                    ec.dataDirectory = ingestDir
-                    ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
+                    var ec = engineConfiguration(dataDirectory: ingestDir)
                     ec.derivedDirectory = work + "/replay-\(i)"
                     ec.parallelDecode = parallel
                     if !parallel { ec.shards = 1 }
@@ -195,10 +198,7 @@ struct BenchCommand: ParsableCommand {
             var memory = EngineMemory()
             for _ in 0..<max(runs, 1) {
                 for checkpoints in [true, false] {
-                    var ec = EngineConfiguration()
-                    ec.shards = shardCount
-                    ec.dataDirectory = ingestDir
-                    ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
+                    var ec = engineConfiguration(dataDirectory: ingestDir)
                     ec.checkpoints.enabled = checkpoints
                     ProcessMemory.releaseFreedPages()
                     let before = residentBytes()

@@ -16,13 +16,10 @@ enum RestartProbe {
         var users: Int
     }
 
-    /// Runs in the probing process: opens `directory`, prints the reading, closes.
-    static func report(directory: String, shards: Int, dedupWindowDays: Int) throws {
-        var ec = EngineConfiguration()
-        ec.shards = shards
-        ec.dataDirectory = directory
-        ec.dedupWindowMilliseconds = Int64(dedupWindowDays) * 86_400_000
-        let engine = try Engine.open(ec)
+    /// Runs in the probing process: opens the engine `configuration` names, prints the reading,
+    /// closes.
+    static func report(_ configuration: EngineConfiguration) throws {
+        let engine = try Engine.open(configuration)
         ProcessMemory.releaseFreedPages()
         print("resident=\(ProcessMemory.residentBytes()) users=\(engine.scoring.userCount)")
         try engine.close()
