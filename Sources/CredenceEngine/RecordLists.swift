@@ -37,6 +37,16 @@ struct RecordLists: Sendable {
         }
     }
 
+    /// Starts loading where the subject's list and last LSN are kept (this type's own arrays,
+    /// larger than the cache with tens of thousands of subjects), for a ``prefetch(_:)`` of the
+    /// list itself a few records later.
+    @inline(__always)
+    func prefetchEntry(_ subject: Int) {
+        guard subject < lists.count else { return }
+        lists.withUnsafeBufferPointer { ccrc32c_prefetch(UnsafeRawPointer($0.baseAddress! + subject)) }
+        lastLSN.withUnsafeBufferPointer { ccrc32c_prefetch(UnsafeRawPointer($0.baseAddress! + subject)) }
+    }
+
     /// The subject's LSNs, in the order they were noted.
     func lsns(of subject: Int) -> [UInt64] {
         guard subject < lists.count else { return [] }
