@@ -138,6 +138,13 @@ public struct ScoringState: Sendable {
         table.stateAddress(atSlot: slot)
     }
 
+    /// The address where the slot's state is found, for a prefetch hint a step before
+    /// ``stateAddress(atSlot:)``'s (which reads it): the arrays by slot are larger than the cache.
+    @inlinable
+    public func stateEntryAddress(atSlot slot: Int) -> UnsafeRawPointer? {
+        table.stateEntryAddress(atSlot: slot)
+    }
+
     /// The erasure cut of the user in `slot`.
     @inlinable
     public func erasureCut(atSlot slot: Int) -> Instant? {

@@ -95,6 +95,14 @@ struct UserTable: Sendable {
         return shardStates[k][l].storageAddress
     }
 
+    /// The address of the slot's entry in its shard's array of states (where the packed state's
+    /// address is kept), for a prefetch hint a step before ``stateAddress(atSlot:)``'s.
+    @inlinable
+    func stateEntryAddress(atSlot slot: Int) -> UnsafeRawPointer? {
+        let (k, l) = place(ofSlot: slot)
+        return shardStates[k].withUnsafeBufferPointer { $0.baseAddress.map { UnsafeRawPointer($0 + l) } }
+    }
+
     /// Every state, shard by shard (all shards at home).
     var allStates: [UserState] { shardStates.flatMap { $0 } }
 

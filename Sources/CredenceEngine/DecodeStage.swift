@@ -76,8 +76,9 @@ struct DecodeStage {
                     var item = Line(number: number, start: start, count: line.count, truncated: truncated)
                     if !truncated {
                         let result = decoder.decode(line)
-                        item.result = result
                         item.prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
+                        // Moved, not copied: a copy retained the event's strings and released them again.
+                        item.result = consume result
                     }
                     chunk.lines.append(item)
                     if chunk.lines.count >= linesPerChunk {

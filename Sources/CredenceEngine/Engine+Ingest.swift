@@ -70,16 +70,17 @@ extension Engine {
             resumeAfter: resumeAfter)
         do {
             while let output = stage.handoff.take() {
-                let chunk: DecodeStage.Chunk
-                switch output {
+                var chunk: DecodeStage.Chunk
+                switch consume output {
                 case .failure(let error): throw error
                 case .chunk(let c): chunk = c
                 }
                 counters.resumedPast += chunk.resumedPast
+                var lines: [DecodeStage.Line] = []
+                swap(&lines, &chunk.lines)
                 try chunk.bytes.withUnsafeBytes { buffer in
                     try chunk.plaintexts.withUnsafeBytes { plaintexts in
-                        try submit(
-                            chunk.lines, bytes: buffer, plaintexts: plaintexts, source: source, afterLine: afterLine)
+                        try submit(&lines, bytes: buffer, plaintexts: plaintexts, source: source, afterLine: afterLine)
                     }
                 }
             }
@@ -92,28 +93,41 @@ extension Engine {
     /// How many lines ahead of the one being checked the intake tables' slots are prefetched:
     /// the duplicate table is larger than the cache (tens of MB at 30k users), and its lookup
     /// was a miss to memory for most events (9% of the engine thread's samples in ingest); a few
-    /// events' work ahead is enough for the line to arrive.
+    /// events' work ahead is enough for the line to arrive. The look-ahead works in two steps,
+    /// the first (``lookAhead(_:_:)``) twice this far ahead, the second (``prefetchUser(atSlot:)``)
+    /// this far.
     static var prefetchDistance: Int { 8 }
 
-    /// Submits a decoded chunk's lines (``DecodeStage/Chunk``), read in place.
+    /// Submits a decoded chunk's lines (``DecodeStage/Chunk``).
     ///
-    /// A line's user is looked up `prefetchDistance` lines ahead, and their state's first line
-    /// asked for then (the state's first touch was a miss to memory for most events: 4.7% of an
-    /// ingest's samples, on the engine's thread); the slot found is handed to the line's submit,
-    /// so the id is hashed once. A slot, once given, is never reused, so it still holds when the
-    /// line's turn comes; a user not found ahead (new, or added since) is looked up again then.
+    /// A line's user is looked up twice `prefetchDistance` lines ahead and their state's first
+    /// line asked for `prefetchDistance` lines ahead (the state's first touch was a miss to memory
+    /// for most events: 4.7% of an ingest's samples, on the engine's thread); the slot found is
+    /// handed to the line's submit, so the id is hashed once. A slot, once given, is never
+    /// reused, so it still holds when the line's turn comes; a user not found ahead (new, or
+    /// added since) is looked up again then.
+    ///
+    /// Each line is taken out of `lines`, not copied, and an empty one left in its place: a copy
+    /// retained the event's strings (written by the decoding thread, so misses here) and released
+    /// them again.
     private func submit(
-        _ lines: [DecodeStage.Line], bytes: UnsafeRawBufferPointer, plaintexts: UnsafeRawBufferPointer,
+        _ lines: inout [DecodeStage.Line], bytes: UnsafeRawBufferPointer, plaintexts: UnsafeRawBufferPointer,
         source: String, afterLine: () -> Void
     ) throws {
         let distance = Self.prefetchDistance
         var slotsAhead = [Int32](repeating: -1, count: lines.count)
-        try lines.withUnsafeBufferPointer { lines in
-            for j in 0..<min(distance, lines.count) { slotsAhead[j] = lookAhead(lines[j].result, lines[j].prepared) }
+        try lines.withUnsafeMutableBufferPointer { lines in
+            for j in 0..<min(2 * distance, lines.count) {
+                slotsAhead[j] = lookAhead(lines[j].result, lines[j].prepared)
+            }
+            for j in 0..<min(distance, lines.count) { prefetchUser(atSlot: slotsAhead[j]) }
             for i in lines.indices {
-                let j = i + distance
+                let j = i + 2 * distance
                 if j < lines.count { slotsAhead[j] = lookAhead(lines[j].result, lines[j].prepared) }
-                let line = lines[i]
+                if i + distance < lines.count { prefetchUser(atSlot: slotsAhead[i + distance]) }
+                let element = lines.baseAddress! + i
+                let line = element.move()
+                element.initialize(to: DecodeStage.Line(number: line.number, start: 0, count: 0, truncated: false))
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[line.start..<(line.start + line.count)])
                 let position = SourcePosition(source: source, position: line.number)
                 if let result = line.result {
@@ -128,25 +142,37 @@ extension Engine {
         }
     }
 
-    /// Asks for what the submit of an event a few events later will read: its ids' slots in the
-    /// intake tables, its user's state (when the states are at home: with shards on threads,
-    /// those threads fetch ahead themselves) and its subject's key. Returns the user's slot for
-    /// that submit (`knownSlot`), -1 when the user has none yet. File lines and Kafka batches
-    /// both call it.
+    /// The look-ahead's first step, for an event a few events later: asks for its ids' slots in
+    /// the intake tables, finds its user's slot and asks for where that slot's state and subject
+    /// are kept (the arrays by slot are larger than the cache). Returns the slot for
+    /// ``prefetchUser(atSlot:)`` and then for that event's submit (`knownSlot`), -1 when the user
+    /// has none yet. File lines and Kafka batches both call it.
     @inline(__always)
     func lookAhead(_ result: DecodeResult?, _ prepared: EventPreparer.Parts?) -> Int32 {
         if let prepared { intake.prefetch(idHash: prepared.idHash, obligationKey: prepared.obligationKey) }
         guard case .accepted(let event, _)? = result, let slot = scoringState.slot(of: event.userID) else {
             return -1
         }
-        if shardAppliers == nil, let address = scoringState.stateAddress(atSlot: slot) {
+        if shardAppliers == nil, let address = scoringState.stateEntryAddress(atSlot: slot) {
             ccrc32c_prefetch(address)
         }
-        // The subject's key, which sealing the event reads (2% of an ingest's samples, a miss).
-        if let subject = subject(atSlot: slot), let address = keys.keyAddress(for: SubjectID(subject)) {
-            ccrc32c_prefetch(address)
-        }
+        if let address = subjectSlots.subjectAddress(atSlot: slot) { ccrc32c_prefetch(address) }
         return Int32(slot)
+    }
+
+    /// The look-ahead's second step, a few events after the first brought the slot's entries in:
+    /// asks for the user's state (when the states are at home: with shards on threads, those
+    /// threads fetch ahead themselves) and their subject's key, which sealing the event reads
+    /// (2% of an ingest's samples, a miss).
+    @inline(__always)
+    func prefetchUser(atSlot slot: Int32) {
+        guard slot >= 0 else { return }
+        if shardAppliers == nil, let address = scoringState.stateAddress(atSlot: Int(slot)) {
+            ccrc32c_prefetch(address)
+        }
+        if let subject = subject(atSlot: Int(slot)), let address = keys.keyAddress(for: SubjectID(subject)) {
+            ccrc32c_prefetch(address)
+        }
     }
 
     /// A line over the event limit: counted and dead-lettered with its first bytes, never decoded.

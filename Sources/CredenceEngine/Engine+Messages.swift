@@ -56,13 +56,15 @@ extension Engine {
             let distance = Self.prefetchDistance
             var slotsAhead = [Int32](repeating: -1, count: chunk.decoded.count)
             try chunk.decoded.withUnsafeBufferPointer { (decoded) throws(EngineError) in
-                for k in 0..<min(distance, decoded.count) {
+                for k in 0..<min(2 * distance, decoded.count) {
                     slotsAhead[k] = lookAhead(decoded[k].result, decoded[k].prepared)
                 }
+                for k in 0..<min(distance, decoded.count) { prefetchUser(atSlot: slotsAhead[k]) }
                 try chunk.plaintexts.withUnsafeBufferPointer { (plaintexts) throws(EngineError) in
                     for j in decoded.indices {
-                        let k = j + distance
+                        let k = j + 2 * distance
                         if k < decoded.count { slotsAhead[k] = lookAhead(decoded[k].result, decoded[k].prepared) }
+                        if j + distance < decoded.count { prefetchUser(atSlot: slotsAhead[j + distance]) }
                         try submission.submit(
                             messages.message(at: i), decoded[j].result,
                             prepared: decoded[j].prepared?.prepared(in: UnsafeRawBufferPointer(plaintexts)), to: self,

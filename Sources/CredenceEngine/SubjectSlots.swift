@@ -19,6 +19,14 @@ struct SubjectSlots: Sendable {
         for (slot, subject) in bySlot.enumerated() where subject != 0 { set(subject, atSlot: slot) }
     }
 
+    /// The address of the slot's subject, for a prefetch hint a step before
+    /// ``subject(atSlot:)`` reads it.
+    @inline(__always)
+    func subjectAddress(atSlot slot: Int) -> UnsafeRawPointer? {
+        guard slot < bySlot.count else { return nil }
+        return bySlot.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + slot) }
+    }
+
     /// The subject of the user in `slot`, if they have one.
     @inline(__always)
     func subject(atSlot slot: Int) -> UInt64? {
