@@ -114,17 +114,9 @@ extension Engine {
         _ lines: inout [DecodeStage.Line], bytes: UnsafeRawBufferPointer, plaintexts: UnsafeRawBufferPointer,
         source: String, afterLine: () -> Void
     ) throws {
-        let distance = Self.prefetchDistance
-        var slotsAhead = [Int32](repeating: -1, count: lines.count)
         try lines.withUnsafeMutableBufferPointer { lines in
-            for j in 0..<min(2 * distance, lines.count) {
-                slotsAhead[j] = lookAhead(lines[j].result, lines[j].prepared)
-            }
-            for j in 0..<min(distance, lines.count) { prefetchUser(atSlot: slotsAhead[j]) }
-            for i in lines.indices {
-                let j = i + 2 * distance
-                if j < lines.count { slotsAhead[j] = lookAhead(lines[j].result, lines[j].prepared) }
-                if i + distance < lines.count { prefetchUser(atSlot: slotsAhead[i + distance]) }
+            try forEachLookingAhead(lines.count, lookAhead: { lookAhead(lines[$0].result, lines[$0].prepared) }) {
+                i, knownSlot in
                 let element = lines.baseAddress! + i
                 let line = element.move()
                 element.initialize(to: DecodeStage.Line(number: line.number, start: 0, count: 0, truncated: false))
@@ -133,12 +125,31 @@ extension Engine {
                 if let result = line.result {
                     _ = try submit(
                         decoded: result, prepared: line.prepared?.prepared(in: plaintexts), raw: raw, at: position,
-                        knownSlot: slotsAhead[i] >= 0 ? Int(slotsAhead[i]) : nil)
+                        knownSlot: knownSlot)
                 } else {
                     deadLetterTooLarge(raw, position)
                 }
                 afterLine()
             }
+        }
+    }
+
+    /// Calls `body` for events `0..<count` in order, with the slot the look-ahead found for each
+    /// (`knownSlot`, `nil` when none): ``lookAhead(_:_:)`` (`lookAhead(k)`, for event `k`) runs
+    /// twice `prefetchDistance` events before an event's turn, ``prefetchUser(atSlot:)``
+    /// `prefetchDistance` events before it. File lines and Kafka batches both go through it.
+    @inline(__always)
+    func forEachLookingAhead<E: Error>(
+        _ count: Int, lookAhead: (_ index: Int) -> Int32, _ body: (_ index: Int, _ knownSlot: Int?) throws(E) -> Void
+    ) throws(E) {
+        let distance = Self.prefetchDistance
+        var slots = [Int32](repeating: -1, count: count)
+        for k in 0..<min(2 * distance, count) { slots[k] = lookAhead(k) }
+        for k in 0..<min(distance, count) { prefetchUser(atSlot: slots[k]) }
+        for i in 0..<count {
+            if i + 2 * distance < count { slots[i + 2 * distance] = lookAhead(i + 2 * distance) }
+            if i + distance < count { prefetchUser(atSlot: slots[i + distance]) }
+            try body(i, slots[i] >= 0 ? Int(slots[i]) : nil)
         }
     }
 

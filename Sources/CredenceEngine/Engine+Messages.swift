@@ -52,23 +52,16 @@ extension Engine {
         while let chunk = stage.next() {
             // Read in place: copying each `Decoded` out (its event's strings retained and
             // released) showed in the profile. As with a file's lines, what a message's submit
-            // reads is asked for a few messages ahead (``lookAhead(_:_:)``), its slot kept.
-            let distance = Self.prefetchDistance
-            var slotsAhead = [Int32](repeating: -1, count: chunk.decoded.count)
+            // reads is asked for a few messages ahead (``forEachLookingAhead(_:lookAhead:_:)``).
             try chunk.decoded.withUnsafeBufferPointer { (decoded) throws(EngineError) in
-                for k in 0..<min(2 * distance, decoded.count) {
-                    slotsAhead[k] = lookAhead(decoded[k].result, decoded[k].prepared)
-                }
-                for k in 0..<min(distance, decoded.count) { prefetchUser(atSlot: slotsAhead[k]) }
                 try chunk.plaintexts.withUnsafeBufferPointer { (plaintexts) throws(EngineError) in
-                    for j in decoded.indices {
-                        let k = j + 2 * distance
-                        if k < decoded.count { slotsAhead[k] = lookAhead(decoded[k].result, decoded[k].prepared) }
-                        if j + distance < decoded.count { prefetchUser(atSlot: slotsAhead[j + distance]) }
+                    try forEachLookingAhead(
+                        decoded.count, lookAhead: { lookAhead(decoded[$0].result, decoded[$0].prepared) }
+                    ) { (j, knownSlot) throws(EngineError) in
                         try submission.submit(
                             messages.message(at: i), decoded[j].result,
                             prepared: decoded[j].prepared?.prepared(in: UnsafeRawBufferPointer(plaintexts)), to: self,
-                            knownSlot: slotsAhead[j] >= 0 ? Int(slotsAhead[j]) : nil)
+                            knownSlot: knownSlot)
                         i += 1
                     }
                 }
