@@ -118,6 +118,36 @@ public struct ScoringState: Sendable {
         table.slot(for: userID)
     }
 
+    /// ``slot(of:)`` for an id whose ``StableHash`` is `hash` (worked out on another thread).
+    @inlinable
+    package func slot(of userID: String, hash: StableHash) -> Int? {
+        table.slot(of: userID, hash: hash)
+    }
+
+    /// ``slot(for:)`` for an id whose ``StableHash`` is `hash`.
+    package mutating func slot(for userID: String, hash: StableHash) -> Int {
+        table.slot(for: userID, hash: hash)
+    }
+
+    /// The slot of the user whose id's ``StableHash`` is `hash`, not checked against the id: the
+    /// look-ahead's guess, for ``holds(_:atSlot:)`` to confirm once the id is at hand.
+    @inlinable
+    package func candidateSlot(forHash hash: StableHash) -> Int? {
+        table.candidateSlot(forHash: hash)
+    }
+
+    /// Whether `slot` is the slot of `userID`.
+    @inlinable
+    package func holds(_ userID: String, atSlot slot: Int) -> Bool {
+        table.holds(userID, atSlot: slot)
+    }
+
+    /// The address of the id kept for `slot`, for a prefetch hint before ``holds(_:atSlot:)``.
+    @inlinable
+    package func userIDAddress(atSlot slot: Int) -> UnsafeRawPointer? {
+        table.idAddress(atSlot: slot)
+    }
+
     /// Every slot, in `user_id` byte order as of the last close or checkpoint (users added since
     /// come after, unsorted).
     package var slotsInByteOrder: [Int] {

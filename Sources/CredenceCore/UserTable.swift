@@ -1,9 +1,11 @@
 /// Every user's state, found by a dense integer slot.
 ///
-/// An event costs one `String` hash, the id-to-slot lookup; after it everything is an array
-/// index. The month close walks the slots in `user_id` byte order and hashes nothing, and the
-/// users' last closed scores sit in an array beside their states instead of a second dictionary
-/// keyed by id.
+/// An event costs one lookup of its id's 128-bit ``StableHash`` in a flat table (``HashTable``),
+/// checked against the id kept for the slot; after it everything is an array index. The hash is
+/// the id's stable one, so a decoding thread can work it out ahead of the engine's
+/// (``slot(of:hash:)``). The month close walks the slots in `user_id` byte order and hashes
+/// nothing, and the users' last closed scores sit in an array beside their states instead of a
+/// second dictionary keyed by id.
 ///
 /// The states are kept by shard: a user's shard is a stable hash of their id modulo the shard
 /// count, and within it they have a local index (``Place``). A shard's states can be lent to the
@@ -12,7 +14,9 @@
 /// With one shard (the default) a user's local index is their slot.
 ///
 /// Invariants: `ids` and `lastScores` have one element per slot, and so has `places` with more
-/// than one shard; `slots[ids[s]] == s`; `places[s]` is `s`'s shard and local index (with one
+/// than one shard; `index[hash(ids[s])] == s`, or, for an id whose hash another id took first
+/// (a 128-bit collision: about 2^-64 among a billion ids, kept exact all the same),
+/// `collided[ids[s]] == s`; `places[s]` is `s`'s shard and local index (with one
 /// shard, 0 and `s`), and each shard's local indexes are dense
 /// (`shardSizes`); a shard at home holds `shardSizes[k]` states; `sorted` followed by
 /// `unsorted` lists every slot once, `sorted` in `user_id` byte order (``mergeNew()`` folds
@@ -39,7 +43,10 @@ struct UserTable: Sendable {
         @usableFromInline var local: Int32
     }
 
-    @usableFromInline private(set) var slots: [String: Int32] = [:]
+    /// Slots by the stable hash of their user's id (-1 fills empty slots).
+    @usableFromInline private(set) var index = HashTable<Int32>(empty: -1)
+    /// Slots of ids whose hash an earlier id holds in `index`: empty unless two ids collide.
+    @usableFromInline private(set) var collided: [String: Int32] = [:]
     @usableFromInline private(set) var ids: [String] = []
     /// Each slot's shard and local index; empty with one shard, where the local index is the slot.
     @usableFromInline private(set) var places: [Place] = []
@@ -69,7 +76,11 @@ struct UserTable: Sendable {
     /// The shard of a user id: a stable hash of its bytes modulo the shard count, the same in
     /// every process (a checkpoint read with another shard count places users afresh).
     static func shard(of id: String, shards: Int) -> Int {
-        shards == 1 ? 0 : Int(StableHash.of(id).low % UInt64(shards))
+        shard(ofHash: StableHash.of(id), shards: shards)
+    }
+
+    static func shard(ofHash hash: StableHash, shards: Int) -> Int {
+        shards == 1 ? 0 : Int(hash.low % UInt64(shards))
     }
 
     /// The state of the user in `slot`; their shard must be at home.
@@ -147,7 +158,7 @@ struct UserTable: Sendable {
     /// (heap blocks counted with a 16-byte allocator header).
     var approximateBytes: Int {
         func heap(_ string: String) -> Int { string.utf8.count > 15 ? 32 + string.utf8.count + 16 : 0 }
-        var total = slots.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int32>.stride) + 64
+        var total = index.slotBytes + collided.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int32>.stride)
         total += ids.capacity * MemoryLayout<String>.stride + places.capacity * MemoryLayout<Place>.stride
         for states in shardStates { total += states.capacity * MemoryLayout<UserState>.stride }
         total += lastScores.capacity * MemoryLayout<LastScore>.stride
@@ -162,13 +173,46 @@ struct UserTable: Sendable {
     /// The slot of `id`, if the user has one.
     @inlinable
     func slot(of id: String) -> Int? {
-        slots[id].map(Int.init)
+        slot(of: id, hash: StableHash.of(id))
+    }
+
+    /// The slot of `id`, whose ``StableHash`` is `hash`, if the user has one.
+    @inlinable
+    func slot(of id: String, hash: StableHash) -> Int? {
+        guard let s = index[hash] else { return nil }
+        if ids[Int(s)] == id { return Int(s) }
+        return collided.isEmpty ? nil : collided[id].map(Int.init)
+    }
+
+    /// The slot of the id whose hash is `hash`, if any, not checked against the id: a guess for
+    /// a caller that has the hash well before the id (the look-ahead), to confirm with
+    /// ``holds(_:atSlot:)`` when the id is at hand.
+    @inlinable
+    func candidateSlot(forHash hash: StableHash) -> Int? {
+        index[hash].map(Int.init)
+    }
+
+    /// Whether `slot` is `id`'s.
+    @inlinable
+    func holds(_ id: String, atSlot slot: Int) -> Bool {
+        ids[slot] == id
+    }
+
+    /// The address of `slot`'s id, for a prefetch hint before ``holds(_:atSlot:)``.
+    @inlinable
+    func idAddress(atSlot slot: Int) -> UnsafeRawPointer? {
+        ids.withUnsafeBufferPointer { $0.baseAddress.map { UnsafeRawPointer($0 + slot) } }
     }
 
     /// The slot of `id`, created with an empty state if the user is new.
     mutating func slot(for id: String) -> Int {
-        if let s = slots[id] { return Int(s) }
-        return append(id, nil, .none, sorted: false)
+        slot(for: id, hash: StableHash.of(id))
+    }
+
+    /// ``slot(for:)`` with the id's ``StableHash`` worked out already.
+    mutating func slot(for id: String, hash: StableHash) -> Int {
+        if let s = slot(of: id, hash: hash) { return s }
+        return append(id, hash: hash, nil, .none, sorted: false)
     }
 
     /// Adds a user that has no slot yet, with `state` (`nil`: an empty one). `sorted`: the caller
@@ -176,10 +220,16 @@ struct UserTable: Sendable {
     /// read), so no merge is needed.
     @discardableResult
     mutating func append(_ id: String, _ state: UserState?, _ last: LastScore, sorted inOrder: Bool) -> Int {
-        precondition(slots[id] == nil, "user \(id) already has a slot")
+        append(id, hash: StableHash.of(id), state, last, sorted: inOrder)
+    }
+
+    private mutating func append(
+        _ id: String, hash: StableHash, _ state: UserState?, _ last: LastScore, sorted inOrder: Bool
+    ) -> Int {
+        precondition(slot(of: id, hash: hash) == nil, "user \(id) already has a slot")
         let s = Int32(ids.count)
-        let k = Self.shard(of: id, shards: shardCount)
-        slots[id] = s
+        let k = Self.shard(ofHash: hash, shards: shardCount)
+        if !index.insertIfAbsent(s, forKey: hash) { collided[id] = s }
         ids.append(id)
         if shardCount > 1 { places.append(Place(shard: Int32(k), local: shardSizes[k])) }
         shardSizes[k] += 1
@@ -199,7 +249,7 @@ struct UserTable: Sendable {
     }
 
     mutating func reserveCapacity(_ n: Int) {
-        slots.reserveCapacity(n)
+        index.reserveCapacity(n)
         ids.reserveCapacity(n)
         if shardCount > 1 { places.reserveCapacity(n) }
         for k in shardStates.indices { shardStates[k].reserveCapacity(n / shardCount + 1) }

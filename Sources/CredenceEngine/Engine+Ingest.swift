@@ -94,18 +94,19 @@ extension Engine {
     /// the duplicate table is larger than the cache (tens of MB at 30k users), and its lookup
     /// was a miss to memory for most events (9% of the engine thread's samples in ingest); a few
     /// events' work ahead is enough for the line to arrive. The look-ahead works in two steps,
-    /// the first (``lookAhead(_:_:)``) twice this far ahead, the second (``prefetchUser(atSlot:)``)
+    /// the first (``lookAhead(_:)``) twice this far ahead, the second (``prefetchUser(atSlot:)``)
     /// this far.
     static var prefetchDistance: Int { 8 }
 
     /// Submits a decoded chunk's lines (``DecodeStage/Chunk``).
     ///
-    /// A line's user is looked up twice `prefetchDistance` lines ahead and their state's first
-    /// line asked for `prefetchDistance` lines ahead (the state's first touch was a miss to memory
-    /// for most events: 4.7% of an ingest's samples, on the engine's thread); the slot found is
-    /// handed to the line's submit, so the id is hashed once. A slot, once given, is never
-    /// reused, so it still holds when the line's turn comes; a user not found ahead (new, or
-    /// added since) is looked up again then.
+    /// A line's user is looked up twice `prefetchDistance` lines ahead, by the hash of their id
+    /// the decoding thread worked out, and their state's first line asked for `prefetchDistance`
+    /// lines ahead (the state's first touch was a miss to memory for most events: 4.7% of an
+    /// ingest's samples, on the engine's thread); the slot found is handed to the line's submit,
+    /// which checks it against the id. A slot, once given, is never reused, so it still holds
+    /// when the line's turn comes; a user not found ahead (new, or added since) is looked up
+    /// again then.
     ///
     /// Each line is taken out of `lines`, not copied, and an empty one left in its place: a copy
     /// retained the event's strings (written by the decoding thread, so misses here) and released
@@ -115,7 +116,11 @@ extension Engine {
         source: String, afterLine: () -> Void
     ) throws {
         try lines.withUnsafeMutableBufferPointer { lines in
-            try forEachLookingAhead(lines.count, lookAhead: { lookAhead(lines[$0].result, lines[$0].prepared) }) {
+            try forEachLookingAhead(
+                lines.count, elements: UnsafeRawPointer(lines.baseAddress),
+                stride: MemoryLayout<DecodeStage.Line>.stride,
+                lookAhead: { lookAhead(lines[$0].prepared) }
+            ) {
                 i, knownSlot in
                 let element = lines.baseAddress! + i
                 let line = element.move()
@@ -135,18 +140,34 @@ extension Engine {
     }
 
     /// Calls `body` for events `0..<count` in order, with the slot the look-ahead found for each
-    /// (`knownSlot`, `nil` when none): ``lookAhead(_:_:)`` (`lookAhead(k)`, for event `k`) runs
+    /// (`knownSlot`, `nil` when none): ``lookAhead(_:)`` (`lookAhead(k)`, for event `k`) runs
     /// twice `prefetchDistance` events before an event's turn, ``prefetchUser(atSlot:)``
     /// `prefetchDistance` events before it. File lines and Kafka batches both go through it.
+    ///
+    /// The events' decoded forms (`count` of them at `elements`, `stride` bytes apart) were
+    /// written by a decoding thread, on the other core: each is asked for whole three times
+    /// `prefetchDistance` events ahead, before the look-ahead reads it (its first touch here was a
+    /// miss: 3% of the engine thread's samples).
     @inline(__always)
     func forEachLookingAhead<E: Error>(
-        _ count: Int, lookAhead: (_ index: Int) -> Int32, _ body: (_ index: Int, _ knownSlot: Int?) throws(E) -> Void
+        _ count: Int, elements: UnsafeRawPointer?, stride: Int, lookAhead: (_ index: Int) -> Int32,
+        _ body: (_ index: Int, _ knownSlot: Int?) throws(E) -> Void
     ) throws(E) {
         let distance = Self.prefetchDistance
+        func prefetchElement(_ k: Int) {
+            guard let elements else { return }
+            var offset = 0
+            while offset < stride {
+                ccrc32c_prefetch(elements + k * stride + offset)
+                offset += 64
+            }
+        }
         var slots = [Int32](repeating: -1, count: count)
+        for k in 0..<min(3 * distance, count) { prefetchElement(k) }
         for k in 0..<min(2 * distance, count) { slots[k] = lookAhead(k) }
         for k in 0..<min(distance, count) { prefetchUser(atSlot: slots[k]) }
         for i in 0..<count {
+            if i + 3 * distance < count { prefetchElement(i + 3 * distance) }
             if i + 2 * distance < count { slots[i + 2 * distance] = lookAhead(i + 2 * distance) }
             if i + distance < count { prefetchUser(atSlot: slots[i + distance]) }
             try body(i, slots[i] >= 0 ? Int(slots[i]) : nil)
@@ -158,12 +179,16 @@ extension Engine {
     /// are kept (the arrays by slot are larger than the cache). Returns the slot for
     /// ``prefetchUser(atSlot:)`` and then for that event's submit (`knownSlot`), -1 when the user
     /// has none yet. File lines and Kafka batches both call it.
+    ///
+    /// It reads only the prepared parts, plain values: the slot is found by the hash of the user
+    /// id the decoding thread worked out (``ScoringState/candidateSlot(forHash:)``), and the
+    /// submit checks it against the id. Reading the event here copied it (its strings retained
+    /// and released) and hashed its id on this thread: 8% of the engine thread's samples.
     @inline(__always)
-    func lookAhead(_ result: DecodeResult?, _ prepared: EventPreparer.Parts?) -> Int32 {
-        if let prepared { intake.prefetch(idHash: prepared.idHash, obligationKey: prepared.obligationKey) }
-        guard case .accepted(let event, _)? = result, let slot = scoringState.slot(of: event.userID) else {
-            return -1
-        }
+    func lookAhead(_ prepared: EventPreparer.Parts?) -> Int32 {
+        guard let prepared else { return -1 }
+        intake.prefetch(idHash: prepared.idHash, obligationKey: prepared.obligationKey)
+        guard let slot = scoringState.candidateSlot(forHash: prepared.userHash) else { return -1 }
         if shardAppliers == nil, let address = scoringState.stateEntryAddress(atSlot: slot) {
             ccrc32c_prefetch(address)
         }
@@ -172,12 +197,14 @@ extension Engine {
     }
 
     /// The look-ahead's second step, a few events after the first brought the slot's entries in:
-    /// asks for the user's state (when the states are at home: with shards on threads, those
-    /// threads fetch ahead themselves) and their subject's key, which sealing the event reads
-    /// (2% of an ingest's samples, a miss).
+    /// asks for the id kept for the slot (the submit checks the guess against it), the user's
+    /// state (when the states are at home: with shards on threads, those threads fetch ahead
+    /// themselves) and their subject's key, which sealing the event reads (2% of an ingest's
+    /// samples, a miss).
     @inline(__always)
     func prefetchUser(atSlot slot: Int32) {
         guard slot >= 0 else { return }
+        if let address = scoringState.userIDAddress(atSlot: Int(slot)) { ccrc32c_prefetch(address) }
         if shardAppliers == nil, let address = scoringState.stateAddress(atSlot: Int(slot)) {
             ccrc32c_prefetch(address)
         }

@@ -56,7 +56,9 @@ extension Engine {
             try chunk.decoded.withUnsafeBufferPointer { (decoded) throws(EngineError) in
                 try chunk.plaintexts.withUnsafeBufferPointer { (plaintexts) throws(EngineError) in
                     try forEachLookingAhead(
-                        decoded.count, lookAhead: { lookAhead(decoded[$0].result, decoded[$0].prepared) }
+                        decoded.count, elements: UnsafeRawPointer(decoded.baseAddress),
+                        stride: MemoryLayout<MessageDecodeStage.Decoded>.stride,
+                        lookAhead: { lookAhead(decoded[$0].prepared) }
                     ) { (j, knownSlot) throws(EngineError) in
                         try submission.submit(
                             messages.message(at: i), decoded[j].result,

@@ -186,7 +186,8 @@ public final class Engine {
     /// append and the state. `prepared` is what a decoding stage worked out for an accepted event
     /// (``PreparedEvent``), when the caller has it;
     /// `knownSourceID` is the id `position.source` already has, when the caller looked it up;
-    /// `knownSlot`, the slot of the event's user, when the caller found one.
+    /// `knownSlot`, the slot the caller found for the hash of the event's user id
+    /// (``ScoringState/candidateSlot(forHash:)``), checked here against the id.
     func submit(
         decoded result: DecodeResult, prepared: PreparedEvent?, raw: UnsafeRawBufferPointer,
         at position: SourcePosition, deadLetterAs: SourcePosition? = nil, knownSourceID: UInt64? = nil,
@@ -233,8 +234,13 @@ public final class Engine {
             kind: event.kind, isCopy: false, eventIDHash: idHash, occurredAt: event.occurredAt, digest: digest,
             subject: 0, sourceID: sourceID, position: position.position, obligationKey: obligationKey)
 
-        let slot = knownSlot ?? scoringState.slot(of: event.userID)
-        assert(knownSlot.map { scoringState.slot(of: event.userID) == $0 } ?? true, "a known slot is the user's")
+        let userHash = prepared?.userHash ?? StableHash.of(event.userID)
+        let slot: Int?
+        if let knownSlot, scoringState.holds(event.userID, atSlot: knownSlot) {
+            slot = knownSlot
+        } else {
+            slot = scoringState.slot(of: event.userID, hash: userHash)
+        }
         if let slot, let cut = scoringState.erasureCut(atSlot: slot), event.occurredAt <= cut {
             try append(.tombstone(header))
             recordPosition(header)
@@ -243,7 +249,7 @@ public final class Engine {
             counters.erasedOnArrival += 1
             return .erased
         }
-        let userSlot = slot ?? scoringState.slot(for: event.userID)
+        let userSlot = slot ?? scoringState.slot(for: event.userID, hash: userHash)
         let subject = try subject(for: event.userID, slot: userSlot)
         header.subject = subject
         let lsn = nextLSN

@@ -2,9 +2,9 @@ import CredenceCore
 import Shredding
 
 /// What the engine's thread needs of an accepted event besides the event, worked out beforehand:
-/// the event id's hash (the duplicate check), the obligation key of an `obligation.opened` (an
-/// HMAC under the directory's identifier key) and the event's plaintext for the log
-/// (``EventCodec``).
+/// the event id's hash (the duplicate check), the user id's hash (the user table's index), the
+/// obligation key of an `obligation.opened` (an HMAC under the directory's identifier key) and
+/// the event's plaintext for the log (``EventCodec``).
 ///
 /// The decoding stages make these on their own thread (``EventPreparer``), so the engine's
 /// thread, the one ingest waits for, does not: each is a pure function of the event and the
@@ -12,6 +12,8 @@ import Shredding
 /// a one-thread ingest write the same log; a test holds them to it).
 struct PreparedEvent {
     var idHash: StableHash
+    /// The ``StableHash`` of the user id (``ScoringState/slot(of:hash:)``).
+    var userHash: StableHash
     /// The obligation key, for an `obligation.opened` only.
     var obligationKey: StableHash?
     /// The event's log plaintext, valid for the call it is passed to.
@@ -25,6 +27,7 @@ struct EventPreparer {
     /// Where one event's prepared parts are: its plaintext as a range of the chunk's buffer.
     struct Parts: Sendable {
         var idHash: StableHash
+        var userHash: StableHash
         var obligationKey: StableHash?
         var plaintextStart: Int
         var plaintextCount: Int
@@ -32,7 +35,7 @@ struct EventPreparer {
         /// The parts with the plaintext in `plaintexts` (the chunk's buffer).
         func prepared(in plaintexts: UnsafeRawBufferPointer) -> PreparedEvent {
             PreparedEvent(
-                idHash: idHash, obligationKey: obligationKey,
+                idHash: idHash, userHash: userHash, obligationKey: obligationKey,
                 plaintext: UnsafeRawBufferPointer(
                     rebasing: plaintexts[plaintextStart..<(plaintextStart + plaintextCount)]))
         }
@@ -57,7 +60,8 @@ struct EventPreparer {
         let start = plaintexts.count
         EventCodec.encode(event, into: &plaintexts)
         return Parts(
-            idHash: StableHash.of(event.eventID), obligationKey: key, plaintextStart: start,
+            idHash: StableHash.of(event.eventID), userHash: StableHash.of(event.userID), obligationKey: key,
+            plaintextStart: start,
             plaintextCount: plaintexts.count - start)
     }
 

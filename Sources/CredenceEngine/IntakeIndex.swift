@@ -1,3 +1,4 @@
+import CCRC32C
 import CredenceCore
 
 /// What the intake checks remember (SCORING.md section 2): the event ids accepted within the
@@ -176,4 +177,13 @@ struct IntakeIndex: Sendable {
     }
 
     static func hashOrder(_ a: StableHash, _ b: StableHash) -> Bool { (a.high, a.low) < (b.high, b.low) }
+}
+
+extension HashTable {
+    /// Starts loading the home slot of `key` into the cache, so that a lookup of it a little
+    /// later does not wait for memory.
+    @inline(__always)
+    func prefetch(_ key: StableHash) {
+        ccrc32c_prefetch(homeAddress(key))
+    }
 }

@@ -1,8 +1,6 @@
-import CCRC32C
-import CredenceCore
-
-/// A flat open-addressing map from 128-bit ``StableHash`` keys to small values, for the intake
-/// indexes (duplicate check, obligation keys) that see every event.
+/// A flat open-addressing map from 128-bit ``StableHash`` keys to small values, for the tables
+/// that see every event: the intake indexes (duplicate check, obligation keys) and the user
+/// table's id index.
 ///
 /// The keys are already uniform hashes, so the home slot is taken from their bits by a
 /// multiply-shift onto the table's size (any size, not only powers of two): no `Hasher` round,
@@ -10,48 +8,60 @@ import CredenceCore
 /// is 70% full, and a table made for a known count (a checkpoint's) is sized to it, so slots
 /// run 47–70% full instead of the 35–70% of doubling. Deletion shifts the
 /// following entries back (no tombstones), so lookups stay short after the weekly sweeps.
-struct HashTable<Value: Sendable>: Sendable {
+///
+/// Inlinable throughout: the engine's module uses it with its own value types, and a generic
+/// called across modules unspecialised costs a witness-table call per slot touched.
+@frozen
+@usableFromInline
+package struct HashTable<Value: Sendable>: Sendable {
     /// A key and its value; a slot whose key is all zero bits is empty (`value` is then the
     /// table's `empty` filler). No `Optional`: its tag byte would pad every slot by 8 bytes.
-    private struct Slot {
-        var high: UInt64
-        var low: UInt64
-        var value: Value
+    @usableFromInline @frozen
+    struct Slot {
+        @usableFromInline var high: UInt64
+        @usableFromInline var low: UInt64
+        @usableFromInline var value: Value
 
-        var isEmpty: Bool { high == 0 && low == 0 }
+        @inlinable init(high: UInt64, low: UInt64, value: Value) {
+            self.high = high
+            self.low = low
+            self.value = value
+        }
+
+        @inlinable var isEmpty: Bool { high == 0 && low == 0 }
     }
 
-    private var slots: [Slot]
-    private let empty: Value
+    @usableFromInline var slots: [Slot]
+    @usableFromInline let empty: Value
     /// The value of the one key that is all zero bits (a hash that comes out so has a chance of
     /// 2^-128, but it is kept exactly): the zero key marks empty slots, so it lives here.
-    private var zeroKeyValue: Value?
-    private(set) var count = 0
+    @usableFromInline var zeroKeyValue: Value?
+    @usableFromInline package internal(set) var count = 0
 
     /// Bytes of the slot array.
-    var slotBytes: Int { slots.capacity * MemoryLayout<Slot>.stride }
+    @inlinable package var slotBytes: Int { slots.capacity * MemoryLayout<Slot>.stride }
 
     /// - Parameter empty: any value, to fill empty slots with (never returned).
-    init(capacity: Int = 0, empty: Value) {
+    @inlinable package init(capacity: Int = 0, empty: Value) {
         self.empty = empty
         slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: Self.size(for: capacity))
     }
 
     /// Slots for `count` entries at most 70% full (at least 16).
-    private static func size(for count: Int) -> Int { max(16, count * 10 / 7 + 1) }
+    @inlinable static func size(for count: Int) -> Int { max(16, count * 10 / 7 + 1) }
 
     /// The home slot of a key: its mixed bits scaled onto the table's size.
-    @inline(__always)
-    private func home(_ high: UInt64, _ low: UInt64) -> Int {
+    @inlinable @inline(__always)
+    func home(_ high: UInt64, _ low: UInt64) -> Int {
         Int(truncatingIfNeeded: (low ^ (high >> 7)).multipliedFullWidth(by: UInt64(slots.count)).high)
     }
 
-    @inline(__always)
-    private static func isZero(_ key: StableHash) -> Bool { key.high == 0 && key.low == 0 }
+    @inlinable @inline(__always)
+    static func isZero(_ key: StableHash) -> Bool { key.high == 0 && key.low == 0 }
 
     /// The slot holding `key` (not the zero key), or the empty slot where it would go.
-    @inline(__always)
-    private func find(_ high: UInt64, _ low: UInt64) -> (index: Int, found: Bool) {
+    @inlinable @inline(__always)
+    func find(_ high: UInt64, _ low: UInt64) -> (index: Int, found: Bool) {
         var i = home(high, low)
         while true {
             let s = slots[i]
@@ -61,28 +71,28 @@ struct HashTable<Value: Sendable>: Sendable {
         }
     }
 
-    /// Starts loading the home slot of `key` into the cache, so that a lookup of it a little
-    /// later does not wait for memory.
-    @inline(__always)
-    func prefetch(_ key: StableHash) {
+    /// The address of the home slot of `key`, for a prefetch hint: a lookup of it a little later
+    /// then does not wait for memory. Only a hint: the table may move when it grows.
+    @inlinable @inline(__always)
+    package func homeAddress(_ key: StableHash) -> UnsafeRawPointer {
         let i = home(key.high, key.low)
-        slots.withUnsafeBufferPointer { ccrc32c_prefetch($0.baseAddress! + i) }
+        return slots.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + i) }
     }
 
-    subscript(key: StableHash) -> Value? {
+    @inlinable package subscript(key: StableHash) -> Value? {
         if Self.isZero(key) { return zeroKeyValue }
         let (i, found) = find(key.high, key.low)
         return found ? slots[i].value : nil
     }
 
-    func contains(_ key: StableHash) -> Bool {
+    @inlinable package func contains(_ key: StableHash) -> Bool {
         if Self.isZero(key) { return zeroKeyValue != nil }
         return find(key.high, key.low).found
     }
 
     /// Inserts or replaces; returns the old value.
-    @discardableResult
-    mutating func updateValue(_ value: Value, forKey key: StableHash) -> Value? {
+    @inlinable @discardableResult
+    package mutating func updateValue(_ value: Value, forKey key: StableHash) -> Value? {
         if Self.isZero(key) {
             let old = zeroKeyValue
             zeroKeyValue = value
@@ -99,8 +109,8 @@ struct HashTable<Value: Sendable>: Sendable {
     }
 
     /// Inserts `value` unless `key` is present; returns whether it was inserted.
-    @discardableResult
-    mutating func insertIfAbsent(_ value: Value, forKey key: StableHash) -> Bool {
+    @inlinable @discardableResult
+    package mutating func insertIfAbsent(_ value: Value, forKey key: StableHash) -> Bool {
         if Self.isZero(key) {
             guard zeroKeyValue == nil else { return false }
             zeroKeyValue = value
@@ -116,8 +126,8 @@ struct HashTable<Value: Sendable>: Sendable {
         return true
     }
 
-    @discardableResult
-    mutating func removeValue(forKey key: StableHash) -> Value? {
+    @inlinable @discardableResult
+    package mutating func removeValue(forKey key: StableHash) -> Value? {
         if Self.isZero(key) {
             let old = zeroKeyValue
             zeroKeyValue = nil
@@ -132,7 +142,7 @@ struct HashTable<Value: Sendable>: Sendable {
     }
 
     /// Empties an occupied slot (not the zero key's).
-    private mutating func removeSlot(at start: Int) {
+    @inlinable mutating func removeSlot(at start: Int) {
         var i = start
         // Backward-shift deletion: move later entries of the probe run into the hole.
         var j = i
@@ -155,7 +165,7 @@ struct HashTable<Value: Sendable>: Sendable {
     /// slots with backward-shift deletion. A deletion only moves later entries of the probe run
     /// back into the hole, so re-examining the hole's slot before moving on sees every entry (an
     /// entry wrapped from the table's start may be seen twice; the test is the same both times).
-    mutating func removeAll(where shouldRemove: (Value) -> Bool) {
+    @inlinable package mutating func removeAll(where shouldRemove: (Value) -> Bool) {
         if let v = zeroKeyValue, shouldRemove(v) {
             zeroKeyValue = nil
             count -= 1
@@ -172,23 +182,29 @@ struct HashTable<Value: Sendable>: Sendable {
     }
 
     /// Every entry, in slot order (not sorted: sort for anything deterministic).
-    func forEach(_ body: (StableHash, Value) throws -> Void) rethrows {
+    @inlinable package func forEach(_ body: (StableHash, Value) throws -> Void) rethrows {
         if let v = zeroKeyValue { try body(StableHash(high: 0, low: 0), v) }
         for s in slots where !s.isEmpty {
             try body(StableHash(high: s.high, low: s.low), s.value)
         }
     }
 
-    var keys: [StableHash] {
+    @inlinable package var keys: [StableHash] {
         var out: [StableHash] = []
         out.reserveCapacity(count)
         forEach { k, _ in out.append(k) }
         return out
     }
 
-    private mutating func grow() { rehash(slots.count + slots.count / 2) }
+    /// Makes room for `count` entries without growing on the way.
+    @inlinable package mutating func reserveCapacity(_ count: Int) {
+        let size = Self.size(for: count)
+        if size > slots.count { rehash(size) }
+    }
 
-    private mutating func rehash(_ size: Int) {
+    @inlinable mutating func grow() { rehash(slots.count + slots.count / 2) }
+
+    @inlinable mutating func rehash(_ size: Int) {
         let old = slots
         slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: size)
         for s in old where !s.isEmpty {
@@ -200,5 +216,5 @@ struct HashTable<Value: Sendable>: Sendable {
 
 extension HashTable where Value == Void {
     /// A set of keys (the obligation keys): 16 bytes a slot.
-    init(capacity: Int = 0) { self.init(capacity: capacity, empty: ()) }
+    @inlinable package init(capacity: Int = 0) { self.init(capacity: capacity, empty: ()) }
 }
