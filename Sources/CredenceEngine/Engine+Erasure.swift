@@ -146,6 +146,22 @@ extension Engine {
                 + "from a backup")
     }
 
+    /// The cursor erasures read the log's committed records through, made on the first and kept:
+    /// it keeps its segment open and each segment's index loaded (the log only grows while the
+    /// engine has it; recovery, which truncates, runs before). Its reads are small, 16 KiB: a
+    /// point read walks from the index entry before its record (64 KiB apart at most), and a
+    /// 64 KiB read per record, with a CRC-32C of every record passed, was most of an erasure's
+    /// time.
+    func erasureCursor() throws -> EventLogCursor {
+        if let erasureReads { return erasureReads }
+        var small = log.configuration
+        small.readChunkSize = 16 << 10
+        let reader = try EventLogReader(directory: log.directory, configuration: small, watermark: log.commitWatermark)
+        let cursor = try reader.records(from: log.committedEnd)
+        erasureReads = cursor
+        return cursor
+    }
+
     /// Moves a user to a new subject after a withdrawal at `cut`: the user's events after the
     /// cut are appended again under the new key (re-keyed copies), after an erasure record; the
     /// old key is destroyed once the batch is durable, which makes every earlier record of the
@@ -163,35 +179,21 @@ extension Engine {
         try completeInflight()
         let committed = subjectRecords.lsns(of: oldSubject).filter { $0 < log.committedEnd }
         erasedSubjectLists.append(oldSubject)
-        // Durable records of the old subject, from their LSNs: one cursor moves forward through
-        // them and seeks only across a wide gap (keeping its segment open and each sealed
-        // segment's index loaded).
+        // Durable records of the old subject, from their LSNs, through the engine's point-read
+        // cursor (``erasureCursor()``): each a seek, which reads on when the record is close ahead.
         if !committed.isEmpty {
             do {
-                var small = log.configuration
-                small.readChunkSize = 64 << 10
-                let reader = try EventLogReader(
-                    directory: log.directory, configuration: small, watermark: log.commitWatermark)
-                var cursor: EventLogCursor? = nil
+                let cursor = try erasureCursor()
                 for lsn in committed.sorted() {
-                    if cursor == nil {
-                        cursor = try reader.records(from: lsn)
-                    } else if cursor!.nextLSN > lsn || lsn - cursor!.nextLSN > 512 {
-                        try cursor!.seek(to: lsn)
-                    }
-                    while let found = try cursor!.next({ at, payload -> (EngineRecord.EventHeader, [UInt8])? in
+                    try cursor.seek(to: lsn)
+                    let found = try cursor.next { at, payload -> (EngineRecord.EventHeader, [UInt8])? in
                         guard at == lsn, let (h, sealed) = try EngineRecord.decodeEvent(payload) else { return nil }
                         return (h, Array(sealed))
-                    }) {
-                        if let (h, sealed) = found {
-                            if h.subject == oldSubject, h.occurredAt > cut,
-                                let e = try unseal(sealed, subject: oldSubject, lsn: lsn)
-                            {
-                                survivors.append((h, e))
-                            }
-                            break
-                        }
-                        if cursor!.nextLSN > lsn { break }
+                    }
+                    if let (h, sealed) = found ?? nil, h.subject == oldSubject, h.occurredAt > cut,
+                        let e = try unseal(sealed, subject: oldSubject, lsn: lsn)
+                    {
+                        survivors.append((h, e))
                     }
                 }
             } catch let e as EngineError {

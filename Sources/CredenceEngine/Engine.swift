@@ -122,6 +122,8 @@ public final class Engine {
     @exclusivity(unchecked) var replayingUpTo: UInt64 = 0
     /// Writes checkpoint files beside the engine (``checkpointIfDue()``).
     let checkpointWriter = CheckpointWriter()
+    /// The cursor erasures read the log through (``erasureCursor()``), once one has.
+    var erasureReads: EventLogCursor? = nil
     /// Restatements seen per month, which numbers their revisions the same way in every replay.
     var restatements: [Month: Int] = [:]
 

@@ -27,6 +27,10 @@ final class RecordStream {
     /// The sparse indexes of sealed segments this stream has checked (a sealed segment never
     /// changes), so that ``seek(to:)`` loads each at most once.
     private var sealedIndexes: [UInt64: SparseIndex] = [:]
+    /// The last segment's index as last loaded, while it was consistent: its appender only adds
+    /// entries, so the loaded ones stay true and are used for any LSN before the last of them
+    /// (a later one loads it again).
+    private var openIndex: (base: UInt64, index: SparseIndex)? = nil
 
     init(directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark?, from lsn: UInt64) throws
     {
@@ -62,7 +66,9 @@ final class RecordStream {
                 if self.cursor == nil { return nil }
                 continue
             }
-            switch try cursor.next() {
+            // Records before `skipUntil` are passed over unverified: only those handed out are
+            // checked (an erasure's point reads walk up to 64 KiB from an index entry to each).
+            switch try cursor.next(verifying: nextLSN >= skipUntil) {
             case .record(_, let payload):
                 let lsn = nextLSN
                 nextLSN += 1
@@ -159,8 +165,20 @@ final class RecordStream {
             }
             sealedIndexes[base] = nil  // damaged since it was checked: check it again below
         }
+        if !sealed, let open = openIndex, open.base == base, let last = open.index.entries.last, lsn < last.lsn,
+            let entry = open.index.entry(atOrBefore: lsn)
+        {
+            if try SparseIndex.isRecord(at: entry.offset, in: file, maxRecordSize: configuration.maxRecordSize) {
+                return entry
+            }
+            openIndex = nil
+        }
         let point = try loadedStartPoint(file: file, base: base, sealed: sealed, lsn: lsn, first: first)
-        if sealed { sealedIndexes[base] = point.index }
+        if sealed {
+            sealedIndexes[base] = point.index
+        } else {
+            openIndex = point.index.map { (base, $0) }
+        }
         return point.entry
     }
 

@@ -124,6 +124,57 @@ import Testing
         }
     }
 
+    /// One cursor kept while its log grows (the engine's erasure reads): seeks into the last,
+    /// open segment use the index loaded by an earlier seek while it covers the LSN, and load it
+    /// again for records past it.
+    @Test func oneCursorFollowsTheLastSegmentAsItGrows() throws {
+        try withTemporaryDirectory { dir in
+            let configuration = EventLogConfiguration.small(segmentSize: 1 << 20, indexInterval: 200)
+            var rng = SeededGenerator(seed: 5)
+            let payloads = makePayloads((0..<900).map { _ in Int.random(in: 1...80, using: &rng) }, rng: &rng)
+            let log = try EventLog(directory: dir, configuration: configuration)
+            let cursor = try log.makeReader().records(from: 0)
+            var written = 0
+            for round in 0..<3 {
+                for payload in payloads[written..<(written + 300)] { try log.append(payload) }
+                try log.commit()
+                written += 300
+                var targets = (0..<40).map { _ in Int.random(in: 0..<written, using: &rng) }.sorted()
+                targets += [written - 1, 0, written - 300]
+                for lsn in targets {
+                    try cursor.seek(to: UInt64(lsn))
+                    let record = try cursor.next()
+                    #expect(record?.lsn == UInt64(lsn), "round \(round)")
+                    #expect(record?.payload == payloads[lsn], "round \(round), record \(lsn)")
+                }
+                try cursor.seek(to: UInt64(written))
+                #expect(try cursor.next() == nil)
+            }
+            #expect(try SegmentFile.list(dir).count == 1)
+            try log.close()
+        }
+    }
+
+    /// Records passed over on the way to a seek's target are not checksummed, but the one handed
+    /// out always is: a damaged target is reported, not returned.
+    @Test func aDamagedRecordIsReportedWhenASeekLandsOnIt() throws {
+        try withTemporaryDirectory { dir in
+            let payloads = try makeLog(dir)
+            let bases = try SegmentFile.list(dir)
+            // A record in the middle of the second segment, at least 8 bytes long, found by its bytes.
+            let target = (Int(bases[1]) + 20..<payloads.count).first { payloads[$0].count >= 8 }!
+            let path = segmentPath(dir, base: bases[1])
+            var bytes = try readFile(path)
+            let at = try #require(bytes.firstRange(of: payloads[target]))
+            bytes[at.lowerBound + 3] ^= 0x40
+            try writeFile(path, bytes)
+            let cursor = try EventLogReader(directory: dir, configuration: Self.configuration, watermark: nil)
+                .records(from: 0)
+            try cursor.seek(to: UInt64(target))
+            #expect(throws: EventLogError.self) { try cursor.next() }
+        }
+    }
+
     @Test func entryLookupFindsTheLastEntryAtOrBefore() {
         let index = SparseIndex(entries: [.init(lsn: 10, offset: 100), .init(lsn: 20, offset: 200)])
         #expect(index.entry(atOrBefore: 9) == nil)
