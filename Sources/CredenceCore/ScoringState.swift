@@ -136,6 +136,13 @@ public struct ScoringState: Sendable {
         table.candidateSlot(forHash: hash)
     }
 
+    /// The address of the user index's home slot for `hash`, for a prefetch hint before
+    /// ``candidateSlot(forHash:)``.
+    @inlinable
+    package func userIndexAddress(forHash hash: StableHash) -> UnsafeRawPointer {
+        table.index.homeAddress(hash)
+    }
+
     /// Whether `slot` is the slot of `userID`.
     @inlinable
     package func holds(_ userID: String, atSlot slot: Int) -> Bool {

@@ -90,12 +90,10 @@ extension Engine {
         }
     }
 
-    /// How many lines ahead of the one being checked the intake tables' slots are prefetched:
+    /// How many events apart the look-ahead's steps are (``forEachLookingAhead(_:elements:stride:tables:lookAhead:_:)``):
     /// the duplicate table is larger than the cache (tens of MB at 30k users), and its lookup
     /// was a miss to memory for most events (9% of the engine thread's samples in ingest); a few
-    /// events' work ahead is enough for the line to arrive. The look-ahead works in two steps,
-    /// the first (``lookAhead(_:)``) twice this far ahead, the second (``prefetchUser(atSlot:)``)
-    /// this far.
+    /// events' work ahead is enough for a line to arrive.
     static var prefetchDistance: Int { 8 }
 
     /// Submits a decoded chunk's lines (``DecodeStage/Chunk``).
@@ -119,7 +117,7 @@ extension Engine {
             try forEachLookingAhead(
                 lines.count, elements: UnsafeRawPointer(lines.baseAddress),
                 stride: MemoryLayout<DecodeStage.Line>.stride,
-                lookAhead: { lookAhead(lines[$0].prepared) }
+                tables: { prefetchTables(lines[$0].prepared) }, lookAhead: { lookAhead(lines[$0].prepared) }
             ) {
                 i, knownSlot in
                 let element = lines.baseAddress! + i
@@ -140,18 +138,23 @@ extension Engine {
     }
 
     /// Calls `body` for events `0..<count` in order, with the slot the look-ahead found for each
-    /// (`knownSlot`, `nil` when none): ``lookAhead(_:)`` (`lookAhead(k)`, for event `k`) runs
-    /// twice `prefetchDistance` events before an event's turn, ``prefetchUser(atSlot:)``
-    /// `prefetchDistance` events before it. File lines and Kafka batches both go through it.
+    /// (`knownSlot`, `nil` when none). File lines and Kafka batches both go through it.
     ///
-    /// The events' decoded forms (`count` of them at `elements`, `stride` bytes apart) were
-    /// written by a decoding thread, on the other core: each is asked for whole three times
-    /// `prefetchDistance` events ahead, before the look-ahead reads it (its first touch here was a
-    /// miss: 3% of the engine thread's samples).
+    /// Each event is looked at four times before its turn, each step reading what the one before
+    /// asked the cache for (an event's work is a few µs, so `prefetchDistance` events is ample
+    /// time for a line to come from memory):
+    /// - four times `prefetchDistance` events ahead, its decoded form, whole (`count` of them at
+    ///   `elements`, `stride` bytes apart): the decoding thread wrote it, on the other core, and
+    ///   its first touch here was a miss (3% of the engine thread's samples);
+    /// - three times ahead, ``prefetchTables(_:)`` (`tables(k)`, for event `k`): the slots of
+    ///   its ids in the intake tables and of its user in the user index;
+    /// - twice ahead, ``lookAhead(_:)`` (`lookAhead(k)`): its user's slot, and where their state
+    ///   and subject are kept;
+    /// - `prefetchDistance` ahead, ``prefetchUser(atSlot:)``: the state, the id and the key.
     @inline(__always)
     func forEachLookingAhead<E: Error>(
-        _ count: Int, elements: UnsafeRawPointer?, stride: Int, lookAhead: (_ index: Int) -> Int32,
-        _ body: (_ index: Int, _ knownSlot: Int?) throws(E) -> Void
+        _ count: Int, elements: UnsafeRawPointer?, stride: Int, tables: (_ index: Int) -> Void,
+        lookAhead: (_ index: Int) -> Int32, _ body: (_ index: Int, _ knownSlot: Int?) throws(E) -> Void
     ) throws(E) {
         let distance = Self.prefetchDistance
         func prefetchElement(_ k: Int) {
@@ -163,22 +166,36 @@ extension Engine {
             }
         }
         var slots = [Int32](repeating: -1, count: count)
-        for k in 0..<min(3 * distance, count) { prefetchElement(k) }
+        for k in 0..<min(4 * distance, count) { prefetchElement(k) }
+        for k in 0..<min(3 * distance, count) { tables(k) }
         for k in 0..<min(2 * distance, count) { slots[k] = lookAhead(k) }
         for k in 0..<min(distance, count) { prefetchUser(atSlot: slots[k]) }
         for i in 0..<count {
-            if i + 3 * distance < count { prefetchElement(i + 3 * distance) }
+            if i + 4 * distance < count { prefetchElement(i + 4 * distance) }
+            if i + 3 * distance < count { tables(i + 3 * distance) }
             if i + 2 * distance < count { slots[i + 2 * distance] = lookAhead(i + 2 * distance) }
             if i + distance < count { prefetchUser(atSlot: slots[i + distance]) }
             try body(i, slots[i] >= 0 ? Int(slots[i]) : nil)
         }
     }
 
-    /// The look-ahead's first step, for an event a few events later: asks for its ids' slots in
-    /// the intake tables, finds its user's slot and asks for where that slot's state and subject
-    /// are kept (the arrays by slot are larger than the cache). Returns the slot for
-    /// ``prefetchUser(atSlot:)`` and then for that event's submit (`knownSlot`), -1 when the user
-    /// has none yet. File lines and Kafka batches both call it.
+    /// The look-ahead's first step, for an event a few events later: asks for the slots its
+    /// checks and its lookup will read, from the hashes the decoding thread worked out: its ids'
+    /// in the intake tables (the duplicate table is larger than the cache) and its user's in the
+    /// user index.
+    @inline(__always)
+    func prefetchTables(_ prepared: EventPreparer.Parts?) {
+        guard let prepared else { return }
+        intake.prefetch(idHash: prepared.idHash, obligationKey: prepared.obligationKey)
+        let index = scoringState.userIndexAddress(forHash: prepared.userHash)
+        ccrc32c_prefetch(index)
+        ccrc32c_prefetch(index + 64)
+    }
+
+    /// The look-ahead's second step: finds the event's user's slot and asks for where that slot's
+    /// state and subject are kept (the arrays by slot are larger than the cache). Returns the
+    /// slot for ``prefetchUser(atSlot:)`` and then for that event's submit (`knownSlot`), -1
+    /// when the user has none yet.
     ///
     /// It reads only the prepared parts, plain values: the slot is found by the hash of the user
     /// id the decoding thread worked out (``ScoringState/candidateSlot(forHash:)``), and the
@@ -186,9 +203,7 @@ extension Engine {
     /// and released) and hashed its id on this thread: 8% of the engine thread's samples.
     @inline(__always)
     func lookAhead(_ prepared: EventPreparer.Parts?) -> Int32 {
-        guard let prepared else { return -1 }
-        intake.prefetch(idHash: prepared.idHash, obligationKey: prepared.obligationKey)
-        guard let slot = scoringState.candidateSlot(forHash: prepared.userHash) else { return -1 }
+        guard let prepared, let slot = scoringState.candidateSlot(forHash: prepared.userHash) else { return -1 }
         if shardAppliers == nil, let address = scoringState.stateEntryAddress(atSlot: slot) {
             ccrc32c_prefetch(address)
         }
@@ -196,7 +211,7 @@ extension Engine {
         return Int32(slot)
     }
 
-    /// The look-ahead's second step, a few events after the first brought the slot's entries in:
+    /// The look-ahead's last step, a few events after the one before brought the slot's entries in:
     /// asks for the id kept for the slot (the submit checks the guess against it), the user's
     /// state (when the states are at home: with shards on threads, those threads fetch ahead
     /// themselves) and their subject's key, which sealing the event reads (2% of an ingest's

@@ -58,7 +58,7 @@ extension Engine {
                     try forEachLookingAhead(
                         decoded.count, elements: UnsafeRawPointer(decoded.baseAddress),
                         stride: MemoryLayout<MessageDecodeStage.Decoded>.stride,
-                        lookAhead: { lookAhead(decoded[$0].prepared) }
+                        tables: { prefetchTables(decoded[$0].prepared) }, lookAhead: { lookAhead(decoded[$0].prepared) }
                     ) { (j, knownSlot) throws(EngineError) in
                         try submission.submit(
                             messages.message(at: i), decoded[j].result,

@@ -180,10 +180,15 @@ struct IntakeIndex: Sendable {
 }
 
 extension HashTable {
-    /// Starts loading the home slot of `key` into the cache, so that a lookup of it a little
-    /// later does not wait for memory.
+    /// Starts loading the home slot of `key` and the slots after it into the cache, so that a
+    /// lookup of it a little later does not wait for memory. Four lines: a lookup of a new key
+    /// (most are) walks the whole run of taken slots from its home, about six slots at 70% full.
     @inline(__always)
     func prefetch(_ key: StableHash) {
-        ccrc32c_prefetch(homeAddress(key))
+        let home = homeAddress(key)
+        ccrc32c_prefetch(home)
+        ccrc32c_prefetch(home + 64)
+        ccrc32c_prefetch(home + 128)
+        ccrc32c_prefetch(home + 192)
     }
 }
