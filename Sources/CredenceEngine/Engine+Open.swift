@@ -137,10 +137,12 @@ extension Engine {
             erasure = nil
         }
 
-        /// Handles one decoded record; `false` once something failed.
-        func consume(_ item: ReplayStage.Item) -> Bool {
+        /// Handles one decoded record; `false` once something failed. The item is consumed: its
+        /// event moves into `buffered`, not copied (a copy retained its strings and the chunk's
+        /// end released them again).
+        func consume(_ item: consuming ReplayStage.Item) -> Bool {
             do {
-                switch item {
+                switch consume item {
                 case .event(let lsn, let h, let event):
                     stats.records += 1
                     if h.isCopy, erasure != nil {
@@ -172,20 +174,25 @@ extension Engine {
                     case .promotion(let json):
                         buffered.append((lsn, .promote(try Self.promotedModel(json), json: json)))
                     case .commit(let first):
-                        for (i, (l, step)) in buffered.enumerated() {
-                            if i + Self.prefetchDistance < buffered.count {
-                                let subject = buffered.withUnsafeBufferPointer { b -> UInt64 in
-                                    if case .event(let h, _) = b[i + Self.prefetchDistance].step { return h.subject }
-                                    return 0
+                        // Each step is moved out of `buffered` (a step that holds nothing left in
+                        // its place), not copied: see `consume(_:)`.
+                        try buffered.withUnsafeMutableBufferPointer { (b) throws(EngineError) in
+                            for i in b.indices {
+                                if i + Self.prefetchDistance < b.count {
+                                    let ahead = b.baseAddress! + i + Self.prefetchDistance
+                                    if case .event(let h, _) = ahead.pointee.step {
+                                        prefetchState(ofSubject: h.subject)
+                                    }
                                 }
-                                prefetchState(ofSubject: subject)
+                                let (l, step) = (b.baseAddress! + i).move()
+                                (b.baseAddress! + i).initialize(to: (0, .unreadableErasure(oldSubject: 0)))
+                                guard l >= first else {
+                                    stats.orphans += 1
+                                    continue
+                                }
+                                let slot = count(step, stats: &stats)
+                                try apply(step, lsn: l, slot: slot)
                             }
-                            guard l >= first else {
-                                stats.orphans += 1
-                                continue
-                            }
-                            let slot = count(step, stats: &stats)
-                            try apply(step, lsn: l, slot: slot)
                         }
                         buffered.removeAll(keepingCapacity: true)
                         try performEffects()
@@ -200,14 +207,22 @@ extension Engine {
             }
         }
 
-        func consume(_ output: ReplayStage.Output) -> Bool {
-            switch output {
+        func consume(_ output: consuming ReplayStage.Output) -> Bool {
+            switch consume output {
             case .failure(let error):
                 failure = error
                 return false
-            case .items(let items):
-                for item in items where !consume(item) { return false }
-                return true
+            case .items(var items):
+                // Moved out one by one, a record that holds nothing left in each one's place.
+                return items.withUnsafeMutableBufferPointer { buffer in
+                    for i in buffer.indices {
+                        let item = (buffer.baseAddress! + i).move()
+                        (buffer.baseAddress! + i).initialize(
+                            to: .record(lsn: 0, record: .commit(firstLSN: 0), userID: nil))
+                        if !consume(item) { return false }
+                    }
+                    return true
+                }
             case .indexes(let indexes):
                 intake = indexes.intake
                 subjectRecords.replace(with: indexes.records)

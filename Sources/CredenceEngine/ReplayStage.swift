@@ -145,19 +145,19 @@ struct ReplayStage {
     static func run(
         parallel: Bool, directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark,
         from start: UInt64, keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, depth: Int = 4,
-        consume: (Output) -> Bool
+        consume deliver: (consuming Output) -> Bool
     ) {
         guard parallel else {
             read(
                 directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
-                indexes: indexes, itemsPerChunk: itemsPerChunk, emit: consume)
+                indexes: indexes, itemsPerChunk: itemsPerChunk, emit: deliver)
             return
         }
         let stage = Self.start(
             directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
             indexes: indexes, itemsPerChunk: itemsPerChunk, depth: depth)
         while let output = stage.handoff.take() {
-            if !consume(output) {
+            if !deliver(consume output) {
                 stage.handoff.cancel()
                 break
             }
@@ -166,13 +166,14 @@ struct ReplayStage {
 
     /// Opens a chunk's events and hands on the result; `false` once nothing more is wanted (the
     /// consumer stopped, or a record failed).
-    private static func forward(_ next: consuming SealedOutput, scratch: inout [UInt8], emit: (Output) -> Bool)
-        -> Bool
-    {
+    private static func forward(
+        _ next: consuming SealedOutput, scratch: inout [UInt8], emit: (consuming Output) -> Bool
+    ) -> Bool {
         switch consume next {
         case .chunk(let chunk):
             let (items, failure) = chunk.opened(scratch: &scratch)
-            if !items.isEmpty, !emit(.items(items)) { return false }
+            // Handed on, not shared: the consumer moves the items out of their array.
+            if !items.isEmpty, !emit(.items(consume items)) { return false }
             if let failure {
                 _ = emit(.failure(failure))
                 return false
@@ -191,7 +192,7 @@ struct ReplayStage {
     /// output, unless a failure is.
     static func read(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
-        keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (Output) -> Bool
+        keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (consuming Output) -> Bool
     ) {
         var scratch: [UInt8] = []
         readSealed(
