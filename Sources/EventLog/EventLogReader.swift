@@ -94,7 +94,9 @@ public final class EventLogCursor {
 
     /// Moves to `lsn`, forward or back: the next record is `lsn`'s (or, past the end of what is
     /// committed, `nil`). Cheaper than a new cursor for each of many scattered LSNs: the open
-    /// segment stays open and each sealed segment's index is read once per cursor.
+    /// segment stays open and each sealed segment's index is read once per cursor. The records
+    /// walked over between the index entry and `lsn` are framed but not checksummed; the one
+    /// handed out always is (`credence log verify` checks them all).
     public func seek(to lsn: UInt64) throws {
         try stream.seek(to: lsn)
     }
