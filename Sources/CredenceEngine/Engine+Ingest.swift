@@ -90,7 +90,7 @@ extension Engine {
         }
     }
 
-    /// How many events apart the look-ahead's steps are (``forEachLookingAhead(_:elements:stride:tables:lookAhead:_:)``):
+    /// How many events apart the look-ahead's steps are (``forEachLookingAhead(_:prepared:_:)``):
     /// the duplicate table is larger than the cache (tens of MB at 30k users), and its lookup
     /// was a miss to memory for most events (9% of the engine thread's samples in ingest); a few
     /// events' work ahead is enough for a line to arrive.
@@ -114,12 +114,7 @@ extension Engine {
         source: String, afterLine: () -> Void
     ) throws {
         try lines.withUnsafeMutableBufferPointer { lines in
-            try forEachLookingAhead(
-                lines.count, elements: UnsafeRawPointer(lines.baseAddress),
-                stride: MemoryLayout<DecodeStage.Line>.stride,
-                tables: { prefetchTables(lines[$0].prepared) }, lookAhead: { lookAhead(lines[$0].prepared) }
-            ) {
-                i, knownSlot in
+            try forEachLookingAhead(UnsafeBufferPointer(lines), prepared: { lines[$0].prepared }) { i, knownSlot in
                 let element = lines.baseAddress! + i
                 let line = element.move()
                 element.initialize(to: DecodeStage.Line(number: line.number, start: 0, count: 0, truncated: false))
@@ -137,43 +132,40 @@ extension Engine {
         }
     }
 
-    /// Calls `body` for events `0..<count` in order, with the slot the look-ahead found for each
-    /// (`knownSlot`, `nil` when none). File lines and Kafka batches both go through it.
+    /// Calls `body` for each of `events` in order, with the slot the look-ahead found for its
+    /// user (`knownSlot`, `nil` when none); `prepared(k)` is event `k`'s prepared parts. File
+    /// lines and Kafka batches both go through it.
     ///
     /// Each event is looked at four times before its turn, each step reading what the one before
     /// asked the cache for (an event's work is a few µs, so `prefetchDistance` events is ample
     /// time for a line to come from memory):
-    /// - four times `prefetchDistance` events ahead, its decoded form, whole (`count` of them at
-    ///   `elements`, `stride` bytes apart): the decoding thread wrote it, on the other core, and
-    ///   its first touch here was a miss (3% of the engine thread's samples);
-    /// - three times ahead, ``prefetchTables(_:)`` (`tables(k)`, for event `k`): the slots of
-    ///   its ids in the intake tables and of its user in the user index;
-    /// - twice ahead, ``lookAhead(_:)`` (`lookAhead(k)`): its user's slot, and where their state
-    ///   and subject are kept;
+    /// - four times `prefetchDistance` events ahead, the event's decoded form, whole: the decoding
+    ///   thread wrote it, on the other core, and its first touch here was a miss (3% of the engine
+    ///   thread's samples);
+    /// - three times ahead, ``prefetchTables(_:)``: the slots of its ids in the intake tables and
+    ///   of its user in the user index;
+    /// - twice ahead, ``lookAhead(_:)``: its user's slot, and where their state and subject are
+    ///   kept;
     /// - `prefetchDistance` ahead, ``prefetchUser(atSlot:)``: the state, the id and the key.
     @inline(__always)
-    func forEachLookingAhead<E: Error>(
-        _ count: Int, elements: UnsafeRawPointer?, stride: Int, tables: (_ index: Int) -> Void,
-        lookAhead: (_ index: Int) -> Int32, _ body: (_ index: Int, _ knownSlot: Int?) throws(E) -> Void
+    func forEachLookingAhead<Element, E: Error>(
+        _ events: UnsafeBufferPointer<Element>, prepared: (_ index: Int) -> EventPreparer.Parts?,
+        _ body: (_ index: Int, _ knownSlot: Int?) throws(E) -> Void
     ) throws(E) {
         let distance = Self.prefetchDistance
-        func prefetchElement(_ k: Int) {
-            guard let elements else { return }
-            var offset = 0
-            while offset < stride {
-                ccrc32c_prefetch(elements + k * stride + offset)
-                offset += 64
-            }
+        let count = events.count
+        func prefetchEvent(_ k: Int) {
+            ccrc32c_prefetch_bytes(events.baseAddress! + k, MemoryLayout<Element>.stride)
         }
         var slots = [Int32](repeating: -1, count: count)
-        for k in 0..<min(4 * distance, count) { prefetchElement(k) }
-        for k in 0..<min(3 * distance, count) { tables(k) }
-        for k in 0..<min(2 * distance, count) { slots[k] = lookAhead(k) }
+        for k in 0..<min(4 * distance, count) { prefetchEvent(k) }
+        for k in 0..<min(3 * distance, count) { prefetchTables(prepared(k)) }
+        for k in 0..<min(2 * distance, count) { slots[k] = lookAhead(prepared(k)) }
         for k in 0..<min(distance, count) { prefetchUser(atSlot: slots[k]) }
         for i in 0..<count {
-            if i + 4 * distance < count { prefetchElement(i + 4 * distance) }
-            if i + 3 * distance < count { tables(i + 3 * distance) }
-            if i + 2 * distance < count { slots[i + 2 * distance] = lookAhead(i + 2 * distance) }
+            if i + 4 * distance < count { prefetchEvent(i + 4 * distance) }
+            if i + 3 * distance < count { prefetchTables(prepared(i + 3 * distance)) }
+            if i + 2 * distance < count { slots[i + 2 * distance] = lookAhead(prepared(i + 2 * distance)) }
             if i + distance < count { prefetchUser(atSlot: slots[i + distance]) }
             try body(i, slots[i] >= 0 ? Int(slots[i]) : nil)
         }
@@ -187,9 +179,7 @@ extension Engine {
     func prefetchTables(_ prepared: EventPreparer.Parts?) {
         guard let prepared else { return }
         intake.prefetch(idHash: prepared.idHash, obligationKey: prepared.obligationKey)
-        let index = scoringState.userIndexAddress(forHash: prepared.userHash)
-        ccrc32c_prefetch(index)
-        ccrc32c_prefetch(index + 64)
+        ccrc32c_prefetch_bytes(scoringState.userIndexAddress(forHash: prepared.userHash), 128)
     }
 
     /// The look-ahead's second step: finds the event's user's slot and asks for where that slot's

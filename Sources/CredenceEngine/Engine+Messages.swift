@@ -52,14 +52,11 @@ extension Engine {
         while let chunk = stage.next() {
             // Read in place: copying each `Decoded` out (its event's strings retained and
             // released) showed in the profile. As with a file's lines, what a message's submit
-            // reads is asked for a few messages ahead (``forEachLookingAhead(_:lookAhead:_:)``).
+            // reads is asked for a few messages ahead (``forEachLookingAhead(_:prepared:_:)``).
             try chunk.decoded.withUnsafeBufferPointer { (decoded) throws(EngineError) in
                 try chunk.plaintexts.withUnsafeBufferPointer { (plaintexts) throws(EngineError) in
-                    try forEachLookingAhead(
-                        decoded.count, elements: UnsafeRawPointer(decoded.baseAddress),
-                        stride: MemoryLayout<MessageDecodeStage.Decoded>.stride,
-                        tables: { prefetchTables(decoded[$0].prepared) }, lookAhead: { lookAhead(decoded[$0].prepared) }
-                    ) { (j, knownSlot) throws(EngineError) in
+                    try forEachLookingAhead(decoded, prepared: { decoded[$0].prepared }) {
+                        (j, knownSlot) throws(EngineError) in
                         try submission.submit(
                             messages.message(at: i), decoded[j].result,
                             prepared: decoded[j].prepared?.prepared(in: UnsafeRawBufferPointer(plaintexts)), to: self,

@@ -185,10 +185,6 @@ extension HashTable {
     /// (most are) walks the whole run of taken slots from its home, about six slots at 70% full.
     @inline(__always)
     func prefetch(_ key: StableHash) {
-        let home = homeAddress(key)
-        ccrc32c_prefetch(home)
-        ccrc32c_prefetch(home + 64)
-        ccrc32c_prefetch(home + 128)
-        ccrc32c_prefetch(home + 192)
+        ccrc32c_prefetch_bytes(homeAddress(key), 256)
     }
 }

@@ -24,13 +24,11 @@ final class RecordStream {
     private var segmentBase: UInt64? = nil
     /// The segments' bases as last listed; listed again for an LSN at or past the last one.
     private var bases: [UInt64] = []
-    /// The sparse indexes of sealed segments this stream has checked (a sealed segment never
-    /// changes), so that ``seek(to:)`` loads each at most once.
-    private var sealedIndexes: [UInt64: SparseIndex] = [:]
-    /// The last segment's index as last loaded, while it was consistent: its appender only adds
-    /// entries, so the loaded ones stay true and are used for any LSN before the last of them
-    /// (a later one loads it again).
-    private var openIndex: (base: UInt64, index: SparseIndex)? = nil
+    /// The sparse indexes this stream has checked, by segment, so that ``seek(to:)`` loads each
+    /// at most once. A sealed segment's (`complete`) never changes; the last segment's appender
+    /// only adds entries, so one loaded while the segment was open stays true and serves any LSN
+    /// before its last entry (a later one loads it again).
+    private var loadedIndexes: [UInt64: (index: SparseIndex, complete: Bool)] = [:]
 
     init(directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark?, from lsn: UInt64) throws
     {
@@ -158,27 +156,15 @@ final class RecordStream {
     /// the last segment's index belongs to the appender, so it is only read.
     private func startPoint(file: SystemFile, base: UInt64, sealed: Bool, lsn: UInt64) throws -> SparseIndex.Entry {
         let first = SparseIndex.Entry(lsn: base, offset: Int64(FileHeader.size))
-        if sealed, let index = sealedIndexes[base] {
-            guard let entry = index.entry(atOrBefore: lsn) else { return first }
+        if let loaded = loadedIndexes[base], loaded.complete || lsn < loaded.index.entries.last?.lsn ?? 0 {
+            guard let entry = loaded.index.entry(atOrBefore: lsn) else { return first }
             if try SparseIndex.isRecord(at: entry.offset, in: file, maxRecordSize: configuration.maxRecordSize) {
                 return entry
             }
-            sealedIndexes[base] = nil  // damaged since it was checked: check it again below
-        }
-        if !sealed, let open = openIndex, open.base == base, let last = open.index.entries.last, lsn < last.lsn,
-            let entry = open.index.entry(atOrBefore: lsn)
-        {
-            if try SparseIndex.isRecord(at: entry.offset, in: file, maxRecordSize: configuration.maxRecordSize) {
-                return entry
-            }
-            openIndex = nil
+            loadedIndexes[base] = nil  // damaged since it was checked: check it again below
         }
         let point = try loadedStartPoint(file: file, base: base, sealed: sealed, lsn: lsn, first: first)
-        if sealed {
-            sealedIndexes[base] = point.index
-        } else {
-            openIndex = point.index.map { (base, $0) }
-        }
+        loadedIndexes[base] = point.index.map { ($0, sealed) }
         return point.entry
     }
 

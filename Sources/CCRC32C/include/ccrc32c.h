@@ -15,4 +15,11 @@ uint32_t ccrc32c_hardware(uint32_t crc, const void *data, size_t count);
 /// Asks the CPU to bring the cache line at `address` closer, without waiting for it.
 static inline void ccrc32c_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// ``ccrc32c_prefetch`` for every cache line (64 bytes) of the `count` bytes at `address`.
+static inline void ccrc32c_prefetch_bytes(const void *address, size_t count) {
+    uintptr_t line = (uintptr_t)address & ~(uintptr_t)63;
+    uintptr_t end = (uintptr_t)address + count;
+    for (; line < end; line += 64) __builtin_prefetch((const void *)line, 0, 3);
+}
+
 #endif
