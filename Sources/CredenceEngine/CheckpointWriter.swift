@@ -1,3 +1,4 @@
+import CredenceCore
 import Dispatch
 import Synchronization
 
@@ -15,16 +16,34 @@ final class CheckpointWriter: Sendable {
     private let queue = DispatchQueue(label: "credence.checkpoints")
     private let inFlight = DispatchGroup()
     private let failure = Mutex<EngineError?>(nil)
+    private let lastFileBytes = Atomic<Int>(0)
 
-    /// Hands `body` over to be written as the checkpoint at `lsn`, once the one before is on
-    /// disk; throws that one's failure, if it failed.
-    func write(_ checkpoints: Checkpoints, lsn: UInt64, body: [UInt8]) throws(EngineError) {
+    /// A buffer for the next checkpoint file (``Checkpoints/startFile(capacity:)``), sized for
+    /// the last one this writer wrote and a little more.
+    func startFile() -> ByteWriter {
+        let last = lastFileBytes.load(ordering: .relaxed)
+        return Checkpoints.startFile(capacity: last + last / 16)
+    }
+
+    /// Writes `file` (``startFile()``'s, its body written) as the checkpoint at `lsn` on the
+    /// calling thread, once the one in flight is on disk.
+    func writeNow(_ checkpoints: Checkpoints, lsn: UInt64, file: consuming [UInt8]) throws(EngineError) {
         try wait()
+        lastFileBytes.store(file.count + 4, ordering: .relaxed)
+        try checkpoints.write(lsn: lsn, file: file)
+    }
+
+    /// Hands `file` (``startFile()``'s, its body written) over to be written as the checkpoint
+    /// at `lsn`, once the one before is on disk; throws that one's failure, if it failed.
+    func write(_ checkpoints: Checkpoints, lsn: UInt64, file: consuming [UInt8]) throws(EngineError) {
+        try wait()
+        lastFileBytes.store(file.count + 4, ordering: .relaxed)
         inFlight.enter()
+        let file = consume file
         queue.async { [self] in
             defer { inFlight.leave() }
             do throws(EngineError) {
-                try checkpoints.write(lsn: lsn, body: body)
+                try checkpoints.write(lsn: lsn, file: file)
             } catch {
                 failure.withLock { $0 = $0 ?? error }
             }

@@ -51,9 +51,9 @@ extension Engine {
         guard configuration.checkpoints.enabled else { return }
         try commit()
         try checkpointWriter.wait()
-        var writer = ByteWriter()
+        var writer = checkpointWriter.startFile()
         encodeCheckpointBody(into: &writer, canonical: false)
-        try checkpoints.write(lsn: nextLSN, body: writer.bytes)
+        try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: writer.bytes)
         eventsSinceCheckpoint = 0
     }
 
@@ -68,12 +68,12 @@ extension Engine {
     /// (``CheckpointWriter``) unless the engine runs on one thread.
     func checkpointIfDue() throws(EngineError) {
         guard checkpointIsDue else { return }
-        var writer = ByteWriter()
+        var writer = checkpointWriter.startFile()
         encodeCheckpointBody(into: &writer, canonical: false)
         if configuration.parallelDecode {
-            try checkpointWriter.write(checkpoints, lsn: nextLSN, body: writer.bytes)
+            try checkpointWriter.write(checkpoints, lsn: nextLSN, file: writer.bytes)
         } else {
-            try checkpoints.write(lsn: nextLSN, body: writer.bytes)
+            try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: writer.bytes)
         }
         eventsSinceCheckpoint = 0
     }
