@@ -73,14 +73,16 @@ struct DecodeStage {
                     if line.isBlankLine { return }
                     let start = chunk.bytes.count
                     chunk.bytes.append(contentsOf: line)
-                    var item = Line(number: number, start: start, count: line.count, truncated: truncated)
+                    // Filled in place: a line built aside and appended was copied, its strings
+                    // retained, and released again at the end of the copy.
+                    chunk.lines.append(Line(number: number, start: start, count: line.count, truncated: truncated))
                     if !truncated {
                         let result = decoder.decode(line)
-                        item.prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
+                        let last = chunk.lines.count - 1
+                        chunk.lines[last].prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
                         // Moved, not copied: a copy retained the event's strings and released them again.
-                        item.result = consume result
+                        chunk.lines[last].result = consume result
                     }
-                    chunk.lines.append(item)
                     if chunk.lines.count >= linesPerChunk {
                         chunk.bytesRead = reader.bytesRead
                         stopped = !handoff.put(.chunk(chunk))

@@ -51,8 +51,9 @@ final class MessageDecodeStage: Sendable {
                 for i in start..<end {
                     let m = batch.message(at: i)
                     let result = decoder.decode(m.value, keyBytes: m.key)
-                    chunk.decoded.append(
-                        Decoded(result: result, prepared: preparer.prepare(result, plaintexts: &chunk.plaintexts)))
+                    let prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
+                    // Moved, not copied: a copy retained the event's strings and released them again.
+                    chunk.decoded.append(Decoded(result: consume result, prepared: prepared))
                 }
                 guard stage.handoff.put(chunk) else { return }
                 start = end
