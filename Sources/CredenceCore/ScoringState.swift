@@ -175,6 +175,15 @@ public struct ScoringState: Sendable {
         table.stateAddress(atSlot: slot)
     }
 
+    /// Where applying an event to the user in `slot` reads past their state's first line, for
+    /// prefetch hints a step after ``stateAddress(atSlot:)``'s (``UserState/sectionAddresses(obligationBytes:)``).
+    @inlinable
+    package func stateSections(atSlot slot: Int, obligationBytes: Int) -> (
+        lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer
+    ) {
+        table.stateSections(atSlot: slot, obligationBytes: obligationBytes)
+    }
+
     /// The address where the slot's state is found, for a prefetch hint a step before
     /// ``stateAddress(atSlot:)``'s (which reads it): the arrays by slot are larger than the cache.
     @inlinable

@@ -73,6 +73,12 @@ extension UserState {
         storage.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
+    /// ``read(_:)`` with where the bytes end.
+    @inline(__always)
+    func read<R>(_ body: (UnsafePointer<UInt8>, _ end: Int) -> R) -> R {
+        storage.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+    }
+
     /// Replaces `lo..<hi` with `new` and moves the header offsets at or after `hi`.
     ///
     /// An insertion (`lo == hi`) at an offset a slot points to moves that slot: what was there
@@ -146,19 +152,16 @@ extension UserState {
     }
 
     /// Moves `r` from the end of an obligation's id to the end of the obligation, decoding
-    /// only the movement count.
+    /// only the movement count; `end` is where the state's bytes end.
     @inline(__always)
-    static func skipObligationFields(_ r: inout PackedReader) {
+    static func skipObligationFields(_ r: inout PackedReader, end: Int) {
         r.skipOptionalInstant()
         r.skipVarint()
         r.skipVarint()
         r.offset += 1
         r.skipOptionalInstant()
         let n = r.varint()
-        for _ in 0..<n {
-            r.skipVarint()
-            r.skipVarint()
-        }
+        r.skipVarints(2 * n, end: end)
     }
 
     @inline(__always)
@@ -198,13 +201,11 @@ struct ObligationFields {
         movementCount = r.varint()
     }
 
-    /// Moves `r` from the first movement to the end of the obligation.
+    /// Moves `r` from the first movement to the end of the obligation; `end` is where the
+    /// state's bytes end.
     @inline(__always)
-    func skipMovements(_ r: inout PackedReader) {
-        for _ in 0..<movementCount {
-            r.skipVarint()
-            r.skipVarint()
-        }
+    func skipMovements(_ r: inout PackedReader, end: Int) {
+        r.skipVarints(2 * movementCount, end: end)
     }
 }
 
@@ -258,6 +259,35 @@ struct PackedReader {
     @inlinable @inline(__always)
     mutating func optionalInstant() -> Instant? {
         byte() == 0 ? nil : Instant(millisecondsSinceEpoch: zigzag())
+    }
+
+    /// Moves past `n` varints. A varint ends at each byte below 0x80, so while a whole word is
+    /// left before `end` (where the bytes end) they are counted eight at a time: a walk past an
+    /// obligation's movements was a byte loop with a branch per byte.
+    @inline(__always)
+    mutating func skipVarints(_ n: UInt64, end: Int) {
+        var left = n
+        while left > 0, offset + 8 <= end {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
+            var ends = ~word & 0x8080_8080_8080_8080
+            let count = UInt64(ends.nonzeroBitCount)
+            if count < left {
+                left -= count
+                offset += 8
+                continue
+            }
+            // The `left`-th end in this word: clear the ends before it.
+            while left > 1 {
+                ends &= ends &- 1
+                left -= 1
+            }
+            offset += ends.trailingZeroBitCount / 8 + 1
+            return
+        }
+        while left > 0 {
+            skipVarint()
+            left -= 1
+        }
     }
 
     @inline(__always)

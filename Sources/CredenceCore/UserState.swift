@@ -27,6 +27,25 @@ public struct UserState: Sendable {
         storage.withUnsafeBytes { $0.baseAddress }
     }
 
+    /// Where an event's apply reads past the state's first line, for prefetch hints only: the
+    /// last payment month (`nil` when there is none) and the newest obligations (up to
+    /// `obligationBytes` of them). It reads the header, in the first line: ask for that line a
+    /// few events before.
+    @inlinable @inline(__always)
+    public func sectionAddresses(obligationBytes: Int) -> (
+        lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer
+    ) {
+        storage.withUnsafeBytes { raw in
+            let lastPayment = Int(raw.loadUnaligned(fromByteOffset: UserState.lastPaymentSlot, as: UInt32.self))
+            let obligations = Int(raw.loadUnaligned(fromByteOffset: UserState.obligationsSlot, as: UInt32.self))
+            let count = min(obligationBytes, raw.count - obligations)
+            return (
+                lastPayment > 0 ? raw.baseAddress! + lastPayment : nil,
+                UnsafeRawBufferPointer(start: raw.baseAddress! + obligations, count: max(count, 0))
+            )
+        }
+    }
+
     /// An empty state whose history starts after `erasureCut`.
     public init(erasureCut: Instant?) {
         var w = ByteWriter(bytes: [])
@@ -141,10 +160,10 @@ public struct UserState: Sendable {
     ///
     /// For snapshots, `t` is `end(month)`.
     public func features(asOf t: Instant, month: Month) -> Features {
-        read { base in features(base, asOf: t, month: month) }
+        read { base, end in features(base, end: end, asOf: t, month: month) }
     }
 
-    private func features(_ base: UnsafePointer<UInt8>, asOf t: Instant, month: Month) -> Features {
+    private func features(_ base: UnsafePointer<UInt8>, end: Int, asOf t: Instant, month: Month) -> Features {
         var f = Features()
         let tms = t.millisecondsSinceEpoch
         var r = PackedReader(base: base, offset: UserState.enrolmentsStart(base))
@@ -199,7 +218,7 @@ public struct UserState: Sendable {
             r.skipBytes()
             let o = ObligationFields(&r)
             guard let openedAt = o.openedAt, openedAt < t, o.cancelledAt.map({ $0 >= t }) ?? true else {
-                o.skipMovements(&r)
+                o.skipMovements(&r, end: end)
                 continue
             }
             f.obligationsTotal += 1
@@ -505,14 +524,14 @@ public struct UserState: Sendable {
             let obligationsStart = slot(UserState.obligationsSlot)
             let bit = UserState.obligationFilterBit(id)
             let filter = obligationFilter
-            let (found, count) = read { base -> (Int?, UInt64) in
+            let (found, count) = read { base, end -> (Int?, UInt64) in
                 var r = PackedReader(base: base, offset: obligationsStart)
                 let n = r.varint()
                 guard filter & bit != 0 else { return (nil, n) }
                 for _ in 0..<n {
                     let start = r.offset
                     if bytesEqual(r.bytes(), id) { return (start, n) }
-                    UserState.skipObligationFields(&r)
+                    UserState.skipObligationFields(&r, end: end)
                 }
                 return (nil, n)
             }

@@ -106,6 +106,15 @@ struct UserTable: Sendable {
         return shardStates[k][l].storageAddress
     }
 
+    /// ``UserState/sectionAddresses(obligationBytes:)`` of the user in `slot`, read in place.
+    @inlinable
+    func stateSections(atSlot slot: Int, obligationBytes: Int) -> (
+        lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer
+    ) {
+        let (k, l) = place(ofSlot: slot)
+        return shardStates[k][l].sectionAddresses(obligationBytes: obligationBytes)
+    }
+
     /// The address of the slot's entry in its shard's array of states (where the packed state's
     /// address is kept), for a prefetch hint a step before ``stateAddress(atSlot:)``'s.
     @inlinable

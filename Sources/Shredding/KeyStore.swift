@@ -183,6 +183,15 @@ public final class KeyStore {
         return keys.withUnsafeBytes { $0.baseAddress.map { $0 + i * SubjectKey.byteCount } }
     }
 
+    /// Where `subject`'s state (live or destroyed) is held, which ``key(for:)`` reads before the
+    /// key: for a prefetch hint only, like ``keyAddress(for:)``.
+    @inline(__always)
+    public func stateAddress(for subject: SubjectID) -> UnsafeRawPointer? {
+        let i = Int(truncatingIfNeeded: subject.rawValue)
+        guard subject.rawValue > 0, i < states.count else { return nil }
+        return states.withUnsafeBytes { $0.baseAddress.map { $0 + i } }
+    }
+
     /// The keys as they are now, for reading on another thread (a replay that decrypts ahead of
     /// the engine). Later creations and destructions do not show in it; copying is cheap until
     /// the store changes (the arrays are copy-on-write).

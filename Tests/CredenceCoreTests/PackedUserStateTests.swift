@@ -326,4 +326,34 @@ import Testing
         s.compact(keeping: Month(year: 2025, month: 12), offset: .beijing)
         #expect(s.approximateBytes <= 300, "\(s.approximateBytes)")
     }
+
+    /// Skipping varints a word at a time lands where skipping them one by one does: every count
+    /// from each start, varints of 1 to 10 bytes mixed, up to the buffer's last byte (where the
+    /// word reads stop and the byte loop finishes).
+    @Test func skippingVarintsByTheWordMatchesOneByOne() {
+        var rng = SplitMix(state: 7)
+        var writer = ByteWriter()
+        for _ in 0..<200 {
+            let width = UInt64(rng.next() % 64)
+            writer.writeVarint(width == 63 ? UInt64.max : rng.next() >> (63 - width))
+        }
+        let bytes = writer.bytes
+        var ends: [Int] = []
+        for (i, b) in bytes.enumerated() where b < 0x80 { ends.append(i + 1) }
+        #expect(ends.count == 200 && ends.last == bytes.count)
+        bytes.withUnsafeBufferPointer { buffer in
+            for (k, start) in ([0] + ends.dropLast()).enumerated() {
+                for n in 0...(ends.count - k) {
+                    var byWord = PackedReader(base: buffer.baseAddress!, offset: start)
+                    byWord.skipVarints(UInt64(n), end: buffer.count)
+                    var oneByOne = PackedReader(base: buffer.baseAddress!, offset: start)
+                    for _ in 0..<n { oneByOne.skipVarint() }
+                    if byWord.offset != oneByOne.offset {
+                        Issue.record("from \(start), \(n) varints: \(byWord.offset), not \(oneByOne.offset)")
+                        return
+                    }
+                }
+            }
+        }
+    }
 }
