@@ -113,123 +113,157 @@ extension Engine {
             shardAppliers = appliers
         }
         var stats = ReplayStats()
-        // The duplicate index is not sized for the whole log: the sweep after every batch keeps it
-        // to the window's events, so growing it as it goes costs less memory at the peak.
-        var buffered: [(lsn: UInt64, step: Step)] = []
+        // The chunks (from an index on) whose records wait for their batch's commit record: held
+        // as they came, not copied record by record into a buffer (a batch of 8,192 steps of about
+        // 230 bytes each is four times the L2 cache, and the two copies were the applying thread's
+        // largest item). The duplicate index is not sized for the whole log: the sweep after every
+        // batch keeps it to the window's events, so growing it as it goes costs less memory at
+        // the peak.
+        var waiting: [(items: [ReplayStage.Item], from: Int)] = []
+        // The batch being applied: the first LSN its commit record names (`nil`: the log's
+        // uncommitted end, whose steps are only counted), and the LSN of the last step it made.
+        var committing: UInt64? = nil
+        var lastStepLSN: UInt64 = 0
         var erasure: (marker: EngineRecord.Erasure, userID: String?, remaining: UInt64, survivors: [Event])? = nil
         var failure: EngineError? = nil
         // Whether the reader gave the intake indexes back (ReplayIndexes).
         var indexesReturned = false
 
-        func finishErasure() {
-            guard let e = erasure else { return }
-            if let user = e.userID {
-                buffered.append(
-                    (
-                        buffered.last?.lsn ?? 0,
-                        .erasure(
-                            userID: user, cut: e.marker.cut, oldSubject: e.marker.oldSubject,
-                            newSubject: e.marker.newSubject, survivors: e.survivors)
-                    ))
-            } else {
-                buffered.append((buffered.last?.lsn ?? 0, .unreadableErasure(oldSubject: e.marker.oldSubject)))
+        /// Applies a step of a committed batch, unless the commit does not cover it (a record of
+        /// a batch that never committed, before a crash: an orphan).
+        func emit(_ lsn: UInt64, _ step: consuming Step) throws(EngineError) {
+            lastStepLSN = lsn
+            guard let first = committing, lsn >= first else {
+                stats.orphans += 1
+                return
             }
-            erasure = nil
+            let slot = count(step, stats: &stats)
+            try apply(step, lsn: lsn, slot: slot)
         }
 
-        /// Handles one decoded record; `false` once something failed. The item is consumed: its
-        /// event moves into `buffered`, not copied (a copy retained its strings and the chunk's
-        /// end released them again).
-        func consume(_ item: consuming ReplayStage.Item) -> Bool {
-            do {
-                switch consume item {
-                case .event(let lsn, let h, let event):
-                    stats.records += 1
-                    if h.isCopy, erasure != nil {
-                        if erasure!.userID != nil, let e = event { erasure!.survivors.append(e) }
-                        buffered.append((lsn, .tombstone(h)))  // indexes only; the erasure step applies it
-                        erasure!.remaining -= 1
-                        if erasure!.remaining == 0 { finishErasure() }
-                    } else if let e = event {
-                        buffered.append((lsn, .event(h, e)))
-                    } else {
-                        buffered.append((lsn, .tombstone(h)))
-                    }
-                case .record(let lsn, let record, let user):
-                    stats.records += 1
-                    switch record {
-                    case .event:
-                        break  // decoded as `.event` items
-                    case .tombstone(let h):
-                        buffered.append((lsn, .tombstone(h)))
-                    case .erasure(let m):
-                        erasure = (m, user, m.copies, [])
-                        if m.copies == 0 { finishErasure() }
-                    case .monthClose(let m, let v):
-                        buffered.append((lsn, .close(m, v)))
-                    case .restatement(let m, let v):
-                        buffered.append((lsn, .restate(m, v)))
-                    case .source:
-                        break  // named by the reader (ReplayIndexes)
-                    case .promotion(let json):
-                        buffered.append((lsn, .promote(try Self.promotedModel(json), json: json)))
-                    case .commit(let first):
-                        // Each step is moved out of `buffered` (a step that holds nothing left in
-                        // its place), not copied: see `consume(_:)`.
-                        try buffered.withUnsafeMutableBufferPointer { (b) throws(EngineError) in
-                            for i in b.indices {
-                                if i + Self.prefetchDistance < b.count {
-                                    let ahead = b.baseAddress! + i + Self.prefetchDistance
-                                    if case .event(let h, _) = ahead.pointee.step {
-                                        prefetchState(ofSubject: h.subject)
-                                    }
-                                }
-                                let (l, step) = (b.baseAddress! + i).move()
-                                (b.baseAddress! + i).initialize(to: (0, .unreadableErasure(oldSubject: 0)))
-                                guard l >= first else {
-                                    stats.orphans += 1
-                                    continue
-                                }
-                                let slot = count(step, stats: &stats)
-                                try apply(step, lsn: l, slot: slot)
-                            }
-                        }
-                        buffered.removeAll(keepingCapacity: true)
-                        try performEffects()
-                        try spillSideFiles()
-                        if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
-                    }
-                }
-                return true
-            } catch {
-                failure = error
-                return false
+        func finishErasure() throws(EngineError) {
+            guard let e = erasure else { return }
+            erasure = nil
+            if let user = e.userID {
+                try emit(
+                    lastStepLSN,
+                    .erasure(
+                        userID: user, cut: e.marker.cut, oldSubject: e.marker.oldSubject,
+                        newSubject: e.marker.newSubject, survivors: e.survivors))
+            } else {
+                try emit(lastStepLSN, .unreadableErasure(oldSubject: e.marker.oldSubject))
             }
+        }
+
+        /// Turns one record of a batch into its steps. The item is consumed: its event moves into
+        /// its step, not copied (a copy retained its strings and the chunk's end released them).
+        func consume(_ item: consuming ReplayStage.Item) throws(EngineError) {
+            stats.records += 1
+            switch consume item {
+            case .event(let lsn, let h, let event):
+                if h.isCopy, erasure != nil {
+                    if erasure!.userID != nil, let e = event { erasure!.survivors.append(e) }
+                    try emit(lsn, .tombstone(h))  // indexes only; the erasure step applies it
+                    erasure!.remaining -= 1
+                    if erasure!.remaining == 0 { try finishErasure() }
+                } else if let e = event {
+                    try emit(lsn, .event(h, e))
+                } else {
+                    try emit(lsn, .tombstone(h))
+                }
+            case .record(let lsn, let record, let user):
+                switch record {
+                case .event, .commit:
+                    break  // decoded as `.event` items; commits are handled by `consume(_:)` below
+                case .tombstone(let h):
+                    try emit(lsn, .tombstone(h))
+                case .erasure(let m):
+                    erasure = (m, user, m.copies, [])
+                    if m.copies == 0 { try finishErasure() }
+                case .monthClose(let m, let v):
+                    try emit(lsn, .close(m, v))
+                case .restatement(let m, let v):
+                    try emit(lsn, .restate(m, v))
+                case .source:
+                    break  // named by the reader (ReplayIndexes)
+                case .promotion(let json):
+                    try emit(lsn, .promote(try Self.promotedModel(json), json: json))
+                }
+            }
+        }
+
+        /// Runs `items[range]` through `consume(_:)` in order, moving each out and leaving a record
+        /// that holds nothing in its place, with the state of the event a few ahead asked for.
+        func consume(_ items: inout [ReplayStage.Item], _ range: Range<Int>) throws(EngineError) {
+            try items.withUnsafeMutableBufferPointer { (b) throws(EngineError) in
+                for i in range {
+                    // Four steps, `prefetchDistance` events apart and a last one 4 events ahead:
+                    // the subject's slot, then the slot's state entry and user id, then the state's
+                    // first line, then what the apply reads further in.
+                    for step in 0...3 where i + max(step * Self.prefetchDistance, 4) < range.upperBound {
+                        let ahead = b.baseAddress! + i + max(step * Self.prefetchDistance, 4)
+                        if case .event(_, let h, _) = ahead.pointee { lookAhead(step, subject: h.subject) }
+                    }
+                    // The item itself, written by the opener on the other core: its first line
+                    // was read at step 3, the rest are asked for now.
+                    if i + Self.prefetchDistance < range.upperBound {
+                        ccrc32c_prefetch_bytes(
+                            b.baseAddress! + i + Self.prefetchDistance, MemoryLayout<ReplayStage.Item>.stride)
+                    }
+                    let item = (b.baseAddress! + i).move()
+                    (b.baseAddress! + i).initialize(to: .record(lsn: 0, record: .commit(firstLSN: 0), userID: nil))
+                    try consume(item)
+                }
+            }
+        }
+
+        /// Runs the records that wait, then `items[from..<to]`, as the batch that `first` commits
+        /// (`nil`: no commit came).
+        func consumeBatch(
+            committedFrom first: UInt64?, through items: inout [ReplayStage.Item], _ from: Int, _ to: Int
+        ) throws(EngineError) {
+            committing = first
+            for w in waiting.indices {
+                let range = waiting[w].from..<waiting[w].items.count
+                try consume(&waiting[w].items, range)
+            }
+            waiting.removeAll(keepingCapacity: true)
+            try consume(&items, from..<to)
+            lastStepLSN = 0
         }
 
         func consume(_ output: consuming ReplayStage.Output) -> Bool {
-            switch consume output {
-            case .failure(let error):
-                failure = error
-                return false
-            case .items(var items):
-                // Moved out one by one, a record that holds nothing left in each one's place.
-                return items.withUnsafeMutableBufferPointer { buffer in
-                    for i in buffer.indices {
-                        let item = (buffer.baseAddress! + i).move()
-                        (buffer.baseAddress! + i).initialize(
-                            to: .record(lsn: 0, record: .commit(firstLSN: 0), userID: nil))
-                        if !consume(item) { return false }
+            do {
+                switch consume output {
+                case .failure(let error):
+                    failure = error
+                    return false
+                case .items(var items, let commits):
+                    var from = 0
+                    for c in commits {
+                        guard case .record(_, .commit(let first), _) = items[c] else {
+                            preconditionFailure("the replay stage listed a record that is not a commit")
+                        }
+                        try consumeBatch(committedFrom: first, through: &items, from, c)
+                        stats.records += 1  // the commit record
+                        try performEffects()
+                        try spillSideFiles()
+                        if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
+                        from = c + 1
                     }
+                    if from < items.count { waiting.append((consume items, from)) }
+                    return true
+                case .indexes(let indexes):
+                    intake = indexes.intake
+                    subjectRecords.replace(with: indexes.records)
+                    sources = indexes.sources
+                    watermarkSourceIDs = .unresolved
+                    indexesReturned = true
                     return true
                 }
-            case .indexes(let indexes):
-                intake = indexes.intake
-                subjectRecords.replace(with: indexes.records)
-                sources = indexes.sources
-                watermarkSourceIDs = .unresolved
-                indexesReturned = true
-                return true
+            } catch {
+                failure = error
+                return false
             }
         }
 
@@ -249,7 +283,10 @@ extension Engine {
         if !indexesReturned {
             throw EngineError(.io, "the log's reader ended without handing back the intake indexes")
         }
-        stats.orphans += buffered.count
+        // The log's end after its last commit: a batch that never committed. Its records are
+        // read (and counted as orphans), not applied.
+        var none: [ReplayStage.Item] = []
+        try consumeBatch(committedFrom: nil, through: &none, 0, 0)
         outbox.nextPosition = log.nextLSN
         try flushSideFiles()
         replayingUpTo = 0
@@ -268,17 +305,31 @@ extension Engine {
         if deadLetters.pendingBytes >= 1 << 20 { try deadLetters.flush(durable: false) }
     }
 
-    /// Asks the CPU for the state of the user whose current subject is `subject`, found without
-    /// hashing an id or touching a string: a replay applies a batch's events in order, and the
-    /// state's first line was a miss to memory for most of them (11% of the applying thread's
-    /// samples with 30k users, and that thread bounds the replay since session 20).
-    private func prefetchState(ofSubject subject: UInt64) {
+    /// Asks the CPU for what applying a replayed event of `subject` reads, found without hashing
+    /// an id or touching a string, `step` times `prefetchDistance` events ahead: 3, the subject's
+    /// slot; 2, the slot's state entry and user id (``count(_:stats:)`` compares it); 1, the
+    /// state's first line; 0 (4 events ahead), the last payment month and the newest
+    /// obligations, found from that line. Each step reads only what the one before asked for. A replay applies a
+    /// batch's events in order, and each of these was a miss to memory for most of them (the
+    /// state alone 11% of the applying thread's samples with 30k users, and that thread bounds
+    /// the replay).
+    @inline(__always)
+    private func lookAhead(_ step: Int, subject: UInt64) {
         // With shards, their threads fetch ahead themselves (``ShardAppliers``).
         guard shardAppliers == nil else { return }
-        guard let slot = subjectSlots.slot(ofSubject: subject), slot < scoringState.userCount,
-            let address = scoringState.stateAddress(atSlot: slot)
-        else { return }
-        ccrc32c_prefetch(address)
+        if step == 3 {
+            if let address = subjectSlots.slotAddress(ofSubject: subject) { ccrc32c_prefetch(address) }
+            return
+        }
+        guard let slot = subjectSlots.slot(ofSubject: subject), slot < scoringState.userCount else { return }
+        if step == 2 {
+            if let address = scoringState.stateEntryAddress(atSlot: slot) { ccrc32c_prefetch(address) }
+            if let address = scoringState.userIDAddress(atSlot: slot) { ccrc32c_prefetch(address) }
+        } else if step == 1 {
+            if let address = scoringState.stateAddress(atSlot: slot) { ccrc32c_prefetch(address) }
+        } else {
+            Self.prefetch(scoringState.stateSections(atSlot: slot, obligationBytes: Self.obligationPrefetchBytes))
+        }
     }
 
     /// Counts a committed step and keeps its user's subject; for an event, returns its user's

@@ -29,7 +29,10 @@ struct ReplayStage {
     }
 
     enum Output: Sendable {
-        case items([Item])
+        /// Records in log order, with where the commit records are among them (ascending): the
+        /// engine applies a batch's records once its commit has arrived, and holds the chunks
+        /// until then rather than copying their records aside.
+        case items([Item], commits: [Int])
         /// The log could not be read or a record is damaged: nothing after it is trusted.
         case failure(EngineError)
         /// The end of the log: the intake indexes the reader rebuilt.
@@ -44,6 +47,8 @@ struct ReplayStage {
         var sealed: [Sealed] = []
         /// Their sealed bytes, back to back.
         var bytes: [UInt8] = []
+        /// Where the commit records are in ``SealedChunk/items``, ascending.
+        var commits: [Int] = []
 
         struct Sealed: Sendable {
             /// Where the event is in ``SealedChunk/items``.
@@ -64,7 +69,7 @@ struct ReplayStage {
         ///
         /// Consuming, so the items are opened in place: a second reference to them (the chunk
         /// kept) would make the first change copy all of them, 4,096 records.
-        consuming func opened(scratch: inout [UInt8]) -> (items: [Item], failure: EngineError?) {
+        consuming func opened(scratch: inout [UInt8]) -> (items: [Item], commits: [Int], failure: EngineError?) {
             var items = self.items
             self.items = []
             let failure = bytes.withUnsafeBytes { raw -> EngineError? in
@@ -82,7 +87,8 @@ struct ReplayStage {
                 }
                 return nil
             }
-            return (items, failure)
+            // A failure cut the items short: only the commits before it stand.
+            return (items, failure == nil ? commits : commits.filter { $0 < items.count }, failure)
         }
     }
 
@@ -171,9 +177,9 @@ struct ReplayStage {
     ) -> Bool {
         switch consume next {
         case .chunk(let chunk):
-            let (items, failure) = chunk.opened(scratch: &scratch)
+            let (items, commits, failure) = chunk.opened(scratch: &scratch)
             // Handed on, not shared: the consumer moves the items out of their array.
-            if !items.isEmpty, !emit(.items(consume items)) { return false }
+            if !items.isEmpty, !emit(.items(consume items, commits: commits)) { return false }
             if let failure {
                 _ = emit(.failure(failure))
                 return false
@@ -241,6 +247,7 @@ struct ReplayStage {
                             indexes.noteSource(id: id, name: name, lsn: lsn)
                         case .commit(let first):
                             indexes.commit(first: first)
+                            chunk.commits.append(chunk.items.count)
                         default:
                             break
                         }

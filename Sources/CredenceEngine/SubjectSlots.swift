@@ -33,6 +33,14 @@ struct SubjectSlots: Sendable {
         slot < bySlot.count && bySlot[slot] != 0 ? bySlot[slot] : nil
     }
 
+    /// The address of the subject's slot, for a prefetch hint a step before
+    /// ``slot(ofSubject:)`` reads it.
+    @inline(__always)
+    func slotAddress(ofSubject subject: UInt64) -> UnsafeRawPointer? {
+        guard subject < UInt64(slotBySubject.count) else { return nil }
+        return slotBySubject.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + Int(subject)) }
+    }
+
     /// The slot of the user whose current subject is `subject`, if any.
     @inline(__always)
     func slot(ofSubject subject: UInt64) -> Int? {

@@ -3,6 +3,7 @@ import CredenceCore
 import CredenceEngine
 import Foundation
 import SnapshotStore
+import Synchronization
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +58,8 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// Compares each month of `store` with the live snapshots of the data directory, if any.
+    /// Months are rendered and compared on every core (the store reads concurrently), then
+    /// reported in order.
     func compare(_ store: SnapshotStore, with configuration: EngineConfiguration, versions: [String]? = nil) throws {
         var live = configuration
         live.derivedDirectory = nil
@@ -64,15 +67,30 @@ struct ReplayCommand: ParsableCommand {
         var differing = 0
         for version in versions ?? [configuration.model.modelVersion] {
             if versions != nil && versions!.count > 1 { print("model \(version):") }
-            for m in try store.months(modelVersion: version) {
-                let a = try CredenceExport.bytes(store: store, month: m.month, modelVersion: version)
-                let b = try CredenceExport.bytes(store: liveStore, month: m.month, modelVersion: version)
-                if a != b { differing += 1 }
+            let months = try store.months(modelVersion: version)
+            let identical = try Self.compareMonths(months.map(\.month), store, liveStore, modelVersion: version)
+            for (m, same) in zip(months, identical) {
+                if !same { differing += 1 }
                 print(
-                    "  \(m.month): \(m.userCount) users, \(a == b ? "identical to the live export" : "DIFFERS from the live export")"
+                    "  \(m.month): \(m.userCount) users, \(same ? "identical to the live export" : "DIFFERS from the live export")"
                 )
             }
         }
         if differing > 0 { throw ExitCode(3) }
+    }
+
+    /// Whether each month's export from `store` is byte for byte the one from `liveStore`.
+    static func compareMonths(
+        _ months: [Month], _ store: SnapshotStore, _ liveStore: SnapshotStore, modelVersion: String
+    ) throws -> [Bool] {
+        let results = Mutex<[Result<Bool, any Error>?]>(Array(repeating: nil, count: months.count))
+        DispatchQueue.concurrentPerform(iterations: months.count) { i in
+            let result = Result {
+                try CredenceExport.bytes(store: store, month: months[i], modelVersion: modelVersion)
+                    == CredenceExport.bytes(store: liveStore, month: months[i], modelVersion: modelVersion)
+            }
+            results.withLock { $0[i] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
     }
 }

@@ -16,6 +16,9 @@ import Testing
         var records: [String] = []
         var failure: String? = nil
         var indexesReturned = false
+        /// Commit records seen, and chunks whose list of commits was not where they are.
+        var commits = 0
+        var misplacedCommits: [String] = []
     }
 
     static func read(_ dir: TempDir, parallel: Bool, itemsPerChunk: Int) throws -> Reading {
@@ -29,7 +32,14 @@ import Testing
         var reading = Reading()
         func consume(_ output: ReplayStage.Output) -> Bool {
             switch output {
-            case .items(let items):
+            case .items(let items, let commits):
+                // The commits the stage lists are exactly the chunk's commit records.
+                var found: [Int] = []
+                for (i, item) in items.enumerated() {
+                    if case .record(_, .commit, _) = item { found.append(i) }
+                }
+                reading.commits += found.count
+                if found != commits { reading.misplacedCommits.append("listed \(commits), found \(found)") }
                 for item in items {
                     switch item {
                     case .event(let lsn, let header, let event):
@@ -66,6 +76,7 @@ import Testing
         let parallel = try Self.read(dir, parallel: true, itemsPerChunk: 7)
         #expect(serial.records.count > 30)
         #expect(serial.failure == nil && serial.indexesReturned)
+        #expect(serial.commits > 0 && serial.misplacedCommits.isEmpty)
         #expect(parallel == serial)
 
         // A damaged event in the middle: both hand over the records before it, then the failure,
@@ -75,6 +86,7 @@ import Testing
         let damagedParallel = try Self.read(dir, parallel: true, itemsPerChunk: 7)
         #expect(damagedSerial.failure?.contains("fails authentication") == true)
         #expect(!damagedSerial.indexesReturned)
+        #expect(damagedSerial.misplacedCommits.isEmpty && damagedParallel.misplacedCommits.isEmpty)
         #expect(damagedSerial.records.count > 10 && damagedSerial.records.count < serial.records.count)
         #expect(damagedSerial.records == Array(serial.records.prefix(damagedSerial.records.count)))
         #expect(damagedParallel == damagedSerial)
