@@ -51,8 +51,8 @@ public struct DeadLetter: Sendable, Hashable {
 
     /// The `user_id` that a dead-letter line's raw input names, when it names one plainly
     /// (`"user_id": "..."`, valid JSON or not); what an erasure looks for.
-    static func userID(ofLine line: [UInt8]) -> String? {
-        guard let encoded = JSONScan.stringMember("raw_base64", in: line),
+    static func userID(ofLine line: ArraySlice<UInt8>) -> String? {
+        guard let encoded = JSONScan.stringMember("raw_base64", in: Array(line)),
             let raw = Data(base64Encoded: encoded)
         else { return nil }
         return JSONScan.stringMember("user_id", in: Array(raw))

@@ -146,17 +146,38 @@ final class Outbox {
     /// `score.deleted`. Returns how many it removed.
     @discardableResult
     func removeScores(of userID: String) throws(EngineError) -> Int {
-        try file.removeLines(of: userID, user: Outbox.scoreChangedUser)
+        // A line names its user in JSON: the id's own bytes appear in it when escaping leaves
+        // them alone, so pending lines without them are not searched line by line.
+        let plain = userID.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+        return try file.removeLines(
+            of: userID, mentioning: plain ? Array(userID.utf8) : nil, user: Outbox.scoreChangedUser)
     }
 
     /// The `user_id` of a `score.changed` line (the engine writes them, keys in a fixed order,
     /// user ids without escapes); `nil` for any other line.
-    static func scoreChangedUser(_ line: [UInt8]) -> String? {
-        guard line.contains(subsequence: scoreChangedType) else { return nil }
-        return JSONScan.stringMember("user_id", in: line)
+    ///
+    /// The engine's lines are found by the bytes between the event id and the user id, with one
+    /// search (``ByteSearch``): an erasure indexes every line of the outbox written since the one before, and
+    /// finding the type and then the key by search was the larger part of that.
+    static func scoreChangedUser(_ line: ArraySlice<UInt8>) -> String? {
+        let user = line.withUnsafeBytes { raw -> String? in
+            guard let found = ByteSearch.firstOffset(of: engineLineMiddle, in: raw) else { return nil }
+            let start = found + engineLineMiddle.count
+            var end = start
+            while end < raw.count, raw[end] != UInt8(ascii: "\""), raw[end] != UInt8(ascii: "\\") { end += 1 }
+            guard end < raw.count, raw[end] == UInt8(ascii: "\"") else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self)
+        }
+        if let user { return user }
+        let bytes = Array(line)
+        guard bytes.contains(subsequence: scoreChangedType) else { return nil }
+        return JSONScan.stringMember("user_id", in: bytes)
     }
 
     private static let scoreChangedType = Array(#""type":"score.changed""#.utf8)
+    /// What the engine writes between a `score.changed` line's event id and its user id
+    /// (``ScoreChangedLineContext``).
+    private static let engineLineMiddle = Array(#"","type":"score.changed","user_id":""#.utf8)
 }
 
 /// Complete outbox lines read for the publisher, and where they end.
