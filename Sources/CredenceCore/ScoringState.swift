@@ -177,7 +177,7 @@ public struct ScoringState: Sendable {
 
     /// Where applying an event to the user in `slot` reads past their state's first line, for
     /// prefetch hints a step after ``stateAddress(atSlot:)``'s (``UserState/sectionAddresses(obligationBytes:)``).
-    @inlinable
+    @inlinable @inline(__always)
     package func stateSections(atSlot slot: Int, obligationBytes: Int) -> (
         lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer
     ) {

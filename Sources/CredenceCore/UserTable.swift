@@ -107,7 +107,8 @@ struct UserTable: Sendable {
     }
 
     /// ``UserState/sectionAddresses(obligationBytes:)`` of the user in `slot`, read in place.
-    @inlinable
+    /// Always inlined: called, it had the table copied first (every array retained).
+    @inlinable @inline(__always)
     func stateSections(atSlot slot: Int, obligationBytes: Int) -> (
         lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer
     ) {
