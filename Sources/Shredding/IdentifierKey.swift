@@ -40,12 +40,15 @@ public struct IdentifierKey: Sendable, CustomStringConvertible {
     }
 
     static func truncated(_ mac: HMAC<SHA256>.MAC) -> (high: UInt64, low: UInt64) {
-        mac.withUnsafeBytes { p in
-            (
-                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            )
-        }
+        mac.withUnsafeBytes { truncated($0) }
+    }
+
+    /// A MAC's first 128 bits, as two big-endian words.
+    static func truncated(_ mac: UnsafeRawBufferPointer) -> (high: UInt64, low: UInt64) {
+        (
+            UInt64(bigEndian: mac.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            UInt64(bigEndian: mac.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        )
     }
 
     /// The tag of `message`'s bytes.
@@ -56,21 +59,39 @@ public struct IdentifierKey: Sendable, CustomStringConvertible {
     public var description: String { "IdentifierKey(redacted)" }
 
     /// The key with HMAC's key schedule done once, for a caller that tags on every event: a tag
-    /// copies the keyed state (swift-crypto's hash states are copy-on-write) instead of making a
+    /// copies the keyed states (swift-crypto's hash states are copy-on-write) instead of making a
     /// `SymmetricKey` and hashing the padded key each time. The same tags as ``tag(_:)``.
+    ///
+    /// HMAC (RFC 2104) is `H((K ^ opad) || H((K ^ ipad) || m))`: the two keyed states are
+    /// SHA-256 after each padded key block, and a tag hashes on from copies of them through
+    /// `SHA256.update(bufferPointer:)`. swift-crypto's `HMAC.update(data:)` takes any
+    /// `DataProtocol` and ran its generic path on every call, most of a tag's cost.
     ///
     /// Not `Sendable` (swift-crypto's hash states are not): one per thread.
     public struct Prepared {
-        private let keyed: HMAC<SHA256>
+        private let inner: SHA256
+        private let outer: SHA256
 
         public init(_ key: IdentifierKey) {
-            keyed = HMAC<SHA256>(key: key.words.symmetricKey)
+            // The 32-byte key, zero-padded to SHA-256's 64-byte block (a key no longer than the
+            // block is not hashed first).
+            var block = key.words.bytes + [UInt8](repeating: 0, count: 32)
+            var inner = SHA256()
+            for i in block.indices { block[i] ^= 0x36 }
+            block.withUnsafeBytes { inner.update(bufferPointer: $0) }
+            var outer = SHA256()
+            for i in block.indices { block[i] ^= 0x36 ^ 0x5C }
+            block.withUnsafeBytes { outer.update(bufferPointer: $0) }
+            self.inner = inner
+            self.outer = outer
         }
 
         public func tag(_ message: UnsafeRawBufferPointer) -> (high: UInt64, low: UInt64) {
-            var mac = keyed
-            mac.update(data: message)
-            return IdentifierKey.truncated(mac.finalize())
+            var inner = self.inner
+            inner.update(bufferPointer: message)
+            var outer = self.outer
+            inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+            return outer.finalize().withUnsafeBytes { IdentifierKey.truncated($0) }
         }
     }
 }
