@@ -113,7 +113,9 @@ final class AppendFile {
         do {
             let tail = try DurableFile.read(path, from: indexedBytes) ?? []
             var start = 0
-            while let newline = Self.newline(in: tail, from: start) {
+            while let newline = tail.withUnsafeBytes({
+                UnsafeRawBufferPointer(rebasing: $0[start...]).firstNewline.map { start + $0 }
+            }) {
                 if newline > start, let owner = user(tail[start..<newline]) {
                     userLines[owner, default: []].append((indexedBytes + UInt64(start), newline - start))
                 }
@@ -129,15 +131,6 @@ final class AppendFile {
                 .io, "cannot remove an erased user's lines from \(path): \(error.message)", underlying: error)
         }
         return removed
-    }
-
-    /// The index of the first newline in `bytes` at or after `from` (`memchr`: the byte loop of
-    /// `firstIndex(of:)` was a fifth of indexing the outbox for an erasure).
-    static func newline(in bytes: [UInt8], from: Int) -> Int? {
-        bytes.withUnsafeBytes { raw in
-            guard from < raw.count, let hit = memchr(raw.baseAddress! + from, 10, raw.count - from) else { return nil }
-            return UnsafeRawPointer(hit) - raw.baseAddress!
-        }
     }
 
     /// Replaces the file's written content with `bytes` (atomically, durably); pending lines stay pending.

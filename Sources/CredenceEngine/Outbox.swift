@@ -219,13 +219,10 @@ enum JSONScan {
 fileprivate extension Array where Element == UInt8 {
     /// The index where `needle` first occurs at or after `from`.
     func firstRange(of needle: [UInt8], from: Int = 0) -> Int? {
-        guard !needle.isEmpty, count >= needle.count, from <= count - needle.count else { return nil }
-        var i = from
-        while i <= count - needle.count {
-            if self[i] == needle[0], self[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
+        guard !needle.isEmpty, from <= count else { return nil }
+        return withUnsafeBytes { raw in
+            ByteSearch.firstOffset(of: needle, in: UnsafeRawBufferPointer(rebasing: raw[from...])).map { from + $0 }
         }
-        return nil
     }
 
     func contains(subsequence needle: [UInt8]) -> Bool { firstRange(of: needle) != nil }
