@@ -57,6 +57,54 @@ import Testing
         #expect(try EventCodec.decode(buffer[middle...]) == second)
     }
 
+    /// The layout written piece by piece with `ByteWriter`, as the format's comment spells it.
+    static func reference(_ event: Event) -> [UInt8] {
+        var w = ByteWriter()
+        w.writeByte(EventCodec.version)
+        w.writeByte(event.kind.rawValue)
+        w.writeString(event.eventID)
+        w.writeString(event.userID)
+        w.writeZigZag(event.occurredAt.millisecondsSinceEpoch)
+        switch event.payload {
+        case .userEnrolled(let verified): w.writeBool(verified)
+        case .userWithdrawn: break
+        case .payment(let p):
+            w.writeString(p.paymentID)
+            w.writeZigZag(p.amountMinor)
+            w.writeString(p.currency)
+            w.writeString(p.merchantCategory)
+            w.writeByte(p.outcome.rawValue)
+        case .obligationOpened(let o):
+            w.writeString(o.obligationID)
+            w.writeByte(o.service.rawValue)
+            w.writeZigZag(o.amountMinor)
+            w.writeZigZag(o.dueAt.millisecondsSinceEpoch)
+        case .obligationAdjusted(let a):
+            w.writeString(a.obligationID)
+            w.writeZigZag(a.deltaMinor)
+            w.writeByte(a.reason.rawValue)
+        case .repayment(let o, let amount):
+            w.writeString(o)
+            w.writeZigZag(amount)
+        case .obligationCancelled(let o): w.writeString(o)
+        case .creditLimitSet(let limit): w.writeZigZag(limit)
+        }
+        return w.bytes
+    }
+
+    /// The encoder writes through a pointer into room it sizes itself: it must write what the
+    /// piece-by-piece form writes, with the longest varints and strings of 0 to 300 bytes, and
+    /// append after what a `ByteWriter` already holds.
+    @Test func encodingMatchesThePieceByPieceLayout() {
+        for event in Self.events {
+            let expected = Self.reference(event)
+            #expect(EventCodec.encode(event) == expected)
+            var writer = ByteWriter(bytes: [7])
+            EventCodec.encode(event, into: &writer)
+            #expect(writer.bytes == [7] + expected)
+        }
+    }
+
     /// Pins the format: a change here breaks every log already written.
     @Test func formatIsStable() {
         let event = Event(
