@@ -202,7 +202,13 @@ extension Engine {
                 throw EngineError(.io, "cannot read the event log to erase a user", underlying: error)
             }
         }
-        // Records of the old subject still in this batch.
+        // Records of the old subject still in this batch: when an erasure earlier in the batch
+        // made the subject, the copies it appended (they come first, right after its marker),
+        // then the events that arrived since. Without the copies, a second withdrawal in one
+        // batch dropped the events after both cuts (`TwoWithdrawalsTests`).
+        for (h, e) in batchCopies where h.subject == oldSubject && h.occurredAt > cut {
+            survivors.append((h, e))
+        }
         for step in pending {
             if case .event(let h, let e) = step, h.subject == oldSubject, h.occurredAt > cut {
                 survivors.append((h, e))
@@ -224,6 +230,7 @@ extension Engine {
             try appendSealed(h, event)
             // As replay indexes it: a later erasure of the same user must find the copies too.
             noteRecord(lsn, of: newSubject)
+            batchCopies.append((h, event))
         }
         try stage(
             .erasure(

@@ -97,6 +97,10 @@ public final class Engine {
     @exclusivity(unchecked) var batchFirstLSN: UInt64? = nil
     /// The open batch's steps, already applied to the state.
     @exclusivity(unchecked) var pending: [Step] = []
+    /// The re-keyed copies the open batch's erasures appended, with their headers as logged (the
+    /// new subject, marked as copies): a second withdrawal of the same user in the batch finds
+    /// them here, as it finds the batch's own events in ``pending``.
+    var batchCopies: [(EngineRecord.EventHeader, Event)] = []
     /// What the applied steps still have to do outside the state, once their batch is durable.
     @exclusivity(unchecked) var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
@@ -437,6 +441,7 @@ public final class Engine {
             erasedSubjectLists.removeAll()
             effects = []
             pending.removeAll(keepingCapacity: true)
+            batchCopies.removeAll()
             batchFirstLSN = nil
             pruneDedup()
             return
@@ -455,6 +460,7 @@ public final class Engine {
         subjectRecords.drop(erasedSubjectLists)
         erasedSubjectLists.removeAll()
         pending.removeAll(keepingCapacity: true)
+        batchCopies.removeAll()
         batchFirstLSN = nil
         try performEffects()
         outbox.nextPosition = nextLSN
