@@ -284,12 +284,29 @@ public struct DeferredKeySync: Sendable {
 
 /// A read-only copy of a ``KeyStore``'s keys, safe to use from any thread.
 public struct KeySnapshot: Sendable {
-    let keys: [UInt8]
-    let states: [UInt8]
+    @usableFromInline let keys: [UInt8]
+    @usableFromInline let states: [UInt8]
+    /// ``KeyFileFormat/State/live``'s byte, for the inlinable checks.
+    @usableFromInline static let liveState = UInt8(KeyFileFormat.State.live.rawValue)
 
     /// The key of `subject` when the snapshot was taken; `nil` if destroyed or never created.
     public func key(for subject: SubjectID) -> SubjectKey? {
         Self.key(for: subject, keys: keys, states: states)
+    }
+
+    /// Whether ``key(for:)`` has a key for `subject`: its state byte alone, without reading the key.
+    @inlinable
+    public func holdsKey(for subject: SubjectID) -> Bool {
+        guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return false }
+        return states[Int(subject.rawValue)] == Self.liveState
+    }
+
+    /// Where `subject`'s key is held, for a prefetch hint only; `nil` for a subject with no slot.
+    @inlinable @inline(__always)
+    public func keyAddress(for subject: SubjectID) -> UnsafeRawPointer? {
+        let i = Int(truncatingIfNeeded: subject.rawValue)
+        guard subject.rawValue > 0, i < states.count else { return nil }
+        return keys.withUnsafeBytes { $0.baseAddress.map { $0 + i * SubjectKey.byteCount } }
     }
 
     @inline(__always)

@@ -1,7 +1,8 @@
 import CredenceTestSupport
 import Foundation
-import Shredding
 import Testing
+
+@testable import Shredding
 
 @Suite struct KeyStoreTests {
     static let slot = 64
@@ -32,6 +33,29 @@ import Testing
         #expect(store.key(for: SubjectID(0)) == nil)
         #expect(store.key(for: SubjectID(4)) == nil)
         #expect(try store.createKey() == SubjectID(4))
+    }
+
+    /// A snapshot's state check and key address agree with its keys: live subjects hold a key
+    /// (held where the address says), destroyed, unknown and zero subjects none.
+    @Test func aSnapshotSaysWhichSubjectsHoldAKey() throws {
+        let dir = TemporaryDirectory("shredding")
+        defer { dir.remove() }
+        let store = try KeyStore(directory: dir.path)
+        let ids = try (0..<5).map { _ in try store.createKey() }
+        try store.sync()
+        try store.destroy(ids[1])
+        try store.destroy(ids[3])
+        let snapshot = store.snapshot()
+        for id in ids + [SubjectID(0), SubjectID(99)] {
+            let key = snapshot.key(for: id)
+            #expect(snapshot.holdsKey(for: id) == (key != nil), "subject \(id)")
+            if let key, let address = snapshot.keyAddress(for: id) {
+                #expect(SubjectKey(loading: address) == key)
+            }
+        }
+        #expect(ids.map { snapshot.holdsKey(for: $0) } == [true, false, true, false, true])
+        #expect(snapshot.keyAddress(for: SubjectID(0)) == nil)
+        #expect(snapshot.keyAddress(for: SubjectID(99)) == nil)
     }
 
     @Test func keysNotSyncedAreGoneAfterReopen() throws {
