@@ -95,12 +95,10 @@ public final class Engine {
 
     // The open batch.
     @exclusivity(unchecked) var batchFirstLSN: UInt64? = nil
-    /// The open batch's steps, already applied to the state.
-    @exclusivity(unchecked) var pending: [Step] = []
-    /// The re-keyed copies the open batch's erasures appended, with their headers as logged (the
-    /// new subject, marked as copies): a second withdrawal of the same user in the batch finds
-    /// them here, as it finds the batch's own events in ``pending``.
-    var batchCopies: [(EngineRecord.EventHeader, Event)] = []
+    /// How many steps the open batch has, already applied to the state.
+    @exclusivity(unchecked) var batchSteps = 0
+    /// The open batch's event records (events and an erasure's copies), for an erasure in it.
+    @exclusivity(unchecked) var batchEvents = OpenBatchEvents()
     /// What the applied steps still have to do outside the state, once their batch is durable.
     @exclusivity(unchecked) var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
@@ -269,7 +267,7 @@ public final class Engine {
             try beginErasure(userID: event.userID, cut: event.occurredAt, oldSubject: subject)
         }
         try closeReadyMonths()
-        if pending.count >= configuration.batchSize { try commitBatch(overlapping: overlapsCommits) }
+        if batchSteps >= configuration.batchSize { try commitBatch(overlapping: overlapsCommits) }
         return .accepted
     }
 
@@ -394,7 +392,7 @@ public final class Engine {
 
     /// Adds a step to the open batch and applies it to the state at once (`slot`: see ``apply(_:lsn:slot:)``).
     func stage(_ step: Step, slot: Int? = nil) throws(EngineError) {
-        pending.append(step)
+        batchSteps += 1
         try apply(step, slot: slot)
     }
 
@@ -440,8 +438,8 @@ public final class Engine {
                 erasedSubjects: erasedSubjectLists)
             erasedSubjectLists.removeAll()
             effects = []
-            pending.removeAll(keepingCapacity: true)
-            batchCopies.removeAll()
+            batchSteps = 0
+            batchEvents.removeAll()
             batchFirstLSN = nil
             pruneDedup()
             return
@@ -459,8 +457,8 @@ public final class Engine {
         // The writer is idle: the erased subjects' lists hold all they ever will.
         subjectRecords.drop(erasedSubjectLists)
         erasedSubjectLists.removeAll()
-        pending.removeAll(keepingCapacity: true)
-        batchCopies.removeAll()
+        batchSteps = 0
+        batchEvents.removeAll()
         batchFirstLSN = nil
         try performEffects()
         outbox.nextPosition = nextLSN
