@@ -24,7 +24,8 @@ import Testing
     @Test func anErasureGetsItsSubjectsRecordsAfterTheCutInLogOrder() throws {
         var batch = OpenBatchEvents()
         let records = [
-            Self.record(1, subject: 7, day: 10), Self.record(2, subject: 8, day: 11), Self.record(3, subject: 7, day: 3),
+            Self.record(1, subject: 7, day: 10), Self.record(2, subject: 8, day: 11),
+            Self.record(3, subject: 7, day: 3),
             Self.record(4, subject: 7, day: 12), Self.record(5, subject: 8, day: 20),
         ]
         for (h, e) in records {
