@@ -59,7 +59,12 @@ public final class LineReader {
                     skipping = false
                 } else {
                     number += 1
-                    try body(UnsafeRawBufferPointer(rebasing: buffer[start..<lineEnd]), number, false)
+                    // Cut wherever the line ends up in the buffer: a long line found whole used to
+                    // go out whole, so whether it was cut depended on where the reads fell.
+                    let cut = nl > maxLineBytes
+                    try body(
+                        UnsafeRawBufferPointer(rebasing: buffer[start..<(cut ? start + maxLineBytes : lineEnd)]),
+                        number, cut)
                 }
                 start = lineEnd + 1
                 continue
@@ -75,7 +80,10 @@ public final class LineReader {
             if eof {
                 if start < end, !skipping {
                     number += 1
-                    try body(UnsafeRawBufferPointer(rebasing: buffer[start..<end]), number, false)
+                    let cut = end - start > maxLineBytes
+                    try body(
+                        UnsafeRawBufferPointer(rebasing: buffer[start..<(cut ? start + maxLineBytes : end)]), number,
+                        cut)
                 }
                 return
             }
