@@ -52,7 +52,8 @@ extension SnapshotStore {
     }
 
     /// Rewrites, inside the caller's transaction, every block that holds the user; returns how
-    /// many there were.
+    /// many there were. Its statements are prepared once per connection (`cachedStatement`): an
+    /// erasure runs five per stored month, and preparing them each time was a fifth of its work.
     private func removeFromBlocks(_ db: Database, _ userID: String, through last: Int64) throws -> Int {
         let rows = try Row.fetchAll(
             db, sql: "SELECT \(SnapshotRow.columns) FROM snapshot WHERE month <= ? ORDER BY id", arguments: [last]
@@ -72,8 +73,8 @@ extension SnapshotStore {
             let score = entries[i].score
             var remaining = entries
             remaining.remove(at: i)
-            try db.execute(
-                sql: "DELETE FROM block WHERE snapshot = ? AND first_user = ?", arguments: [row.id, block.firstUser])
+            try db.cachedStatement(sql: "DELETE FROM block WHERE snapshot = ? AND first_user = ?").execute(
+                arguments: [row.id, block.firstUser])
             var fileSize = row.fileSize
             if !remaining.isEmpty {
                 // The codes of the remaining users are all in the dictionary already.
@@ -81,9 +82,10 @@ extension SnapshotStore {
                 var writer = ByteWriter()
                 MonthFile.encode(remaining[...], reasons: &reasons, into: &writer)
                 try file.write(writer.bytes, at: fileSize)
-                try db.execute(
+                try db.cachedStatement(
                     sql:
-                        "INSERT INTO block (snapshot, first_user, offset, length, count, crc) VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO block (snapshot, first_user, offset, length, count, crc) VALUES (?, ?, ?, ?, ?, ?)"
+                ).execute(
                     arguments: [
                         row.id, remaining[0].userID, fileSize, writer.bytes.count, remaining.count,
                         Int64(CRC32C.checksum(writer.bytes)),
@@ -91,15 +93,12 @@ extension SnapshotStore {
                 fileSize += Int64(writer.bytes.count)
                 touched.append((row.id, file))
             }
-            try db.execute(
-                sql: "INSERT INTO wipe (snapshot, offset, length) VALUES (?, ?, ?)",
+            try db.cachedStatement(sql: "INSERT INTO wipe (snapshot, offset, length) VALUES (?, ?, ?)").execute(
                 arguments: [row.id, block.offset, block.length])
-            try db.execute(
-                sql: "UPDATE snapshot SET user_count = user_count - 1, file_size = ? WHERE id = ?",
-                arguments: [fileSize, row.id])
-            try db.execute(
-                sql: "UPDATE score_count SET count = count - 1 WHERE snapshot = ? AND score = ?",
-                arguments: [row.id, score])
+            try db.cachedStatement(sql: "UPDATE snapshot SET user_count = user_count - 1, file_size = ? WHERE id = ?")
+                .execute(arguments: [fileSize, row.id])
+            try db.cachedStatement(sql: "UPDATE score_count SET count = count - 1 WHERE snapshot = ? AND score = ?")
+                .execute(arguments: [row.id, score])
             deleted += 1
         }
         // The moved blocks are durable before the catalogue points at them. The same fsyncs make
@@ -107,8 +106,8 @@ extension SnapshotStore {
         if configuration.syncs { for (_, file) in touched { try file.sync() } }
         let synced = Set(touched.map(\.0))
         for wipe in earlier where synced.contains(wipe.snapshot) {
-            try db.execute(
-                sql: "DELETE FROM wipe WHERE snapshot = ? AND offset = ?", arguments: [wipe.snapshot, wipe.offset])
+            try db.cachedStatement(sql: "DELETE FROM wipe WHERE snapshot = ? AND offset = ?").execute(
+                arguments: [wipe.snapshot, wipe.offset])
         }
         return deleted
     }
