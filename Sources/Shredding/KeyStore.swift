@@ -178,9 +178,7 @@ public final class KeyStore {
     /// when the store grows); `nil` for a subject the store has no slot for.
     @inline(__always)
     public func keyAddress(for subject: SubjectID) -> UnsafeRawPointer? {
-        let i = Int(truncatingIfNeeded: subject.rawValue)
-        guard subject.rawValue > 0, i < states.count else { return nil }
-        return keys.withUnsafeBytes { $0.baseAddress.map { $0 + i * SubjectKey.byteCount } }
+        KeySnapshot.keyAddress(for: subject, keys: keys, states: states)
     }
 
     /// Where `subject`'s state (live or destroyed) is held, which ``key(for:)`` reads before the
@@ -297,23 +295,37 @@ public struct KeySnapshot: Sendable {
     /// Whether ``key(for:)`` has a key for `subject`: its state byte alone, without reading the key.
     @inlinable
     public func holdsKey(for subject: SubjectID) -> Bool {
-        guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return false }
-        return states[Int(subject.rawValue)] == Self.liveState
+        Self.holdsKey(for: subject, states: states)
     }
 
     /// Where `subject`'s key is held, for a prefetch hint only; `nil` for a subject with no slot.
     @inlinable @inline(__always)
     public func keyAddress(for subject: SubjectID) -> UnsafeRawPointer? {
-        let i = Int(truncatingIfNeeded: subject.rawValue)
-        guard subject.rawValue > 0, i < states.count else { return nil }
-        return keys.withUnsafeBytes { $0.baseAddress.map { $0 + i * SubjectKey.byteCount } }
+        Self.keyAddress(for: subject, keys: keys, states: states)
     }
+
+    // The store and its snapshots read their arrays the same way, through these.
 
     @inline(__always)
     static func key(for subject: SubjectID, keys: borrowing [UInt8], states: borrowing [UInt8]) -> SubjectKey? {
-        guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return nil }
-        let i = Int(subject.rawValue)
-        guard states[i] == UInt8(KeyFileFormat.State.live.rawValue) else { return nil }
-        return keys.withUnsafeBytes { SubjectKey(loading: $0.baseAddress! + i * SubjectKey.byteCount) }
+        guard holdsKey(for: subject, states: states) else { return nil }
+        return keys.withUnsafeBytes {
+            SubjectKey(loading: $0.baseAddress! + Int(subject.rawValue) * SubjectKey.byteCount)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func holdsKey(for subject: SubjectID, states: borrowing [UInt8]) -> Bool {
+        guard subject.rawValue < UInt64(states.count), subject.rawValue > 0 else { return false }
+        return states[Int(subject.rawValue)] == liveState
+    }
+
+    @inlinable @inline(__always)
+    static func keyAddress(
+        for subject: SubjectID, keys: borrowing [UInt8], states: borrowing [UInt8]
+    ) -> UnsafeRawPointer? {
+        let i = Int(truncatingIfNeeded: subject.rawValue)
+        guard subject.rawValue > 0, i < states.count else { return nil }
+        return keys.withUnsafeBytes { $0.baseAddress.map { $0 + i * SubjectKey.byteCount } }
     }
 }
