@@ -30,9 +30,8 @@ public enum EventCodec {
     public static func encode(_ event: Event, into buffer: inout [UInt8]) {
         let bound = encodedCountBound(event)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { room in
-            var writer = PointerWriter(room.baseAddress!)
+            var writer = PackedWriter(base: room.baseAddress!, capacity: bound)
             encode(event, into: &writer)
-            assert(writer.count <= bound)
             buffer.append(contentsOf: UnsafeBufferPointer(rebasing: room[..<writer.count]))
         }
     }
@@ -59,87 +58,49 @@ public enum EventCodec {
         return strings &+ 80
     }
 
-    /// The layout above, written through `writer`.
-    private static func encode(_ event: Event, into writer: inout PointerWriter) {
-        writer.writeByte(version)
-        writer.writeByte(event.kind.rawValue)
-        writer.writeString(event.eventID)
-        writer.writeString(event.userID)
-        writer.writeZigZag(event.occurredAt.millisecondsSinceEpoch)
+    /// The layout above, written through `writer` (the packed user state's writer: the same
+    /// varints and length-prefixed bytes, each write checked against the room).
+    private static func encode(_ event: Event, into writer: inout PackedWriter) {
+        writer.byte(version)
+        writer.byte(event.kind.rawValue)
+        writeString(event.eventID, to: &writer)
+        writeString(event.userID, to: &writer)
+        writer.zigzag(event.occurredAt.millisecondsSinceEpoch)
         switch event.payload {
         case .userEnrolled(let identityVerified):
-            writer.writeByte(identityVerified ? 1 : 0)
+            writer.byte(identityVerified ? 1 : 0)
         case .userWithdrawn:
             break
         case .payment(let p):
-            writer.writeString(p.paymentID)
-            writer.writeZigZag(p.amountMinor)
-            writer.writeString(p.currency)
-            writer.writeString(p.merchantCategory)
-            writer.writeByte(p.outcome.rawValue)
+            writeString(p.paymentID, to: &writer)
+            writer.zigzag(p.amountMinor)
+            writeString(p.currency, to: &writer)
+            writeString(p.merchantCategory, to: &writer)
+            writer.byte(p.outcome.rawValue)
         case .obligationOpened(let o):
-            writer.writeString(o.obligationID)
-            writer.writeByte(o.service.rawValue)
-            writer.writeZigZag(o.amountMinor)
-            writer.writeZigZag(o.dueAt.millisecondsSinceEpoch)
+            writeString(o.obligationID, to: &writer)
+            writer.byte(o.service.rawValue)
+            writer.zigzag(o.amountMinor)
+            writer.zigzag(o.dueAt.millisecondsSinceEpoch)
         case .obligationAdjusted(let a):
-            writer.writeString(a.obligationID)
-            writer.writeZigZag(a.deltaMinor)
-            writer.writeByte(a.reason.rawValue)
+            writeString(a.obligationID, to: &writer)
+            writer.zigzag(a.deltaMinor)
+            writer.byte(a.reason.rawValue)
         case .repayment(let obligationID, let amountMinor):
-            writer.writeString(obligationID)
-            writer.writeZigZag(amountMinor)
+            writeString(obligationID, to: &writer)
+            writer.zigzag(amountMinor)
         case .obligationCancelled(let obligationID):
-            writer.writeString(obligationID)
+            writeString(obligationID, to: &writer)
         case .creditLimitSet(let limitMinor):
-            writer.writeZigZag(limitMinor)
+            writer.zigzag(limitMinor)
         }
     }
 
-    /// Writes ``ByteWriter``'s pieces (bytes, varints, zigzags, length-prefixed strings) to
-    /// memory the caller has sized; `count` bytes so far.
-    private struct PointerWriter {
-        let base: UnsafeMutablePointer<UInt8>
-        var count = 0
-
-        init(_ base: UnsafeMutablePointer<UInt8>) {
-            self.base = base
-        }
-
-        @inline(__always)
-        mutating func writeByte(_ byte: UInt8) {
-            base[count] = byte
-            count &+= 1
-        }
-
-        @inline(__always)
-        mutating func writeVarint(_ value: UInt64) {
-            var v = value
-            while v >= 0x80 {
-                base[count] = UInt8(truncatingIfNeeded: v) | 0x80
-                count &+= 1
-                v >>= 7
-            }
-            base[count] = UInt8(v)
-            count &+= 1
-        }
-
-        @inline(__always)
-        mutating func writeZigZag(_ value: Int64) {
-            writeVarint(ByteWriter.zigZag(value))
-        }
-
-        @inline(__always)
-        mutating func writeString(_ value: String) {
-            var value = value
-            value.withUTF8 { utf8 in
-                writeVarint(UInt64(utf8.count))
-                if let source = utf8.baseAddress {
-                    (base + count).initialize(from: source, count: utf8.count)
-                }
-                count &+= utf8.count
-            }
-        }
+    /// A string's UTF-8 bytes, length first.
+    @inline(__always)
+    private static func writeString(_ value: String, to writer: inout PackedWriter) {
+        var value = value
+        value.withUTF8 { writer.bytes($0) }
     }
 
     /// The encoding of `event` as a new array.
