@@ -86,8 +86,11 @@ public enum RFC3339 {
     }
 
     /// Formats `instant` at the given offset: `2026-12-01T00:00:00+08:00`; milliseconds
-    /// appear (`.250`) only when they are not zero; offset zero is written `Z` only if `zulu`.
-    public static func format(_ instant: Instant, offsetMinutes: Int, zulu: Bool = false) -> String {
+    /// appear (`.250`) only when they are not zero, or always (`.000`) if `milliseconds`;
+    /// offset zero is written `Z` only if `zulu`.
+    public static func format(
+        _ instant: Instant, offsetMinutes: Int, zulu: Bool = false, milliseconds: Bool = false
+    ) -> String {
         let offset = UTCOffset(minutes: offsetMinutes)
         let local = instant.millisecondsSinceEpoch + offset.milliseconds
         let (q, r) = local.quotientAndRemainder(dividingBy: Instant.millisecondsPerDay)
@@ -103,7 +106,7 @@ public enum RFC3339 {
         let y = Int(c.year)
         out += y < 10 ? "000\(y)" : y < 100 ? "00\(y)" : y < 1000 ? "0\(y)" : "\(y)"
         out += "-" + pad2(Int(c.month)) + "-" + pad2(Int(c.day)) + "T" + pad2(h) + ":" + pad2(mi) + ":" + pad2(se)
-        if ms != 0 { out += "." + (ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)") }
+        if ms != 0 || milliseconds { out += "." + (ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)") }
         out += (zulu && offsetMinutes == 0) ? "Z" : offset.text
         return out
     }

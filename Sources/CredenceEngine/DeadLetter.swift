@@ -17,7 +17,8 @@ public struct DeadLetter: Sendable, Hashable {
     public func jsonLine() -> String {
         let ms = Int64((receivedAt.timeIntervalSince1970 * 1000).rounded(.down))
         var out = "{\"received_at\":\""
-        out += RFC3339.format(Instant(millisecondsSinceEpoch: ms), offsetMinutes: 0, zulu: true)
+        // Always with its milliseconds, so every line's time has the same width and form.
+        out += RFC3339.format(Instant(millisecondsSinceEpoch: ms), offsetMinutes: 0, zulu: true, milliseconds: true)
         out += "\",\"source\":"
         JSONText.appendString(source, to: &out)
         out += ",\"position\":\(position),\"reason\":"

@@ -87,4 +87,13 @@ import Testing
         let offset = try #require(UTCOffset(String(text.suffix(6))))
         #expect(RFC3339.format(instant, offsetMinutes: offset.minutes) == text)
     }
+
+    @Test func millisecondsCanBeAlwaysWritten() {
+        let whole = Instant(millisecondsSinceEpoch: 1_795_794_317_000)
+        #expect(RFC3339.format(whole, offsetMinutes: 0, zulu: true) == "2026-11-27T15:45:17Z")
+        #expect(RFC3339.format(whole, offsetMinutes: 0, zulu: true, milliseconds: true) == "2026-11-27T15:45:17.000Z")
+        #expect(
+            RFC3339.format(Instant(millisecondsSinceEpoch: 1_795_794_317_040), offsetMinutes: 480, milliseconds: true)
+                == "2026-11-27T23:45:17.040+08:00")
+    }
 }
