@@ -161,11 +161,21 @@ struct BlockScan {
     mutating func skipRecord() throws {
         try skipVarints(1)  // score
         try skipVarints(Int(try byte()))  // reasons
+        try skipFeatures()
+    }
+
+    /// Moves past a record's flags and the features they announce.
+    mutating func skipFeatures() throws {
         let flags = try byte()
         // 15 integers, two of which may be wide, then the utilisation when present.
         var integers = 15 + (flags & 4 != 0 ? 1 : 0) + (flags & 8 != 0 ? 1 : 0)
         if flags & 2 != 0 { integers += flags & 16 != 0 ? 2 : 1 }
         try skipVarints(integers)
+    }
+
+    /// The bytes passed since `start`: from there to where the scan is now.
+    func passed(since start: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
     }
 
     /// Moves past `count` varints: each ends at a byte below 0x80, so eight bytes at a time the
