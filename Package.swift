@@ -149,7 +149,7 @@ let package = Package(
             name: "DurableFileTests", dependencies: ["DurableFile", "CredenceTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CredenceEngineTests",
-            dependencies: ["CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceTestSupport"],
+            dependencies: ["CredenceEngine", "CredenceCore", "CredenceSynth", "CredenceTestSupport", "SnapshotStore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -136,23 +136,21 @@ extension Engine {
         effects.removeAll(keepingCapacity: true)
     }
 
+    /// Does what applied steps left to do outside the state. The snapshot store's part (months
+    /// to store, erased users to remove) is handed to ``storeWriter`` once the batch before has
+    /// finished its own, and an erased subject's key goes only after the store has removed the
+    /// user (at the next ``settleStore()``).
     func perform(_ effects: [Effect]) throws(EngineError) {
+        try settleStore()
         let offset = configuration.scoring.offset
         for effect in effects {
             switch effect {
             case .snapshot(let snapshot, let revision):
-                try writeSnapshot(snapshot, revision: revision)
+                storeWriter.write(snapshot, revision: revision)
             case .erase(let userID, let oldSubject, let change, let through, let lsn):
                 // Only the months closed at the erasure: a replay that meets it again (a restart)
                 // leaves later months alone, where a re-enrolled user is scored again.
-                if let through {
-                    do {
-                        _ = try store.deleteUser(userID, through: through)
-                    } catch {
-                        throw EngineError(
-                            .snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
-                    }
-                }
+                if let through { storeWriter.deleteUser(userID, through: through) }
                 if lsn >= replayingUpTo { try announceErasure(of: userID, change, offset: offset) }
                 // Checkpoints written before the erasure hold the user in clear: gone before the
                 // key is, the one still being written included.
@@ -163,30 +161,25 @@ extension Engine {
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }
             }
         }
-        if !pendingDestroy.isEmpty {
-            do {
-                try keys.destroy(pendingDestroy.map { SubjectID($0) })
-            } catch {
-                throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
-            }
-            pendingDestroy.removeAll()
+        keysAwaitingStore += pendingDestroy
+        pendingDestroy.removeAll()
+    }
+
+    /// Waits for the snapshot store's writes handed over so far (throwing the first failure),
+    /// then destroys the keys of the users they erased.
+    func settleStore() throws(EngineError) {
+        try storeWriter.wait()
+        guard !keysAwaitingStore.isEmpty else { return }
+        do {
+            try keys.destroy(keysAwaitingStore.map { SubjectID($0) })
+        } catch {
+            throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
         }
+        keysAwaitingStore.removeAll()
     }
 
     /// Queues a subject's key for destruction after the batch, unless it is gone already.
     func destroyLater(_ subject: UInt64) {
         if keys.key(for: SubjectID(subject)) != nil { pendingDestroy.append(subject) }
-    }
-
-    /// Writes a snapshot revision unless the store has it already (a restart replaying the log).
-    func writeSnapshot(_ snapshot: Snapshot, revision: Int) throws(EngineError) {
-        do {
-            if try store.exists(month: snapshot.month, modelVersion: snapshot.modelVersion, revision: revision) {
-                return
-            }
-            try store.write(snapshot, revision: revision, closedAt: nil)
-        } catch {
-            throw EngineError(.snapshots, "cannot store the snapshot of \(snapshot.month)", underlying: error)
-        }
     }
 }

@@ -68,6 +68,8 @@ extension Engine {
     /// (``CheckpointWriter``) unless the engine runs on one thread.
     func checkpointIfDue() throws(EngineError) {
         guard checkpointIsDue else { return }
+        // A checkpoint never runs ahead of the store: a restart replays only the log after it.
+        try settleStore()
         var writer = checkpointWriter.startFile()
         encodeCheckpointBody(into: &writer, canonical: false)
         if configuration.parallelDecode {

@@ -289,6 +289,7 @@ extension Engine {
         try consumeBatch(committedFrom: nil, through: &none, 0, 0)
         outbox.nextPosition = log.nextLSN
         try flushSideFiles()
+        try settleStore()
         replayingUpTo = 0
         stats.monthsClosed = counters.monthsClosed
         stats.seconds = (ContinuousClock.now - clock).seconds

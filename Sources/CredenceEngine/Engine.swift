@@ -102,6 +102,12 @@ public final class Engine {
     /// What the applied steps still have to do outside the state, once their batch is durable.
     @exclusivity(unchecked) var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
+    /// Erased subjects whose keys go once the store has removed their users
+    /// (``settleStore()``).
+    var keysAwaitingStore: [UInt64] = []
+    /// Writes the closed months and removes erased users from the snapshot store, beside the
+    /// engine (see ``SnapshotStoreWriter`` for when the engine waits for it).
+    let storeWriter: SnapshotStoreWriter
     @exclusivity(unchecked) var writer = RecordWriter()
     /// A reused buffer for an event's plaintext (sealing and opening records).
     @exclusivity(unchecked) var scratch: [UInt8] = []
@@ -137,6 +143,7 @@ public final class Engine {
         self.log = log
         self.keys = keys
         self.store = store
+        self.storeWriter = SnapshotStoreWriter(store: store)
         self.deadLetters = deadLetters
         self.outbox = outbox
         self.salt = IdentifierKey.Prepared(salt)
@@ -153,6 +160,7 @@ public final class Engine {
         // An engine dropped without `close()` (an error on the way): stop the writer thread; what
         // it holds stays uncommitted, as the log's own buffer would.
         try? logWriter?.stop()
+        storeWriter.stop()
     }
 
     /// The LSN the next record gets.
@@ -410,6 +418,7 @@ public final class Engine {
         guard let first = batchFirstLSN else {
             try completeInflight()
             try flushSideFiles()
+            try settleStore()
             return
         }
         // The batch's new keys are durable before its commit record: the log writer fsyncs them
@@ -464,6 +473,7 @@ public final class Engine {
         outbox.nextPosition = nextLSN
         try flushSideFiles()
         pruneDedup()
+        try settleStore()
         try checkpointIfDue()
     }
 
@@ -514,5 +524,6 @@ public final class Engine {
         } catch {
             throw EngineError(.keys, "cannot close the key store", underlying: error)
         }
+        storeWriter.stop()
     }
 }
