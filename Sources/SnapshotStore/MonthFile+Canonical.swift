@@ -14,7 +14,7 @@ extension MonthFile {
     /// - Parameter id: the previous record's id, reused across calls (emptied here: a block's
     ///   first id shares nothing).
     static func appendCanonical(
-        _ block: UnsafeRawBufferPointer, reasonMap: [Int], id: inout [UInt8], to out: inout [UInt8]
+        _ block: UnsafeRawBufferPointer, reasonMap: [Int], id: inout [UInt8], to out: inout ByteWriter
     ) throws {
         var scan = BlockScan(block)
         id.removeAll(keepingCapacity: true)
@@ -24,31 +24,21 @@ extension MonthFile {
             guard shared <= id.count else { throw MonthFileError(reason: "a user id shares more bytes than it has") }
             id.removeSubrange(shared...)
             id.append(contentsOf: suffix)
-            appendVarint(id.count, to: &out)
-            out.append(contentsOf: id)
+            out.writeLengthPrefixed(id)
             let score = scan.offset
             try scan.skipVarints(1)
-            out.append(contentsOf: scan.passed(since: score))
+            out.bytes.append(contentsOf: scan.passed(since: score))
             let reasonCount = try scan.byte()
-            out.append(reasonCount)
+            out.writeByte(reasonCount)
             for _ in 0..<reasonCount {
                 let index = try scan.varint()
                 guard index < reasonMap.count else { throw MonthFileError(reason: "a reason index is out of range") }
-                appendVarint(reasonMap[index], to: &out)
+                out.writeVarint(UInt64(reasonMap[index]))
             }
             let features = scan.offset
             try scan.skipFeatures()
-            out.append(contentsOf: scan.passed(since: features))
+            out.bytes.append(contentsOf: scan.passed(since: features))
         }
-    }
-
-    private static func appendVarint(_ value: Int, to out: inout [UInt8]) {
-        var v = UInt(value)
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
     }
 
     /// For two reason dictionaries, each one's indices mapped into one dictionary holding both,

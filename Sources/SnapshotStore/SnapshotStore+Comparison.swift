@@ -31,35 +31,27 @@ extension SnapshotStore {
         return try run(operation) {
             while true {
                 guard try a.fill(), try b.fill() else { return false }
-                let n = min(a.pending.count, b.pending.count)
-                if n == 0 { return a.pending.isEmpty && b.pending.isEmpty }
-                let same = a.pending.withUnsafeBytes { x in
-                    b.pending.withUnsafeBytes { memcmp(x.baseAddress!, $0.baseAddress!, n) }
+                let n = min(a.pending.bytes.count, b.pending.bytes.count)
+                if n == 0 { return a.pending.bytes.isEmpty && b.pending.bytes.isEmpty }
+                let same = a.pending.bytes.withUnsafeBytes { x in
+                    b.pending.bytes.withUnsafeBytes { memcmp(x.baseAddress!, $0.baseAddress!, n) }
                 }
                 guard same == 0 else { return false }
-                a.pending.removeFirst(n)
-                b.pending.removeFirst(n)
+                a.pending.bytes.removeFirst(n)
+                b.pending.bytes.removeFirst(n)
             }
         }
     }
 
     /// A stored revision's catalogue rows and file, as a comparison reads them.
     private struct MonthReading {
-        let store: SnapshotStore
         let row: SnapshotRow
         let blocks: [BlockRow]
         let file: SystemFile
 
         init(_ store: SnapshotStore, _ month: Month, _ modelVersion: String, _ operation: String) throws {
-            self.store = store
-            let (row, blocks) = try store.run(operation) {
-                try store.pool.read { db in
-                    let row = try store.resolve(db, month, modelVersion, nil)
-                    return (row, try SnapshotStore.blocks(db, snapshot: row.id))
-                }
-            }
-            (self.row, self.blocks) = (row, blocks)
-            file = try store.run(operation) { try store.openMonthFile(row.id) }
+            (row, blocks) = try store.revisionBlocks(month, modelVersion, nil, operation)
+            file = try store.run(operation) { [row] in try store.openMonthFile(row.id) }
         }
     }
 
@@ -69,7 +61,7 @@ extension SnapshotStore {
         let reading: MonthReading
         let reasonMap: [Int]
         var next = 0
-        var pending: [UInt8] = []
+        var pending = ByteWriter()
         var buffer: [UInt8] = []
         var id: [UInt8] = []
 
@@ -81,7 +73,7 @@ extension SnapshotStore {
         /// Adds blocks until 64 KiB wait or none are left; `false` when a block no longer
         /// matches its checksum (an erasure moved it since the catalogue was read).
         mutating func fill() throws -> Bool {
-            while pending.count < 65_536, next < reading.blocks.count {
+            while pending.bytes.count < 65_536, next < reading.blocks.count {
                 let block = reading.blocks[next]
                 guard try SnapshotStore.read(block, from: reading.file, into: &buffer) else { return false }
                 try buffer.withUnsafeBytes {

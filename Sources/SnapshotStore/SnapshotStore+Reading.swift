@@ -79,12 +79,7 @@ extension SnapshotStore {
         month: Month, modelVersion: String, revision: Int? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
         let operation = "exporting \(month) of model \(modelVersion)"
-        let (row, blocks) = try run(operation) {
-            try pool.read { db in
-                let row = try resolve(db, month, modelVersion, revision)
-                return (row, try Self.blocks(db, snapshot: row.id))
-            }
-        }
+        let (row, blocks) = try revisionBlocks(month, modelVersion, revision, operation)
         let context = ExportLineContext(month: row.month, modelVersion: row.modelVersion)
         let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
         let blocksPerGroup = 32
@@ -103,6 +98,19 @@ extension SnapshotStore {
             }
         }
         return count
+    }
+
+    /// A stored revision's catalogue row and its blocks in `user_id` order, read together
+    /// (latest revision when `revision` is `nil`).
+    func revisionBlocks(_ month: Month, _ modelVersion: String, _ revision: Int?, _ operation: String) throws
+        -> (SnapshotRow, [BlockRow])
+    {
+        try run(operation) {
+            try pool.read { db in
+                let row = try resolve(db, month, modelVersion, revision)
+                return (row, try Self.blocks(db, snapshot: row.id))
+            }
+        }
     }
 
     /// Decodes and renders each group of blocks on its own thread; the results in group order.
@@ -141,12 +149,7 @@ extension SnapshotStore {
         _ body: ([SnapshotEntry], ExportLineContext) throws -> Void
     ) throws -> Int {
         let operation = "exporting \(month) of model \(modelVersion)"
-        let (row, blocks) = try run(operation) {
-            try pool.read { db in
-                let row = try resolve(db, month, modelVersion, revision)
-                return (row, try Self.blocks(db, snapshot: row.id))
-            }
-        }
+        let (row, blocks) = try revisionBlocks(month, modelVersion, revision, operation)
         let context = ExportLineContext(month: row.month, modelVersion: row.modelVersion)
         let file = try run(operation) { try openMonthFile(row.id) }
         var buffer: [UInt8] = []
