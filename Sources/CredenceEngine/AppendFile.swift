@@ -7,13 +7,14 @@ import DurableFile
 #endif
 
 /// A line file opened for appending, with explicit `flush`: dead letters and the outbox.
-/// Writes go through `DurableFile`, with the log's discipline.
+/// Writes go through `DurableFile`, with the log's discipline. The engine's lines reach it
+/// through the ``EffectsWriter``'s thread, which owns it; a test may use it on its own.
 ///
-/// Not `Sendable`: owned by the engine's task.
+/// Not `Sendable`: owned by one thread at a time (the effects writer's, under its lock).
 final class AppendFile {
     let path: String
     private var file: DurableFile.Appender
-    private var buffer: [UInt8] = []
+    private var pending = LineBuffer()
     /// Where each user's lines are in the file (offset and length, by the user id a line names;
     /// see `removeLines`), and the file size this index covers; built on the first erasure.
     private var userLines: [String: [(offset: UInt64, length: Int)]] = [:]
@@ -29,33 +30,31 @@ final class AppendFile {
     }
 
     func append(line: String) {
-        buffer.append(contentsOf: line.utf8)
-        buffer.append(10)
+        pending.append(line: line)
     }
 
     /// Appends a line that `render` writes straight into the buffer (without its newline).
     func appendLine(_ render: (inout [UInt8]) -> Void) {
-        render(&buffer)
-        buffer.append(10)
+        pending.appendLine(render)
     }
 
-    var hasPending: Bool { !buffer.isEmpty }
+    var hasPending: Bool { pending.hasPending }
 
     /// Bytes appended and not yet written.
-    var pendingBytes: Int { buffer.count }
+    var pendingBytes: Int { pending.pendingBytes }
 
     /// Writes what was appended (its first `prefix` bytes, if given: whole lines, the rest stays
     /// pending) and, with `durable`, fsyncs it.
     func flush(durable: Bool, prefix: Int? = nil) throws(EngineError) {
+        try write(pending.take(prefix: prefix), durable: durable)
+    }
+
+    /// Writes whole lines (each ending with a newline) after what the file holds, without
+    /// passing through the pending lines, and, with `durable`, fsyncs them: what the effects
+    /// writer does with the lines the engine hands over.
+    func write(_ lines: [UInt8], durable: Bool) throws(EngineError) {
         do {
-            if let prefix, prefix < buffer.count {
-                precondition(prefix == 0 || buffer[prefix - 1] == 10, "a flush must end at a line's end")
-                if prefix > 0 { try file.append(Array(buffer[..<prefix])) }
-                buffer.removeFirst(prefix)
-            } else {
-                if !buffer.isEmpty { try file.append(buffer) }
-                buffer.removeAll(keepingCapacity: true)
-            }
+            if !lines.isEmpty { try file.append(lines) }
             if durable { try file.sync() }
         } catch {
             throw EngineError(.io, "cannot write \(path): \(error.message)", underlying: error)
@@ -77,39 +76,7 @@ final class AppendFile {
         throws(EngineError) -> Int
     {
         var all: Int? = nil
-        return try removeLines(of: userID, mentioning: mentioning, pendingPrefix: &all, user: user)
-    }
-
-    /// ``removeLines(of:mentioning:user:)`` that looks only at the first `pendingPrefix` bytes
-    /// of what is pending (all of it when `nil`), and leaves the lines after them, which belong
-    /// to later batches, alone; `pendingPrefix` comes back as what is left of those bytes.
-    func removeLines(
-        of userID: String, mentioning: [UInt8]? = nil, pendingPrefix: inout Int?, user: (ArraySlice<UInt8>) -> String?
-    ) throws(EngineError) -> Int {
-        var removed = 0
-        let limit = min(pendingPrefix ?? buffer.count, buffer.count)
-        let mentioned =
-            mentioning.map { needle in
-                buffer.withUnsafeBytes {
-                    ByteSearch.firstOffset(of: needle, in: UnsafeRawBufferPointer(rebasing: $0[..<limit])) != nil
-                }
-            } ?? true
-        if hasPending, !mentioned {
-            // None of the user's lines is pending: as the search would leave the prefix.
-            if pendingPrefix != nil { pendingPrefix = limit }
-        } else if hasPending {
-            var kept: [UInt8] = []
-            for line in buffer[..<limit].split(separator: 10, omittingEmptySubsequences: true) {
-                if user(line) == userID {
-                    removed += 1
-                } else {
-                    kept += line
-                    kept.append(10)
-                }
-            }
-            if pendingPrefix != nil { pendingPrefix = kept.count }
-            buffer = kept + buffer[limit...]
-        }
+        var removed = pending.removeLines(of: userID, mentioning: mentioning, pendingPrefix: &all, user: user)
         do {
             let tail = try DurableFile.read(path, from: indexedBytes) ?? []
             var start = 0

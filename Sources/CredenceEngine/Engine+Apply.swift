@@ -123,6 +123,8 @@ extension Engine {
         let effects: [Effect]
         /// The dead-letter bytes pending at the batch's end: the batch's own, flushed with it.
         let deadLetterBytes: Int
+        /// The batch's first LSN: every record before it is durable and in its subject's list.
+        let firstLSN: UInt64
         /// The LSN after the batch's commit record.
         let endLSN: UInt64
         /// The subjects the batch erased, whose record lists go once it is durable.
@@ -136,21 +138,24 @@ extension Engine {
         effects.removeAll(keepingCapacity: true)
     }
 
-    /// Does what applied steps left to do outside the state. The snapshot store's part (months
-    /// to store, erased users to remove) is handed to ``storeWriter`` once the batch before has
-    /// finished its own, and an erased subject's key goes only after the store has removed the
-    /// user (at the next ``settleStore()``).
+    /// Does what applied steps left to do outside the state. What goes to files (months to
+    /// store, erased users to remove from them, outbox lines and dead letters) is handed to
+    /// ``effectsWriter``, which writes it beside the engine; an erased subject's key goes only
+    /// once the writer has removed the user (``destroyErasedKeys(all:)``). The engine does not
+    /// wait for the writer here: it throws a failure the writer met, and destroys the keys whose
+    /// users the writer has removed meanwhile.
     func perform(_ effects: [Effect]) throws(EngineError) {
-        try settleStore()
+        try effectsWriter.throwIfFailed()
+        try destroyErasedKeys(all: false)
         let offset = configuration.scoring.offset
         for effect in effects {
             switch effect {
             case .snapshot(let snapshot, let revision):
-                storeWriter.write(snapshot, revision: revision)
+                effectsWriter.write(snapshot, revision: revision)
             case .erase(let userID, let oldSubject, let change, let through, let lsn):
                 // Only the months closed at the erasure: a replay that meets it again (a restart)
                 // leaves later months alone, where a re-enrolled user is scored again.
-                if let through { storeWriter.deleteUser(userID, through: through) }
+                if let through { effectsWriter.deleteUser(userID, through: through) }
                 if lsn >= replayingUpTo { try announceErasure(of: userID, change, offset: offset) }
                 // Checkpoints written before the erasure hold the user in clear: gone before the
                 // key is, the one still being written included.
@@ -161,21 +166,31 @@ extension Engine {
                 if lsn >= replayingUpTo { for c in changes { outbox.append(.changed(c), offset: offset) } }
             }
         }
-        keysAwaitingStore += pendingDestroy
-        pendingDestroy.removeAll()
+        if !pendingDestroy.isEmpty {
+            let ticket = effectsWriter.ticket
+            keysAwaitingStore += pendingDestroy.map { ($0, ticket) }
+            pendingDestroy.removeAll()
+        }
     }
 
-    /// Waits for the snapshot store's writes handed over so far (throwing the first failure),
-    /// then destroys the keys of the users they erased.
-    func settleStore() throws(EngineError) {
-        try storeWriter.wait()
-        guard !keysAwaitingStore.isEmpty else { return }
+    /// Waits for the effects handed over so far (throwing the first failure), then destroys the
+    /// keys of the users they erased.
+    func settleEffects() throws(EngineError) {
+        try effectsWriter.wait()
+        try destroyErasedKeys(all: true)
+    }
+
+    /// Destroys the keys of erased users that the effects writer has removed: all of them after a
+    /// ``EffectsWriter/wait()`` (`all`), else those whose ticket it has passed.
+    func destroyErasedKeys(all: Bool) throws(EngineError) {
+        guard let first = keysAwaitingStore.first, all || effectsWriter.isDone(first.ticket) else { return }
+        let removed = all ? keysAwaitingStore.count : keysAwaitingStore.prefix { effectsWriter.isDone($0.ticket) }.count
         do {
-            try keys.destroy(keysAwaitingStore.map { SubjectID($0) })
+            try keys.destroy(keysAwaitingStore[..<removed].map { SubjectID($0.subject) })
         } catch {
             throw EngineError(.keys, "cannot destroy the keys of erased users", underlying: error)
         }
-        keysAwaitingStore.removeAll()
+        keysAwaitingStore.removeFirst(removed)
     }
 
     /// Queues a subject's key for destruction after the batch, unless it is gone already.

@@ -69,7 +69,7 @@ extension Engine {
     func checkpointIfDue() throws(EngineError) {
         guard checkpointIsDue else { return }
         // A checkpoint never runs ahead of the store: a restart replays only the log after it.
-        try settleStore()
+        try settleEffects()
         var writer = checkpointWriter.startFile()
         encodeCheckpointBody(into: &writer, canonical: false)
         if configuration.parallelDecode {

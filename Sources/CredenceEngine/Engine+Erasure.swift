@@ -170,15 +170,17 @@ extension Engine {
     func beginErasure(userID: String, cut: Instant, oldSubject: UInt64) throws(EngineError) {
         var survivors: [(EngineRecord.EventHeader, Event)] = []
         // The old subject's durable records. With the log writer running, the batch before this
-        // one may still be in flight: once it has answered, every record of the subject before
-        // this batch is committed and noted in its list. This batch's records are in
-        // `batchEvents` (below); the writer may still be appending them, and the committed records
-        // are read beside it, as any reader of the log may (it reads up to the commit watermark). So the
-        // erasure no longer waits for the writer to append all it holds (up to two batches, 13 ms
-        // on average: 3.7 s of the r30k ingest's 460 erasures). The list goes once the batch is
-        // durable, with or without the writer.
-        try completeInflight()
-        let committed = subjectRecords.lsns(of: oldSubject).filter { $0 < log.committedEnd }
+        // one may still be in flight: every record before it is committed and noted in its
+        // subject's list (the batch before it completed when it was handed over), and its own
+        // records are in `inflightEvents`, as this batch's are in `batchEvents` (below). The
+        // writer may still be appending and committing them, and the committed records are read
+        // beside it, as any reader of the log may (it reads up to the commit watermark). So the
+        // erasure waits neither for the writer to append all it holds (up to two batches, 13 ms
+        // on average: 3.7 s of the r30k ingest's 460 erasures) nor for the batch in flight to be
+        // durable (0.9 s of it). The list goes once the batch is durable, with or without the
+        // writer.
+        let durableEnd = inflight?.firstLSN ?? log.committedEnd
+        let committed = subjectRecords.lsns(of: oldSubject).filter { $0 < durableEnd }
         erasedSubjectLists.append(oldSubject)
         // Durable records of the old subject, from their LSNs, through the engine's point-read
         // cursor (``erasureCursor()``): each a seek, which reads on when the record is close ahead.
@@ -207,6 +209,7 @@ extension Engine {
         // erasure earlier in the batch made the subject, the copies that erasure appended.
         // Without the copies, a second withdrawal in one batch dropped the events after both
         // cuts (`TwoWithdrawalsTests`).
+        survivors += try inflightEvents.records(of: oldSubject, after: cut)
         survivors += try batchEvents.records(of: oldSubject, after: cut)
         let newSubject = try newSubject()
         let markerLSN = nextLSN
@@ -238,11 +241,13 @@ extension Engine {
     /// the user outside the log: their `score.changed` lines in the outbox (delivered or not) and
     /// their dead letters (raw input that names them). See docs/privacy.md.
     func announceErasure(of userID: String, _ change: ScoreChange, offset: UTCOffset) throws(EngineError) {
-        try outbox.removeScores(of: userID)
+        outbox.removeScores(of: userID)
         // Of the pending dead letters, only those of the batch being completed and before: when it
         // completes overlapped, the lines after them came with later batches, after the erasure.
-        _ = try deadLetters.removeLines(
-            of: userID, pendingPrefix: &completingDeadLetterBytes, user: DeadLetter.userID(ofLine:))
+        // The written ones go by the effects writer, after the lines handed to it before.
+        _ = deadLetters.removeLines(
+            of: userID, mentioning: nil, pendingPrefix: &completingDeadLetterBytes, user: DeadLetter.userID(ofLine:))
+        effectsWriter.removeLines(.deadLetters, of: userID, user: DeadLetter.userID(ofLine:))
         outbox.append(change, offset: offset)
     }
 }

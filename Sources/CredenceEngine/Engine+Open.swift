@@ -54,10 +54,13 @@ extension Engine {
         } catch {
             throw EngineError(.snapshots, "cannot open the snapshot store in \(derived)", underlying: error)
         }
+        try Files.makeDirectory(derived + "/outbox")
+        let effectsWriter = try EffectsWriter(
+            store: store, deadLetterPath: derived + "/dead-letter/dead-letter.ndjson",
+            outboxPath: Outbox.filePath(directory: derived + "/outbox"))
         let engine = Engine(
-            configuration: configuration, log: log, keys: keys, store: store,
-            deadLetters: try AppendFile(path: derived + "/dead-letter/dead-letter.ndjson"),
-            outbox: try Outbox(directory: derived + "/outbox"), salt: salt)
+            configuration: configuration, log: log, keys: keys, store: store, effectsWriter: effectsWriter,
+            outbox: Outbox(directory: derived + "/outbox", writer: effectsWriter), salt: salt)
         if let r = log.recovery { engine.recoveryNotes.append("event log: \(r)") }
         let checkpoint = engine.loadCheckpoint()
         var stats = try engine.replay(from: checkpoint.lsn, progress: progress)
@@ -247,7 +250,7 @@ extension Engine {
                         try consumeBatch(committedFrom: first, through: &items, from, c)
                         stats.records += 1  // the commit record
                         try performEffects()
-                        try spillSideFiles()
+                        spillSideFiles()
                         if let p = progress, stats.records % 1_000_000 < 1 { p(stats) }
                         from = c + 1
                     }
@@ -288,8 +291,8 @@ extension Engine {
         var none: [ReplayStage.Item] = []
         try consumeBatch(committedFrom: nil, through: &none, 0, 0)
         outbox.nextPosition = log.nextLSN
-        try flushSideFiles()
-        try settleStore()
+        flushSideFiles()
+        try settleEffects()
         replayingUpTo = 0
         stats.monthsClosed = counters.monthsClosed
         stats.seconds = (ContinuousClock.now - clock).seconds
@@ -297,13 +300,16 @@ extension Engine {
         return stats
     }
 
-    /// Writes (without fsync) the outbox and dead-letter lines a replay has piled up once they
-    /// pass 1 MiB: an erasure searches the unwritten lines one by one, so a whole replay's worth
-    /// in memory made every erasure cost the whole outbox. The end of the replay syncs them.
+    /// Hands the outbox and dead-letter lines a replay has piled up to the effects writer, to
+    /// write without fsync, once they pass 1 MiB: an erasure searches the unwritten lines one by
+    /// one, so a whole replay's worth in memory made every erasure cost the whole outbox. The end
+    /// of the replay syncs them.
     /// A crash before that re-appends a few lines, as any crash between the two writes does.
-    func spillSideFiles() throws(EngineError) {
-        if outbox.file.pendingBytes >= 1 << 20 { try outbox.file.flush(durable: false) }
-        if deadLetters.pendingBytes >= 1 << 20 { try deadLetters.flush(durable: false) }
+    func spillSideFiles() {
+        outbox.spill(beyond: 1 << 20)
+        if deadLetters.pendingBytes >= 1 << 20 {
+            effectsWriter.append(.deadLetters, lines: deadLetters.take(), durable: false)
+        }
     }
 
     /// Asks the CPU for what applying a replayed event of `subject` reads, found without hashing

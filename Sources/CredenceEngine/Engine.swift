@@ -61,7 +61,8 @@ public final class Engine {
     let log: EventLog
     let keys: KeyStore
     let decoder: EventDecoder
-    let deadLetters: AppendFile
+    /// Dead letters rendered and not yet handed to ``effectsWriter``.
+    @exclusivity(unchecked) var deadLetters = LineBuffer()
     let outbox: Outbox
     /// The HMAC key of keyed identifiers (obligation keys), the data directory's `salt` file,
     /// keyed once.
@@ -99,15 +100,20 @@ public final class Engine {
     @exclusivity(unchecked) var batchSteps = 0
     /// The open batch's event records (events and an erasure's copies), for an erasure in it.
     @exclusivity(unchecked) var batchEvents = OpenBatchEvents()
+    /// The event records of the batch in flight (``inflight``), until it completes: an erasure
+    /// reads its user's records there instead of waiting for the batch to be durable.
+    @exclusivity(unchecked) var inflightEvents = OpenBatchEvents()
     /// What the applied steps still have to do outside the state, once their batch is durable.
     @exclusivity(unchecked) var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
-    /// Erased subjects whose keys go once the store has removed their users
-    /// (``settleStore()``).
-    var keysAwaitingStore: [UInt64] = []
-    /// Writes the closed months and removes erased users from the snapshot store, beside the
-    /// engine (see ``SnapshotStoreWriter`` for when the engine waits for it).
-    let storeWriter: SnapshotStoreWriter
+    /// Erased subjects whose keys go once the effects writer has removed their users (from the
+    /// store, the outbox and the dead letters), with the writer's ticket for that, in ticket
+    /// order (``destroyErasedKeys(all:)``).
+    var keysAwaitingStore: [(subject: UInt64, ticket: Int)] = []
+    /// Writes the closed months and removes erased users from the snapshot store, and writes
+    /// the dead letters and the outbox, beside the engine (see ``EffectsWriter`` for when the
+    /// engine waits for it).
+    let effectsWriter: EffectsWriter
     @exclusivity(unchecked) var writer = RecordWriter()
     /// A reused buffer for an event's plaintext (sealing and opening records).
     @exclusivity(unchecked) var scratch: [UInt8] = []
@@ -137,14 +143,13 @@ public final class Engine {
 
     init(
         configuration: EngineConfiguration, log: EventLog, keys: KeyStore, store: SnapshotStore,
-        deadLetters: AppendFile, outbox: Outbox, salt: IdentifierKey
+        effectsWriter: EffectsWriter, outbox: Outbox, salt: IdentifierKey
     ) {
         self.configuration = configuration
         self.log = log
         self.keys = keys
         self.store = store
-        self.storeWriter = SnapshotStoreWriter(store: store)
-        self.deadLetters = deadLetters
+        self.effectsWriter = effectsWriter
         self.outbox = outbox
         self.salt = IdentifierKey.Prepared(salt)
         self.saltKey = salt
@@ -160,7 +165,7 @@ public final class Engine {
         // An engine dropped without `close()` (an error on the way): stop the writer thread; what
         // it holds stays uncommitted, as the log's own buffer would.
         try? logWriter?.stop()
-        storeWriter.stop()
+        effectsWriter.stop()
     }
 
     /// The LSN the next record gets.
@@ -417,8 +422,8 @@ public final class Engine {
     func commitBatch(overlapping: Bool = false) throws(EngineError) {
         guard let first = batchFirstLSN else {
             try completeInflight()
-            try flushSideFiles()
-            try settleStore()
+            flushSideFiles()
+            try settleEffects()
             return
         }
         // The batch's new keys are durable before its commit record: the log writer fsyncs them
@@ -443,12 +448,14 @@ public final class Engine {
             // buffer, so what is pending then is this batch's.
             try completeInflight()
             inflight = InflightBatch(
-                reply: reply, effects: effects, deadLetterBytes: deadLetters.pendingBytes, endLSN: nextLSN,
-                erasedSubjects: erasedSubjectLists)
+                reply: reply, effects: effects, deadLetterBytes: deadLetters.pendingBytes, firstLSN: first,
+                endLSN: nextLSN, erasedSubjects: erasedSubjectLists)
             erasedSubjectLists.removeAll()
             effects = []
             batchSteps = 0
-            batchEvents.removeAll()
+            // The batch's records stay at hand while it is in flight; the emptied buffer of the
+            // batch before takes the next batch's.
+            swap(&batchEvents, &inflightEvents)
             batchFirstLSN = nil
             pruneDedup()
             return
@@ -471,9 +478,9 @@ public final class Engine {
         batchFirstLSN = nil
         try performEffects()
         outbox.nextPosition = nextLSN
-        try flushSideFiles()
+        flushSideFiles()
         pruneDedup()
-        try settleStore()
+        try settleEffects()
         try checkpointIfDue()
     }
 
@@ -484,20 +491,24 @@ public final class Engine {
         guard let batch = inflight else { return }
         inflight = nil
         try batch.reply.wait()
+        inflightEvents.removeAll()
         // The writer has noted every record of the batch: its erased subjects' lists are whole.
         subjectRecords.drop(batch.erasedSubjects)
         completingDeadLetterBytes = batch.deadLetterBytes
         defer { completingDeadLetterBytes = nil }
         try perform(batch.effects)
         outbox.nextPosition = batch.endLSN
-        try flushSideFiles(deadLetterBytes: completingDeadLetterBytes)
+        flushSideFiles(deadLetterBytes: completingDeadLetterBytes)
     }
 
-    /// Writes the pending dead letters (their first `deadLetterBytes`, if given) and outbox lines.
-    func flushSideFiles(deadLetterBytes: Int? = nil) throws(EngineError) {
+    /// Hands the pending dead letters (their first `deadLetterBytes`, if given) and outbox lines
+    /// to the effects writer, to write and fsync beside the next batch.
+    func flushSideFiles(deadLetterBytes: Int? = nil) {
         let durable = configuration.log.durability.syncs
-        if deadLetters.hasPending { try deadLetters.flush(durable: durable, prefix: deadLetterBytes) }
-        try outbox.flush(durable: durable)
+        if deadLetters.hasPending {
+            effectsWriter.append(.deadLetters, lines: deadLetters.take(prefix: deadLetterBytes), durable: durable)
+        }
+        outbox.flush(durable: durable)
     }
 
     func pruneDedup() {
@@ -524,6 +535,6 @@ public final class Engine {
         } catch {
             throw EngineError(.keys, "cannot close the key store", underlying: error)
         }
-        storeWriter.stop()
+        effectsWriter.stop()
     }
 }

@@ -18,16 +18,27 @@ import DurableFile
 /// An erasure blanks the user's `score.changed` lines that are still in the file (privacy of
 /// what is left behind: overwritten in place with spaces, skipped by the publisher, dropped by
 /// the next compaction) and keeps the `score.deleted` that announces it.
+///
+/// The lines are rendered here, on the engine's thread; the ``EffectsWriter``'s thread writes
+/// them, the position after them and an erasure's blanks, in that order.
 final class Outbox {
-    let file: AppendFile
+    /// The file's path (`<directory>/score-changes.ndjson`).
+    let path: String
     let positionPath: String
     let publishedPath: String
+    /// The lines rendered and not yet handed to the writer.
+    private(set) var lines = LineBuffer()
+    let writer: EffectsWriter
     private(set) var position: UInt64
     var nextPosition: UInt64 = 0
 
-    init(directory: String) throws(EngineError) {
-        try Files.makeDirectory(directory)
-        file = try AppendFile(path: directory + "/score-changes.ndjson")
+    /// The file of the outbox in `directory`, which the writer opens.
+    static func filePath(directory: String) -> String { directory + "/score-changes.ndjson" }
+
+    /// The outbox of `directory` (which exists), its file opened by `writer`.
+    init(directory: String, writer: EffectsWriter) {
+        path = Self.filePath(directory: directory)
+        self.writer = writer
         positionPath = directory + "/position"
         publishedPath = directory + "/published"
         if let bytes = Files.read(positionPath), let text = String(validating: bytes, as: UTF8.self),
@@ -44,7 +55,7 @@ final class Outbox {
 
     func append(_ change: ScoreChange, offset: UTCOffset) {
         guard case .changed(let c) = change else {
-            file.append(line: change.jsonLine(offset: offset))
+            lines.append(line: change.jsonLine(offset: offset))
             return
         }
         let context: ScoreChangedLineContext
@@ -54,19 +65,25 @@ final class Outbox {
             context = ScoreChangedLineContext(month: c.month, modelVersion: c.modelVersion, offset: offset)
             lineContext = context
         }
-        file.appendLine { c.appendJSONLine(context, to: &$0) }
+        lines.appendLine { c.appendJSONLine(context, to: &$0) }
     }
 
-    /// Writes pending lines, then the position they cover.
-    func flush(durable: Bool) throws(EngineError) {
-        let had = file.hasPending
-        if had { try file.flush(durable: durable) }
+    /// Hands the pending lines to the writer, then the position they cover.
+    func flush(durable: Bool) {
+        let had = lines.hasPending
+        if had { writer.append(.outbox, lines: lines.take(), durable: durable) }
         if nextPosition > position {
             position = nextPosition
             // Only a batch that wrote lines needs its position on disk: replaying a batch without
             // outbox effects writes nothing.
-            if had { try Files.writeAtomically(positionPath, Array("\(position)\n".utf8)) }
+            if had { writer.replace(positionPath, with: Array("\(position)\n".utf8)) }
         }
+    }
+
+    /// Hands the pending lines to the writer without an fsync or a position, once they pass
+    /// `bytes` (a replay's: see ``Engine/spillSideFiles()``).
+    func spill(beyond bytes: Int) {
+        if lines.pendingBytes >= bytes { writer.append(.outbox, lines: lines.take(), durable: false) }
     }
 
     // MARK: Publishing
@@ -79,17 +96,18 @@ final class Outbox {
         }
         let parts = text.trimmingSuffixNewline().split(separator: " ")
         guard let offset = parts.first.flatMap({ UInt64($0) }) else { return 0 }
-        if parts.count > 1, String(parts[1]) != Files.identity(file.path) { return 0 }
+        if parts.count > 1, String(parts[1]) != Files.identity(path) { return 0 }
         return offset
     }
 
-    /// Up to `max` complete lines after the delivered offset.
+    /// Up to `max` complete lines after the delivered offset, of those the writer has written.
     func unpublished(max: Int) throws(EngineError) -> OutboxBatch {
+        try writer.wait()
         let start = publishedOffset
-        let identity = Files.identity(file.path)
+        let identity = Files.identity(path)
         let bytes: [UInt8]
         do {
-            bytes = try DurableFile.read(file.path, from: start) ?? []
+            bytes = try DurableFile.read(path, from: start) ?? []
         } catch {
             throw EngineError(.io, "cannot read the outbox: \(error.message)", underlying: error)
         }
@@ -109,9 +127,10 @@ final class Outbox {
     /// least half of it is. A batch read from a file that was compacted since records nothing:
     /// its lines are sent again (their `event_id`s make the copies harmless).
     func acknowledge(_ batch: OutboxBatch) throws(EngineError) {
-        guard batch.file == Files.identity(file.path), batch.end > publishedOffset else { return }
+        try writer.wait()
+        guard batch.file == Files.identity(path), batch.end > publishedOffset else { return }
         try recordPublished(batch.end, identity: batch.file)
-        let size = UInt64((try? DurableFile.read(file.path))??.count ?? 0)
+        let size = UInt64((try? DurableFile.read(path))??.count ?? 0)
         if batch.end * 2 >= size { try compact() }
     }
 
@@ -121,7 +140,7 @@ final class Outbox {
         guard start > 0 else { return }
         let rest: [UInt8]
         do {
-            rest = try DurableFile.read(file.path, from: start) ?? []
+            rest = try DurableFile.read(path, from: start) ?? []
         } catch {
             throw EngineError(.io, "cannot read the outbox: \(error.message)", underlying: error)
         }
@@ -131,8 +150,8 @@ final class Outbox {
             kept += line
             kept.append(10)
         }
-        try file.replaceContent(with: kept)
-        try recordPublished(0, identity: Files.identity(file.path))
+        try writer.withFile(.outbox) { (file) throws(EngineError) in try file.replaceContent(with: kept) }
+        try recordPublished(0, identity: Files.identity(path))
     }
 
     private func recordPublished(_ offset: UInt64, identity: String) throws(EngineError) {
@@ -141,16 +160,18 @@ final class Outbox {
 
     // MARK: Erasure
 
-    /// Removes the user's `score.changed` lines, delivered or not, written or pending (written
-    /// ones are blanked in place, so the delivered offset stays valid); keeps every
-    /// `score.deleted`. Returns how many it removed.
-    @discardableResult
-    func removeScores(of userID: String) throws(EngineError) -> Int {
+    /// Removes the user's `score.changed` lines, delivered or not, written or pending: the
+    /// pending ones at once, the written ones by the writer (blanked in place, so the delivered
+    /// offset stays valid); keeps every `score.deleted`.
+    func removeScores(of userID: String) {
         // A line names its user in JSON: the id's own bytes appear in it when escaping leaves
         // them alone, so pending lines without them are not searched line by line.
         let plain = userID.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
-        return try file.removeLines(
-            of: userID, mentioning: plain ? Array(userID.utf8) : nil, user: Outbox.scoreChangedUser)
+        var all: Int? = nil
+        _ = lines.removeLines(
+            of: userID, mentioning: plain ? Array(userID.utf8) : nil, pendingPrefix: &all, user: Outbox.scoreChangedUser
+        )
+        writer.removeLines(.outbox, of: userID, user: Outbox.scoreChangedUser)
     }
 
     /// The `user_id` of a `score.changed` line (the engine writes them, keys in a fixed order,

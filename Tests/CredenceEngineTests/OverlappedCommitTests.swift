@@ -17,7 +17,9 @@ import Testing
                 .utf8)
     }
 
-    func deadLetterLines(_ dir: TempDir) -> [String] {
+    /// The dead letters written, once the effects writer has written what it was handed.
+    func deadLetterLines(_ dir: TempDir, _ engine: Engine) throws -> [String] {
+        try engine.effectsWriter.wait()
         let text =
             (try? String(contentsOfFile: dir.path + "/data/dead-letter/dead-letter.ndjson", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
@@ -38,14 +40,14 @@ import Testing
         try engine.commitBatch(overlapping: true)
         let firstEnd = engine.nextLSN
         #expect(engine.inflight != nil, "the batch's commit is with the writer")
-        #expect(deadLetterLines(dir).isEmpty, "nothing of batch 1 is written before it is durable")
+        #expect(try deadLetterLines(dir, engine).isEmpty, "nothing of batch 1 is written before it is durable")
 
         // Batch 2: its own rejected line. Its commit completes batch 1 first.
         _ = try engine.submit(
             Self.line("b2", user: "bob", day: 4, valid: false), at: SourcePosition(source: "f", position: 4))
         _ = try engine.submit(Self.line("b3", user: "bob", day: 5), at: SourcePosition(source: "f", position: 5))
         try engine.commitBatch(overlapping: true)
-        let afterFirst = deadLetterLines(dir)
+        let afterFirst = try deadLetterLines(dir, engine)
         #expect(
             afterFirst.count == 1 && afterFirst[0].contains(#""position":2"#), "batch 1's dead letter, not batch 2's")
         #expect(engine.outbox.nextPosition == firstEnd)
@@ -53,7 +55,7 @@ import Testing
         // A full commit completes everything.
         try engine.commit()
         #expect(engine.inflight == nil)
-        #expect(deadLetterLines(dir).count == 2)
+        #expect(try deadLetterLines(dir, engine).count == 2)
         #expect(engine.outbox.nextPosition == engine.nextLSN)
         try engine.close()
     }
@@ -82,9 +84,9 @@ import Testing
         #expect(engine.inflight != nil)
         // The erasure removed the dead letter before it, not the one after it: what a commit in
         // full before the next batch would have left.
-        #expect(deadLetterLines(dir).isEmpty)
+        #expect(try deadLetterLines(dir, engine).isEmpty)
         try engine.commit()
-        let kept = deadLetterLines(dir)
+        let kept = try deadLetterLines(dir, engine)
         #expect(kept.count == 1 && kept[0].contains(#""position":4"#), "\(kept)")
         #expect(engine.outbox.nextPosition == engine.nextLSN)
         try engine.close()

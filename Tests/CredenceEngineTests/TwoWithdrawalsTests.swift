@@ -25,18 +25,32 @@ import Testing
         #"{"event_id":"b2","type":"payment","user_id":"bob","occurred_at":"2025-03-02T10:00:00+08:00","payment_id":"b2","amount_minor":100,"currency":"CNY","merchant_category":"x","outcome":"approved"}"#,
     ]
 
-    /// Ingests the events (one batch, or a commit after each), closes the input's months, and
-    /// returns the exports, live and then as a replay of the log rebuilds them.
-    func run(commitEach: Bool) throws -> (live: [Month: [UInt8]], replayed: [Month: [UInt8]]) {
+    /// When the engine commits: once at the end (one batch), after each event, or after each
+    /// event overlapped (the batch's fsync beside the next event's, as a bulk ingest does): each
+    /// withdrawal then meets the event or the copies before it in the batch in flight.
+    enum Commits {
+        case once, each, eachOverlapped
+    }
+
+    /// Ingests the events, closes the input's months, and returns the exports, live and then as
+    /// a replay of the log rebuilds them.
+    func run(_ commits: Commits) throws -> (live: [Month: [UInt8]], replayed: [Month: [UInt8]]) {
         let dir = TempDir()
         var c = configuration(dir)
         c.checkpoints.enabled = false
         let live: [Month: [UInt8]]
         do {
             let engine = try Engine.open(c)
+            #expect(engine.logWriter != nil, "an overlapped commit needs the writer thread")
             for (i, line) in Self.events.enumerated() {
                 _ = try engine.submit(Array(line.utf8), at: SourcePosition(source: "f", position: UInt64(i + 1)))
-                if commitEach { try engine.commit() }
+                switch commits {
+                case .once: break
+                case .each: try engine.commit()
+                case .eachOverlapped:
+                    try engine.commitBatch(overlapping: true)
+                    #expect(engine.inflight != nil, "event \(i + 1)'s batch is in flight")
+                }
             }
             try engine.endOfInput()
             live = try exports(engine)
@@ -55,18 +69,25 @@ import Testing
     }
 
     @Test func theSecondErasureKeepsTheEventsAfterBothCuts() throws {
-        let one = try run(commitEach: false)
-        let each = try run(commitEach: true)
+        let one = try run(.once)
+        let each = try run(.each)
+        let overlapped = try run(.eachOverlapped)
         let january = Month(year: 2025, month: 1)
         // Only the payments after the 15th count: 300 approved, one declined.
-        for (name, exports) in [("one batch", one.live), ("a batch per event", each.live)] {
+        for (name, exports) in [
+            ("one batch", one.live), ("a batch per event", each.live),
+            ("a batch per event, overlapped", overlapped.live),
+        ] {
             let ann = annLine(exports[january])
             #expect(ann.contains(#""payments_12m":1,"spend_12m_minor":300"#), "\(name): \(ann)")
             #expect(ann.contains(#""declined_12m":1"#), "\(name): \(ann)")
         }
         #expect(one.live.keys.sorted() == each.live.keys.sorted())
+        #expect(one.live.keys.sorted() == overlapped.live.keys.sorted())
         for m in one.live.keys.sorted() {
             #expect(one.live[m] == each.live[m], "month \(m): one batch and a batch per event")
+            #expect(one.live[m] == overlapped.live[m], "month \(m): one batch and a batch per event, overlapped")
+            #expect(overlapped.replayed[m] == one.live[m], "month \(m): the overlapped batches' replay")
             #expect(one.replayed[m] == one.live[m], "month \(m): the one batch's replay")
         }
     }
