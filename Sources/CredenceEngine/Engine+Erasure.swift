@@ -61,14 +61,14 @@ extension Engine {
     private func appendSealed(_ header: EngineRecord.EventHeader, _ plaintext: UnsafeRawBufferPointer, key: SubjectKey)
         throws(EngineError)
     {
+        batchEvents.append(header, plaintext: plaintext)
+        if let logWriter {
+            logWriter.appendSealed(header, plaintext: plaintext, key: key)
+            return
+        }
         writer.buffer.removeAll(keepingCapacity: true)
         EngineRecord.encodeEventHead(
             header, sealedCount: plaintext.count + SealedRecord.tagByteCount, into: &writer)
-        batchEvents.append(header, plaintext: plaintext)
-        if let logWriter {
-            logWriter.appendSealed(head: writer.buffer, plaintext: plaintext, key: key, subject: header.subject)
-            return
-        }
         let lsn = log.nextLSN
         key.seal(plaintext, nonce: RecordNonce(lsn: lsn), appendingTo: &writer.buffer)
         do {
