@@ -61,11 +61,11 @@ extension Engine {
     private func appendSealed(_ header: EngineRecord.EventHeader, _ plaintext: UnsafeRawBufferPointer, key: SubjectKey)
         throws(EngineError)
     {
-        batchEvents.append(header, plaintext: plaintext)
         if let logWriter {
             logWriter.appendSealed(header, plaintext: plaintext, key: key)
             return
         }
+        batchEvents.append(header, plaintext: plaintext)
         writer.buffer.removeAll(keepingCapacity: true)
         EngineRecord.encodeEventHead(
             header, sealedCount: plaintext.count + SealedRecord.tagByteCount, into: &writer)
@@ -172,7 +172,8 @@ extension Engine {
         // The old subject's durable records. With the log writer running, the batch before this
         // one may still be in flight: every record before it is committed and noted in its
         // subject's list (the batch before it completed when it was handed over), and its own
-        // records are in `inflightEvents`, as this batch's are in `batchEvents` (below). The
+        // records and this batch's are in the writer's chunks the engine keeps until they are
+        // durable (below; without the writer, this batch's are in `batchEvents`). The
         // writer may still be appending and committing them, and the committed records are read
         // beside it, as any reader of the log may (it reads up to the commit watermark). So the
         // erasure waits neither for the writer to append all it holds (up to two batches, 13 ms
@@ -209,8 +210,14 @@ extension Engine {
         // erasure earlier in the batch made the subject, the copies that erasure appended.
         // Without the copies, a second withdrawal in one batch dropped the events after both
         // cuts (`TwoWithdrawalsTests`).
-        survivors += try inflightEvents.records(of: oldSubject, after: cut)
-        survivors += try batchEvents.records(of: oldSubject, after: cut)
+        if let logWriter {
+            for (header, plaintext) in try logWriter.eventRecords(of: oldSubject, from: durableEnd)
+            where header.occurredAt > cut {
+                survivors.append((header, try OpenBatchEvents.decode(plaintext)))
+            }
+        } else {
+            survivors += try batchEvents.records(of: oldSubject, after: cut)
+        }
         let newSubject = try newSubject()
         let markerLSN = nextLSN
         let sealedUser = try seal(bytes: Array(userID.utf8), subject: newSubject, lsn: markerLSN)

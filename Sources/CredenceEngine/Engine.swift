@@ -98,11 +98,10 @@ public final class Engine {
     @exclusivity(unchecked) var batchFirstLSN: UInt64? = nil
     /// How many steps the open batch has, already applied to the state.
     @exclusivity(unchecked) var batchSteps = 0
-    /// The open batch's event records (events and an erasure's copies), for an erasure in it.
+    /// The open batch's event records (events and an erasure's copies), for an erasure in it,
+    /// when the engine appends them itself; with a log writer, its chunks hold them
+    /// (``LogWriterStage/eventRecords(of:from:)``).
     @exclusivity(unchecked) var batchEvents = OpenBatchEvents()
-    /// The event records of the batch in flight (``inflight``), until it completes: an erasure
-    /// reads its user's records there instead of waiting for the batch to be durable.
-    @exclusivity(unchecked) var inflightEvents = OpenBatchEvents()
     /// What the applied steps still have to do outside the state, once their batch is durable.
     @exclusivity(unchecked) var effects: [Effect] = []
     var pendingDestroy: [UInt64] = []
@@ -453,9 +452,7 @@ public final class Engine {
             erasedSubjectLists.removeAll()
             effects = []
             batchSteps = 0
-            // The batch's records stay at hand while it is in flight; the emptied buffer of the
-            // batch before takes the next batch's.
-            swap(&batchEvents, &inflightEvents)
+            batchEvents.removeAll()
             batchFirstLSN = nil
             pruneDedup()
             return
@@ -463,6 +460,7 @@ public final class Engine {
         try completeInflight()
         if let logWriter {
             try logWriter.sync()
+            logWriter.release(before: nextLSN)
         } else {
             do {
                 try log.commit()
@@ -491,7 +489,7 @@ public final class Engine {
         guard let batch = inflight else { return }
         inflight = nil
         try batch.reply.wait()
-        inflightEvents.removeAll()
+        logWriter?.release(before: batch.endLSN)
         // The writer has noted every record of the batch: its erased subjects' lists are whole.
         subjectRecords.drop(batch.erasedSubjects)
         completingDeadLetterBytes = batch.deadLetterBytes

@@ -126,6 +126,15 @@ enum EngineRecord: Sendable {
         return (h, UnsafeRawBufferPointer(rebasing: buffer[r.offset...]))
     }
 
+    /// The header of an event record's head (what ``encodeEventHead(_:sealedCount:into:)``
+    /// wrote), or `nil` for another record.
+    static func decodeEventHead(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError) -> EventHeader? {
+        guard buffer.first == Tag.event.rawValue else { return nil }
+        var r = RecordReader(buffer)
+        r.offset = 1
+        return try EventHeader.decode(&r)
+    }
+
     static func decode(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError) -> EngineRecord {
         var r = RecordReader(buffer)
         guard let tag = Tag(rawValue: try r.byte()) else { throw RecordFormatError(reason: "unknown record type") }

@@ -79,6 +79,12 @@ final class LogWriterStage {
     @exclusivity(unchecked) private var open = Chunk()
     /// The LSN the next record handed over gets.
     @exclusivity(unchecked) private(set) var nextLSN: UInt64
+    /// The chunks handed over whose batch the engine has not released yet (``release(before:)``),
+    /// oldest first: an erasure reads its user's records of the open batch and of the batch in
+    /// flight here (``eventRecords(of:from:)``). Shared with the writer thread, which only reads
+    /// them; nothing is copied. The engine kept a copy of each record's header and plaintext
+    /// for this (`OpenBatchEvents`), about 2% of its thread's samples in the r30k ingest.
+    @exclusivity(unchecked) private var kept: [Chunk] = []
 
     private init(handoff: Handoff<Item>, nextLSN: UInt64, recordsPerChunk: Int) {
         self.handoff = handoff
@@ -149,10 +155,50 @@ final class LogWriterStage {
 
     private func handOver() {
         guard !open.records.isEmpty else { return }
+        kept.append(open)
         _ = handoff.put(.chunk(open))
         open = Chunk()
         open.bytes.reserveCapacity(recordsPerChunk * 160)
         open.records.reserveCapacity(recordsPerChunk)
+    }
+
+    /// Forgets the kept chunks whose records all come before `lsn`: their batch is durable, and
+    /// an erasure reads those records from the log.
+    func release(before lsn: UInt64) {
+        let done = kept.prefix { ($0.records.last?.lsn ?? 0) < lsn }.count
+        kept.removeFirst(done)
+    }
+
+    /// The event records of `subject` from LSN `from` on, among those handed over and not
+    /// released and those not handed over yet, in LSN order: each one's header and plaintext.
+    func eventRecords(of subject: UInt64, from: UInt64) throws(EngineError) -> [(
+        EngineRecord.EventHeader, [UInt8]
+    )] {
+        var out: [(EngineRecord.EventHeader, [UInt8])] = []
+        for chunk in kept + [open] {
+            let failure = chunk.bytes.withUnsafeBytes { bytes -> RecordFormatError? in
+                for r in chunk.records where r.key != nil && r.subject == subject && r.lsn >= from {
+                    do throws(RecordFormatError) {
+                        guard
+                            let header = try EngineRecord.decodeEventHead(
+                                UnsafeRawBufferPointer(rebasing: bytes[r.start..<r.plaintext]))
+                        else { continue }
+                        out.append((header, Array(bytes[r.plaintext..<r.end])))
+                    } catch {
+                        return error
+                    }
+                }
+                return nil
+            }
+            if let failure {
+                // The engine encoded these bytes itself: a failure is a bug, not bad input.
+                throw EngineError(
+                    .corruptLog,
+                    "a record handed to the log writer does not decode again (\(failure)): a bug in credence, "
+                        + "not in the input; the batch is not committed, so restart and report it")
+            }
+        }
+        return out
     }
 
     /// Hands over the fsync of the key store's new keys, which the records handed over so far
