@@ -6,15 +6,14 @@ import DurableFile
     import Darwin
 #endif
 
-/// A line file opened for appending, with explicit `flush`: dead letters and the outbox.
-/// Writes go through `DurableFile`, with the log's discipline. The engine's lines reach it
-/// through the ``EffectsWriter``'s thread, which owns it; a test may use it on its own.
+/// A line file opened for appending: dead letters and the outbox, as written. Writes go
+/// through `DurableFile`, with the log's discipline. The engine renders its lines into a
+/// ``LineBuffer`` and the ``EffectsWriter``'s thread, which owns this file, writes them.
 ///
 /// Not `Sendable`: owned by one thread at a time (the effects writer's, under its lock).
 final class AppendFile {
     let path: String
     private var file: DurableFile.Appender
-    private var pending = LineBuffer()
     /// Where each user's lines are in the file (offset and length, by the user id a line names;
     /// see `removeLines`), and the file size this index covers; built on the first erasure.
     private var userLines: [String: [(offset: UInt64, length: Int)]] = [:]
@@ -29,29 +28,8 @@ final class AppendFile {
         }
     }
 
-    func append(line: String) {
-        pending.append(line: line)
-    }
-
-    /// Appends a line that `render` writes straight into the buffer (without its newline).
-    func appendLine(_ render: (inout [UInt8]) -> Void) {
-        pending.appendLine(render)
-    }
-
-    var hasPending: Bool { pending.hasPending }
-
-    /// Bytes appended and not yet written.
-    var pendingBytes: Int { pending.pendingBytes }
-
-    /// Writes what was appended (its first `prefix` bytes, if given: whole lines, the rest stays
-    /// pending) and, with `durable`, fsyncs it.
-    func flush(durable: Bool, prefix: Int? = nil) throws(EngineError) {
-        try write(pending.take(prefix: prefix), durable: durable)
-    }
-
-    /// Writes whole lines (each ending with a newline) after what the file holds, without
-    /// passing through the pending lines, and, with `durable`, fsyncs them: what the effects
-    /// writer does with the lines the engine hands over.
+    /// Writes whole lines (each ending with a newline) after what the file holds and, with
+    /// `durable`, fsyncs them.
     func write(_ lines: [UInt8], durable: Bool) throws(EngineError) {
         do {
             if !lines.isEmpty { try file.append(lines) }
@@ -61,22 +39,14 @@ final class AppendFile {
         }
     }
 
-    /// Removes every line, written or pending, that `user(line)` says belongs to `userID`; returns
-    /// how many it removed. A written line is overwritten in place with spaces (its newline
-    /// kept), so no other line moves and offsets into the file stay valid; readers skip blank
-    /// lines, and compaction drops them.
+    /// Removes every written line that `user(line)` says belongs to `userID`; returns how many
+    /// it removed (the lines not written yet are the ``LineBuffer``'s to remove). A line is
+    /// overwritten in place with spaces (its newline kept), so no other line moves and offsets
+    /// into the file stay valid; readers skip blank lines, and compaction drops them.
     ///
     /// `user` extracts the user id a line names. The index it builds is kept, and later calls
     /// read only what was appended since, so many erasures cost one pass over the file.
-    ///
-    /// `mentioning`, when given, are bytes every line of the user holds (their id, when the
-    /// format leaves it unescaped): pending lines are searched line by line only when they
-    /// hold them somewhere.
-    func removeLines(of userID: String, mentioning: [UInt8]? = nil, user: (ArraySlice<UInt8>) -> String?)
-        throws(EngineError) -> Int
-    {
-        var all: Int? = nil
-        var removed = pending.removeLines(of: userID, mentioning: mentioning, pendingPrefix: &all, user: user)
+    func removeLines(of userID: String, user: (ArraySlice<UInt8>) -> String?) throws(EngineError) -> Int {
         do {
             let tail = try DurableFile.read(path, from: indexedBytes) ?? []
             var start = 0
@@ -89,18 +59,17 @@ final class AppendFile {
                 start = newline + 1
             }
             indexedBytes += UInt64(start)
-            guard let lines = userLines.removeValue(forKey: userID) else { return removed }
+            guard let lines = userLines.removeValue(forKey: userID) else { return 0 }
             try DurableFile.overwrite(
                 path, lines.map { ($0.offset, [UInt8](repeating: UInt8(ascii: " "), count: $0.length)) })
-            removed += lines.count
+            return lines.count
         } catch {
             throw EngineError(
                 .io, "cannot remove an erased user's lines from \(path): \(error.message)", underlying: error)
         }
-        return removed
     }
 
-    /// Replaces the file's written content with `bytes` (atomically, durably); pending lines stay pending.
+    /// Replaces the file's content with `bytes` (atomically, durably).
     func replaceContent(with bytes: [UInt8]) throws(EngineError) {
         do {
             try DurableFile.replace(path, with: bytes)

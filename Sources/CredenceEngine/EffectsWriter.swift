@@ -169,7 +169,7 @@ final class EffectsWriter: Sendable {
     }
 
     /// Hands over the blanking of the lines of `file` written so far that `user(line)` says
-    /// belong to `userID` (``AppendFile/removeLines(of:mentioning:user:)``).
+    /// belong to `userID` (``AppendFile/removeLines(of:user:)``).
     func removeLines(_ file: SideFile, of userID: String, user: @escaping @Sendable (ArraySlice<UInt8>) -> String?) {
         put(.removeLines(file, userID: userID, user: user))
     }

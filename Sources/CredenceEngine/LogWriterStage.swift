@@ -190,13 +190,7 @@ final class LogWriterStage {
                 }
                 return nil
             }
-            if let failure {
-                // The engine encoded these bytes itself: a failure is a bug, not bad input.
-                throw EngineError(
-                    .corruptLog,
-                    "a record handed to the log writer does not decode again (\(failure)): a bug in credence, "
-                        + "not in the input; the batch is not committed, so restart and report it")
-            }
+            if let failure { throw OpenBatchEvents.notDecodable(failure) }
         }
         return out
     }

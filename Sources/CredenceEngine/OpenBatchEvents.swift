@@ -46,11 +46,16 @@ struct OpenBatchEvents {
         do {
             return try plaintext.withUnsafeBytes { try EventCodec.decode($0) }
         } catch {
-            // The engine encoded these bytes itself: a failure is a bug, not bad input.
-            throw EngineError(
-                .corruptLog,
-                "an event of the open batch does not decode again (\(error)): a bug in credence, not in the "
-                    + "input; the batch is not committed, so restart and report it")
+            throw notDecodable(error)
         }
+    }
+
+    /// A record of the open batch (or of the batch in flight) that does not decode again: the
+    /// engine encoded its bytes itself, so a failure is a bug, not bad input.
+    static func notDecodable(_ error: any Error) -> EngineError {
+        EngineError(
+            .corruptLog,
+            "an event of the open batch does not decode again (\(error)): a bug in credence, not in the "
+                + "input; the batch is not committed, so restart and report it")
     }
 }
