@@ -68,18 +68,26 @@ struct Checkpoints: Sendable {
     /// buffer by doubling copied it twice over and touched twice its pages).
     static func startFile(capacity: Int) -> ByteWriter {
         var writer = ByteWriter()
-        writer.bytes.reserveCapacity(max(capacity, headerBytes + 4))
-        writer.bytes.append(contentsOf: repeatElement(0, count: headerBytes))
+        startFile(in: &writer.bytes, capacity: capacity)
         return writer
+    }
+
+    /// ``startFile(capacity:)`` in `buffer`, emptied first: a buffer of an earlier checkpoint
+    /// keeps its memory, so its pages are not mapped afresh (it must be its array's only
+    /// reference, or emptying it allocates anew).
+    static func startFile(in buffer: inout [UInt8], capacity: Int) {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(max(capacity, headerBytes + 4))
+        buffer.append(contentsOf: repeatElement(0, count: headerBytes))
     }
 
     /// Writes a checkpoint at `lsn` and removes all but the newest `keep`. `file` is
     /// ``startFile(capacity:)``'s buffer with the body written after the header's room: the
-    /// header goes in place and the CRC-32C after the body, so the body is not copied.
-    func write(lsn: UInt64, file: consuming [UInt8]) throws(EngineError) {
+    /// header goes in place and the CRC-32C after the body, so the body is not copied. `file`
+    /// is left holding what was written, so that its buffer can serve the next checkpoint.
+    func write(lsn: UInt64, file: inout [UInt8]) throws(EngineError) {
         precondition(file.count >= Self.headerBytes, "a checkpoint file starts with its header's room")
         try Files.makeDirectory(directory)
-        var file = file
         let bodyBytes = UInt64(file.count - Self.headerBytes)
         var header: [UInt8] = []
         header.reserveCapacity(Self.headerBytes)

@@ -53,7 +53,7 @@ extension Engine {
         try checkpointWriter.wait()
         var writer = checkpointWriter.startFile()
         encodeCheckpointBody(into: &writer, canonical: false)
-        try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: writer.bytes)
+        try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: &writer.bytes)
         eventsSinceCheckpoint = 0
     }
 
@@ -73,9 +73,9 @@ extension Engine {
         var writer = checkpointWriter.startFile()
         encodeCheckpointBody(into: &writer, canonical: false)
         if configuration.parallelDecode {
-            try checkpointWriter.write(checkpoints, lsn: nextLSN, file: writer.bytes)
+            try checkpointWriter.write(checkpoints, lsn: nextLSN, file: &writer.bytes)
         } else {
-            try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: writer.bytes)
+            try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: &writer.bytes)
         }
         eventsSinceCheckpoint = 0
     }

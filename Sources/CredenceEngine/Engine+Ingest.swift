@@ -20,6 +20,9 @@ extension Engine {
         // Each full batch's fsync runs beside the next batch; `endOfInput` commits in full.
         overlapsCommits = true
         defer { overlapsCommits = false }
+        // The checkpoints of a file ingest come every million events or so, and one more at the
+        // close after it: each reuses the last one's buffer (CheckpointWriter) until the close.
+        checkpointWriter.keepsBuffer(true)
         for file in files {
             let source = file == "-" ? "stdin" : "file:" + Files.absolute(file) + "@" + Files.identity(file)
             let resumeAfter = file == "-" || fromStart ? 0 : lastPosition(of: source) ?? 0

@@ -519,6 +519,7 @@ public final class Engine {
         try checkpointWriter.wait()
         // A clean stop leaves a checkpoint at the end of the log: the next start replays nothing.
         if eventsSinceCheckpoint > 0 || checkpoints.entries().last?.lsn != nextLSN { try writeCheckpoint() }
+        checkpointWriter.keepsBuffer(false)
         if let stage = logWriter {
             logWriter = nil
             try stage.stop()
