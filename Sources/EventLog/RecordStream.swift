@@ -22,7 +22,8 @@ final class RecordStream {
     /// The base LSN of the open segment: an empty segment ends where it starts, and must not be
     /// taken for the next one.
     private var segmentBase: UInt64? = nil
-    /// The segments' bases as last listed; listed again for an LSN at or past the last one.
+    /// The segments' bases as last listed; listed again for an LSN past what the last one is
+    /// known to hold.
     private var bases: [UInt64] = []
     /// The sparse indexes this stream has checked, by segment, so that ``seek(to:)`` loads each
     /// at most once. A sealed segment's (`complete`) never changes; the last segment's appender
@@ -93,8 +94,12 @@ final class RecordStream {
 
     /// Opens the segment holding `lsn` and seeks to the last indexed record at or before it.
     private func position(at lsn: UInt64) throws {
-        // A segment can only have been added after the last one listed.
-        if bases.isEmpty || lsn >= bases[bases.count - 1] { bases = try SegmentFile.list(directory) }
+        // A segment can only have been added after the last one listed, and only past the records
+        // that one is known to hold: an index entry of it past `lsn` puts `lsn` in it. (An
+        // erasure's point reads into the last segment listed the directory on every seek.)
+        if bases.isEmpty || (lsn >= bases[bases.count - 1] && !lastSegmentHolds(lsn)) {
+            bases = try SegmentFile.list(directory)
+        }
         guard !bases.isEmpty else { return }
         guard let i = bases.lastIndex(where: { $0 <= lsn }) else {
             throw EventLogError(
@@ -118,6 +123,13 @@ final class RecordStream {
             file: file, at: start.offset, maxRecordSize: configuration.maxRecordSize,
             chunkSize: configuration.readChunkSize)
         nextLSN = start.lsn
+    }
+
+    /// Whether the last segment listed is known to hold `lsn`: its loaded index has an entry
+    /// after it.
+    private func lastSegmentHolds(_ lsn: UInt64) -> Bool {
+        guard let base = bases.last, let last = loadedIndexes[base]?.index.entries.last else { return false }
+        return lsn < last.lsn
     }
 
     /// Moves to segment `base` if it exists.
