@@ -29,11 +29,17 @@ final class Handoff<Element: Sendable>: Sendable {
     }
 
     /// Queues `item`, waiting for room; `false` when the consumer cancelled (stop producing).
-    func put(_ item: Element) -> Bool {
+    ///
+    /// Consuming, and moved into the queue, not copied: a producer's copy, alive until it let go
+    /// after `put` returned, made a consumer that took the item at once and changed it in place
+    /// copy all of it (a replay's opening of each chunk copied its 4,096 records: 8% of its
+    /// thread).
+    func put(_ item: consuming Element) -> Bool {
         space.wait()
+        var slot: Element? = consume item
         let accepted = state.withLock { s in
             guard !s.cancelled else { return false }
-            s.items.append(item)
+            s.items.append(slot.take()!)
             return true
         }
         if accepted {

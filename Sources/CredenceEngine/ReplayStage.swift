@@ -116,6 +116,16 @@ struct ReplayStage {
         case chunk(SealedChunk)
         case failure(EngineError)
         case indexes(ReplayIndexes)
+
+        /// The chunk, moved out: once this returns, nothing else refers to its items. (A chunk
+        /// bound in a `switch` over the output stays referenced by the output until the switch
+        /// ends, and opening its items in place then copied all 4,096 of them.)
+        consuming func takeChunk() -> SealedChunk? {
+            switch consume self {
+            case .chunk(let chunk): return chunk
+            case .failure, .indexes: return nil
+            }
+        }
     }
 
     /// Hands the indexes to the stage's thread without a second reference to their tables, which
@@ -151,7 +161,8 @@ struct ReplayStage {
             StagePriority.lowerCurrentThread()
             var scratch: [UInt8] = []
             while let next = sealed.take() {
-                if !forward(next, keys: keys, scratch: &scratch, emit: { handoff.put($0) }) {
+                // Consumed: a binding still holding the chunk made the opening copy its items.
+                if !forward(consume next, keys: keys, scratch: &scratch, emit: { handoff.put($0) }) {
                     sealed.cancel()
                     break
                 }
@@ -194,22 +205,24 @@ struct ReplayStage {
     private static func forward(
         _ next: consuming SealedOutput, keys: KeySnapshot, scratch: inout [UInt8], emit: (consuming Output) -> Bool
     ) -> Bool {
-        switch consume next {
-        case .chunk(let chunk):
-            let (items, commits, failure) = chunk.opened(keys: keys, scratch: &scratch)
-            // Handed on, not shared: the consumer moves the items out of their array.
-            if !items.isEmpty, !emit(.items(consume items, commits: commits)) { return false }
-            if let failure {
-                _ = emit(.failure(failure))
-                return false
-            }
-            return true
+        switch next {
+        case .chunk:
+            break
         case .failure(let failure):
             _ = emit(.failure(failure))
             return false
         case .indexes(let indexes):
             return emit(.indexes(indexes))
         }
+        let chunk = next.takeChunk()!
+        let (items, commits, failure) = chunk.opened(keys: keys, scratch: &scratch)
+        // Handed on, not shared: the consumer moves the items out of their array.
+        if !items.isEmpty, !emit(.items(consume items, commits: commits)) { return false }
+        if let failure {
+            _ = emit(.failure(failure))
+            return false
+        }
+        return true
     }
 
     /// Reads, decodes and opens the log from `start` on the calling thread, handing chunks to
@@ -231,7 +244,8 @@ struct ReplayStage {
     /// unless a failure is.
     static func readSealed(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
-        keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (SealedOutput) -> Bool
+        keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int,
+        emit: (consuming SealedOutput) -> Bool
     ) {
         var indexes = indexes
         var chunk = SealedChunk(reservingFor: itemsPerChunk)
@@ -283,16 +297,18 @@ struct ReplayStage {
                     return
                 }
                 if chunk.items.count >= itemsPerChunk {
-                    // Handed over whole: the opener changes its items in place.
-                    stopped = !emit(.chunk(chunk))
-                    chunk = SealedChunk(reservingFor: itemsPerChunk)
+                    // Handed over whole, and moved, not copied: the opener changes its items in
+                    // place, and a reference still held here made that a copy of all of them.
+                    var full = SealedChunk(reservingFor: itemsPerChunk)
+                    swap(&full, &chunk)
+                    stopped = !emit(.chunk(consume full))
                 }
             }
         } catch {
             failure = EngineError(.io, "cannot read the event log: \(error)")
         }
         if stopped { return }
-        if !chunk.items.isEmpty, !emit(.chunk(chunk)) { return }
+        if !chunk.items.isEmpty, !emit(.chunk(consume chunk)) { return }
         if let failure {
             _ = emit(.failure(failure))
         } else {
