@@ -117,6 +117,18 @@ public struct ByteReader {
         return string
     }
 
+    /// Passes over what ``readString()`` reads, without making a `String` or checking its UTF-8.
+    public mutating func skipString() throws {
+        let start = offset
+        let length = try readVarint()
+        guard length <= UInt64(remaining) else {
+            throw BinaryDecodingError(
+                code: .truncated, offset: start,
+                message: "a string of \(length) bytes does not fit in the \(remaining) bytes left")
+        }
+        offset += Int(length)
+    }
+
     /// Throws `.trailingBytes` unless everything was read.
     public func expectEnd() throws {
         guard isAtEnd else {

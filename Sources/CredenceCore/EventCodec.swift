@@ -110,11 +110,25 @@ public enum EventCodec {
         return bytes
     }
 
+    /// What a decode keeps of an event.
+    public enum Fields: Sendable {
+        /// Every field.
+        case all
+        /// What the scoring reads (``UserState``, ``ScoringState``): a payment's `payment_id`,
+        /// `currency` and `merchant_category` are passed over and left empty, unchecked. For a
+        /// replay, which only rebuilds the state from events that were checked when they were
+        /// written and are authenticated as they are read: they were three of a payment's five
+        /// strings, and payments are most events. Nothing that writes an event (an erasure's
+        /// re-keyed copies) or shows one may use it.
+        case scored
+    }
+
     /// Decodes one event that fills `bytes` exactly.
     ///
     /// Throws `BinaryDecodingError` for anything else: truncated input, an unknown version,
-    /// kind or enum value, bad UTF-8, an overlong varint, trailing bytes. Never traps.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Event {
+    /// kind or enum value, bad UTF-8 (in the fields kept), an overlong varint, trailing bytes.
+    /// Never traps.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, fields: Fields = .all) throws -> Event {
         var reader = ByteReader(bytes)
         let found = try reader.readByte()
         guard found == version else {
@@ -132,6 +146,15 @@ public enum EventCodec {
             payload = .userEnrolled(identityVerified: try reader.readBool())
         case .userWithdrawn:
             payload = .userWithdrawn
+        case .payment where fields == .scored:
+            try reader.skipString()
+            let amountMinor = try reader.readZigZag()
+            try reader.skipString()
+            try reader.skipString()
+            payload = .payment(
+                Event.Payment(
+                    paymentID: "", amountMinor: amountMinor, currency: "", merchantCategory: "",
+                    outcome: try reader.readEnum(PaymentOutcome.self, "payment outcome")))
         case .payment:
             payload = .payment(
                 Event.Payment(

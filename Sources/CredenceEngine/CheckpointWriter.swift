@@ -13,12 +13,12 @@ import Synchronization
 /// files (an erasure's removal of the checkpoints written before it, a clean close) and before
 /// it writes one itself.
 ///
-/// While ``keepsBuffer(_:)`` is on (from a file ingest to the engine's close), a written file's buffer is kept for the next
-/// checkpoint instead of being freed: a checkpoint's buffer is tens of MB (a GB at 1M users),
-/// which the allocator maps afresh each time, and the first touch of each page was most of the
-/// encoding's cost on the engine's thread (140 of its 243 samples in the r30k ingest). Off
-/// otherwise, so that a long-running server does not hold a checkpoint's worth of memory between
-/// checkpoints.
+/// While ``keepsBuffer(_:)`` is on (a replay, and from a file ingest to the engine's close), a
+/// written file's buffer is kept for the next checkpoint instead of being freed: a checkpoint's
+/// buffer is tens of MB (a GB at 1M users), which the allocator maps afresh each time, and the
+/// first touch of each page was most of the encoding's cost on the engine's thread (140 of its
+/// 243 samples in the r30k ingest). Off otherwise, so that a long-running server does not hold a
+/// checkpoint's worth of memory between checkpoints.
 final class CheckpointWriter: Sendable {
     private let queue = DispatchQueue(label: "credence.checkpoints")
     private let inFlight = DispatchGroup()

@@ -85,8 +85,10 @@ struct DecodeStage {
                     }
                     if chunk.lines.count >= linesPerChunk {
                         chunk.bytesRead = reader.bytesRead
-                        stopped = !handoff.put(.chunk(chunk))
-                        chunk = Chunk()
+                        // Moved to the engine, not copied (see `Handoff.put`).
+                        var full = Chunk()
+                        swap(&full, &chunk)
+                        stopped = !handoff.put(.chunk(consume full))
                         chunk.bytes.reserveCapacity(linesPerChunk * 256)
                         chunk.plaintexts.reserveCapacity(linesPerChunk * 96)
                     }

@@ -105,7 +105,8 @@ extension Engine {
     /// Decrypts an event under `key` (`nil`: destroyed, so the event is unreadable) in `scratch`:
     /// what the engine and the replay stage (on its own thread, with a key snapshot) both do.
     static func unseal(
-        _ sealed: UnsafeRawBufferPointer, key: SubjectKey?, lsn: UInt64, scratch: inout [UInt8]
+        _ sealed: UnsafeRawBufferPointer, key: SubjectKey?, lsn: UInt64, scratch: inout [UInt8],
+        fields: EventCodec.Fields = .all
     ) throws(EngineError) -> Event? {
         guard let key else { return nil }
         scratch.removeAll(keepingCapacity: true)
@@ -115,7 +116,7 @@ extension Engine {
             throw Self.unauthentic(lsn, error)
         }
         do {
-            return try scratch.withUnsafeBytes { try EventCodec.decode($0) }
+            return try scratch.withUnsafeBytes { try EventCodec.decode($0, fields: fields) }
         } catch {
             throw EngineError(
                 .corruptLog, "record \(lsn) does not decode under its subject key (\(error)); run `credence log verify`"

@@ -115,6 +115,9 @@ extension Engine {
             settleShards()
             shardAppliers = appliers
         }
+        // Its checkpoints (every million events or so) reuse one buffer (CheckpointWriter).
+        checkpointWriter.keepsBuffer(true)
+        defer { checkpointWriter.keepsBuffer(false) }
         var stats = ReplayStats()
         // The chunks (from an index on) whose records wait for their batch's commit record: held
         // as they came, not copied record by record into a buffer (a batch of 8,192 steps of about

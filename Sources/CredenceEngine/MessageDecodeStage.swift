@@ -55,7 +55,7 @@ final class MessageDecodeStage: Sendable {
                     // Moved, not copied: a copy retained the event's strings and released them again.
                     chunk.decoded.append(Decoded(result: consume result, prepared: prepared))
                 }
-                guard stage.handoff.put(chunk) else { return }
+                guard stage.handoff.put(consume chunk) else { return }
                 start = end
             }
             stage.handoff.finish()

@@ -95,9 +95,11 @@ struct ReplayStage {
                     }
                     guard case .event(let lsn, let header, _) = items[s.index] else { continue }
                     do throws(EngineError) {
+                        // Only what the scoring reads: a replay rebuilds the state, and writes
+                        // no event again (its erasures' copies are in the log already).
                         let event = try Engine.unseal(
                             UnsafeRawBufferPointer(rebasing: raw[s.start..<(s.start + s.count)]),
-                            key: keys.key(for: SubjectID(s.subject)), lsn: lsn, scratch: &scratch)
+                            key: keys.key(for: SubjectID(s.subject)), lsn: lsn, scratch: &scratch, fields: .scored)
                         items[s.index] = .event(lsn: lsn, header: header, event: event)
                     } catch {
                         items.removeSubrange(s.index...)

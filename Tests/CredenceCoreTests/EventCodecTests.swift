@@ -116,6 +116,32 @@ import Testing
             ])
     }
 
+    /// A decode of the scored fields only (a replay's) is the whole event but for a payment's
+    /// `payment_id`, `currency` and `merchant_category`, left empty; it still throws on every
+    /// truncation and on trailing bytes.
+    @Test func aScoredDecodeLeavesOnlyAPaymentsUnscoredStringsEmpty() throws {
+        for event in Self.events {
+            let bytes = EventCodec.encode(event)
+            var expected = event
+            if case .payment(var p) = event.payload {
+                #expect(!(p.currency.isEmpty), "the test's payments have a currency to drop")
+                p.paymentID = ""
+                p.currency = ""
+                p.merchantCategory = ""
+                expected.payload = .payment(p)
+            }
+            #expect(try bytes.withUnsafeBytes { try EventCodec.decode($0, fields: .scored) } == expected)
+            for length in 0..<bytes.count {
+                #expect(throws: BinaryDecodingError.self) {
+                    try bytes[..<length].withUnsafeBytes { try EventCodec.decode($0, fields: .scored) }
+                }
+            }
+            #expect(throws: BinaryDecodingError.self) {
+                try (bytes + [0]).withUnsafeBytes { try EventCodec.decode($0, fields: .scored) }
+            }
+        }
+    }
+
     @Test func everyTruncationThrows() {
         for event in Self.events {
             let bytes = EventCodec.encode(event)
