@@ -10,34 +10,47 @@ import CredenceCore
 /// ``prune(maxSeen:)`` after each batch, so a replay that prunes after the same batches knows
 /// exactly the ids the live run knew. Obligation keys are never dropped (they stay taken).
 ///
-/// Memory: an id costs one 32-byte slot (the key, 96 bits of the content digest and the week),
+/// Memory: an id costs one 24-byte slot (the key, 40 bits of the content digest and the week),
 /// and no list beside the table: a sweep walks the table itself, once per week of event time.
 struct IntakeIndex: Sendable {
-    /// An accepted id's content digest (96 of its 128 bits: a conflicting duplicate is taken
-    /// for an exact one with a chance of 2^-96) and the week of its event time.
+    /// An accepted id's content digest and the week of its event time, in one word: the digest's
+    /// top 40 bits above the week's 24 (two's complement, a range of ±8M weeks, past any
+    /// RFC 3339 year). Each slot was 32 bytes with 96 bits of the digest, and the window is most
+    /// of the engine's memory per user.
+    ///
+    /// A different-content copy of an id passes for a same-content one with a chance of 2^-40
+    /// (about one in a trillion) per copy. Either way the first stands and the copy is not
+    /// applied: what such a miss changes is only that the copy is counted as a duplicate instead
+    /// of dead-lettered as a conflict, never a score.
     struct Entry: Equatable, Sendable {
-        var digestHigh: UInt64
-        var digestLow: UInt32
-        var week: Int32
+        private(set) var bits: UInt64
+
+        static let weekBits = 24
+        /// The weeks an entry holds: 24 bits, two's complement.
+        static let weekRange: ClosedRange<Int64> = -(1 << (weekBits - 1))...((1 << (weekBits - 1)) - 1)
 
         init(digest: ContentDigest, at: Instant) {
-            digestHigh = digest.high
-            digestLow = UInt32(truncatingIfNeeded: digest.low)
-            week = Int32(clamping: IntakeIndex.week(of: at.millisecondsSinceEpoch))
+            self.init(digestBits: Self.keptBits(digest), week: IntakeIndex.week(of: at.millisecondsSinceEpoch))
         }
 
-        init(digestHigh: UInt64, digestLow: UInt32, week: Int32) {
-            self.digestHigh = digestHigh
-            self.digestLow = digestLow
-            self.week = week
+        /// `digestBits`: the digest's kept 40 bits (``keptBits(_:)``); `week`, clamped to ``weekRange``.
+        init(digestBits: UInt64, week: Int64) {
+            let week = min(max(week, Self.weekRange.lowerBound), Self.weekRange.upperBound)
+            bits = digestBits << Self.weekBits | UInt64(bitPattern: week) & ((1 << Self.weekBits) - 1)
         }
 
-        func matches(_ digest: ContentDigest) -> Bool {
-            digestHigh == digest.high && digestLow == UInt32(truncatingIfNeeded: digest.low)
-        }
+        private init(bits: UInt64) { self.bits = bits }
+
+        /// The digest's bits an entry keeps: the top 40 of its first half.
+        static func keptBits(_ digest: ContentDigest) -> UInt64 { digest.high >> weekBits }
+
+        var digestBits: UInt64 { bits >> Self.weekBits }
+        var week: Int64 { Int64(bitPattern: bits << (64 - Self.weekBits)) >> (64 - Self.weekBits) }
+
+        func matches(_ digest: ContentDigest) -> Bool { digestBits == Self.keptBits(digest) }
 
         /// What fills the table's empty slots.
-        static let filler = Entry(digestHigh: 0, digestLow: 0, week: 0)
+        static let filler = Entry(bits: 0)
     }
 
     /// The configured duplicate window, in milliseconds of event time.
@@ -95,13 +108,15 @@ struct IntakeIndex: Sendable {
         else { return }
         horizon = next
         let week = Self.week(of: next.millisecondsSinceEpoch)
-        events.removeAll { Int64($0.week) < week }
+        events.removeAll { $0.week < week }
     }
 
     // MARK: - Checkpoints
 
-    /// Bytes of an id's entry in a checkpoint: the key (8 + 8), the digest's kept bits (8 + 4)
-    /// and the week (4), all little-endian.
+    /// Bytes of an id's entry in a checkpoint: the key (8 + 8), the digest's bits (8 + 4) and the
+    /// week (4), all little-endian. The digest's 40 kept bits go where they were in the digest's
+    /// first half, the rest zero: checkpoint format 2 kept 96 bits, and one written then still
+    /// loads (an entry keeps the same 40).
     static let entryBytes = 32
     /// Bytes of an obligation key in a checkpoint.
     static let obligationBytes = 16
@@ -121,9 +136,10 @@ struct IntakeIndex: Sendable {
             func put(_ id: StableHash, _ entry: Entry) {
                 raw.storeBytes(of: id.high.littleEndian, toByteOffset: at, as: UInt64.self)
                 raw.storeBytes(of: id.low.littleEndian, toByteOffset: at + 8, as: UInt64.self)
-                raw.storeBytes(of: entry.digestHigh.littleEndian, toByteOffset: at + 16, as: UInt64.self)
-                raw.storeBytes(of: entry.digestLow.littleEndian, toByteOffset: at + 24, as: UInt32.self)
-                raw.storeBytes(of: entry.week.littleEndian, toByteOffset: at + 28, as: Int32.self)
+                let digestHigh = entry.digestBits << Entry.weekBits
+                raw.storeBytes(of: digestHigh.littleEndian, toByteOffset: at + 16, as: UInt64.self)
+                raw.storeBytes(of: UInt32(0), toByteOffset: at + 24, as: UInt32.self)
+                raw.storeBytes(of: Int32(entry.week).littleEndian, toByteOffset: at + 28, as: Int32.self)
                 at += Self.entryBytes
             }
             if canonical {
@@ -157,9 +173,8 @@ struct IntakeIndex: Sendable {
                 UInt64(littleEndian: entries.loadUnaligned(fromByteOffset: at + o, as: UInt64.self))
             }
             let entry = Entry(
-                digestHigh: u64(16),
-                digestLow: UInt32(littleEndian: entries.loadUnaligned(fromByteOffset: at + 24, as: UInt32.self)),
-                week: Int32(littleEndian: entries.loadUnaligned(fromByteOffset: at + 28, as: Int32.self)))
+                digestBits: u64(16) >> Entry.weekBits,
+                week: Int64(Int32(littleEndian: entries.loadUnaligned(fromByteOffset: at + 28, as: Int32.self))))
             index.events.updateValue(entry, forKey: StableHash(high: u64(0), low: u64(8)))
         }
         let obligationCount = try r.readCount(atMost: r.remaining / obligationBytes)
