@@ -91,8 +91,8 @@ public struct ByteReader {
         return slice
     }
 
-    /// A varint length, then that many bytes of UTF-8.
-    public mutating func readString() throws -> String {
+    /// A string's varint length, checked against the bytes left.
+    private mutating func readStringLength() throws -> Int {
         let start = offset
         let length = try readVarint()
         guard length <= UInt64(remaining) else {
@@ -100,7 +100,13 @@ public struct ByteReader {
                 code: .truncated, offset: start,
                 message: "a string of \(length) bytes does not fit in the \(remaining) bytes left")
         }
-        let utf8 = try readBytes(count: Int(length))
+        return Int(length)
+    }
+
+    /// A varint length, then that many bytes of UTF-8.
+    public mutating func readString() throws -> String {
+        let start = offset
+        let utf8 = try readBytes(count: try readStringLength())
         // Ids are nearly always ASCII: that needs no validation, and the generic
         // `String(validating:)` costs a metadata lookup per call on this hot path.
         var ascii = true
@@ -119,14 +125,7 @@ public struct ByteReader {
 
     /// Passes over what ``readString()`` reads, without making a `String` or checking its UTF-8.
     public mutating func skipString() throws {
-        let start = offset
-        let length = try readVarint()
-        guard length <= UInt64(remaining) else {
-            throw BinaryDecodingError(
-                code: .truncated, offset: start,
-                message: "a string of \(length) bytes does not fit in the \(remaining) bytes left")
-        }
-        offset += Int(length)
+        offset += try readStringLength()
     }
 
     /// Throws `.trailingBytes` unless everything was read.
