@@ -30,7 +30,7 @@ final class CheckpointWriter: Sendable {
     /// of these by `swap`, so that the one taken out is its memory's only reference.
     private let handedOver = Mutex<[UInt8]>([])
 
-    /// A buffer for the next checkpoint file (``Checkpoints/startFile(capacity:)``): the one kept
+    /// A buffer for the next checkpoint file (``Checkpoints/startFile(in:capacity:)``): the one kept
     /// from the last write, if it has room for the last file this writer wrote and a little more;
     /// if not, a new one with room for twice that. The state grows between checkpoints
     /// (the subjects' record lists by every event), and a kept buffer outgrown is a new one,

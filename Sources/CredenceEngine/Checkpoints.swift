@@ -63,18 +63,11 @@ struct Checkpoints: Sendable {
         return out.sorted()
     }
 
-    /// A checkpoint file's buffer before its body: room for the header, which ``write(lsn:file:)``
-    /// fills in, and `capacity` bytes reserved in all (the last file's size: growing a 70 MB
-    /// buffer by doubling copied it twice over and touched twice its pages).
-    static func startFile(capacity: Int) -> ByteWriter {
-        var writer = ByteWriter()
-        startFile(in: &writer.bytes, capacity: capacity)
-        return writer
-    }
-
-    /// ``startFile(capacity:)`` in `buffer`, emptied first: a buffer of an earlier checkpoint
-    /// keeps its memory, so its pages are not mapped afresh (it must be its array's only
-    /// reference, or emptying it allocates anew).
+    /// Makes `buffer` a checkpoint file's buffer before its body: emptied, room for the header,
+    /// which ``write(lsn:file:)`` fills in, and `capacity` bytes reserved in all (the last file's
+    /// size: growing a 70 MB buffer by doubling copied it twice over and touched twice its
+    /// pages). A buffer of an earlier checkpoint keeps its memory, so its pages are not mapped
+    /// afresh (it must be its array's only reference, or emptying it allocates anew).
     static func startFile(in buffer: inout [UInt8], capacity: Int) {
         buffer.removeAll(keepingCapacity: true)
         buffer.reserveCapacity(max(capacity, headerBytes + 4))
@@ -82,7 +75,7 @@ struct Checkpoints: Sendable {
     }
 
     /// Writes a checkpoint at `lsn` and removes all but the newest `keep`. `file` is
-    /// ``startFile(capacity:)``'s buffer with the body written after the header's room: the
+    /// ``startFile(in:capacity:)``'s buffer with the body written after the header's room: the
     /// header goes in place and the CRC-32C after the body, so the body is not copied. `file`
     /// is left holding what was written, so that its buffer can serve the next checkpoint.
     func write(lsn: UInt64, file: inout [UInt8]) throws(EngineError) {

@@ -117,10 +117,7 @@ enum EngineRecord: Sendable {
     static func decodeEvent(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError)
         -> (header: EventHeader, sealed: UnsafeRawBufferPointer)?
     {
-        guard buffer.first == Tag.event.rawValue else { return nil }
-        var r = RecordReader(buffer)
-        r.offset = 1
-        let h = try EventHeader.decode(&r)
+        guard var (h, r) = try readEventHeader(buffer) else { return nil }
         let n = try r.varint()
         guard n == UInt64(buffer.count - r.offset) else { throw RecordFormatError(reason: "bad sealed length") }
         return (h, UnsafeRawBufferPointer(rebasing: buffer[r.offset...]))
@@ -129,10 +126,18 @@ enum EngineRecord: Sendable {
     /// The header of an event record's head (what ``encodeEventHead(_:sealedCount:into:)``
     /// wrote), or `nil` for another record.
     static func decodeEventHead(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError) -> EventHeader? {
+        try readEventHeader(buffer)?.header
+    }
+
+    /// An event record's header and the reader just after it; `nil` for another record.
+    @inline(__always)
+    private static func readEventHeader(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError)
+        -> (header: EventHeader, reader: RecordReader)?
+    {
         guard buffer.first == Tag.event.rawValue else { return nil }
         var r = RecordReader(buffer)
         r.offset = 1
-        return try EventHeader.decode(&r)
+        return (try EventHeader.decode(&r), r)
     }
 
     static func decode(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError) -> EngineRecord {
