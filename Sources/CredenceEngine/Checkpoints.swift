@@ -71,7 +71,7 @@ struct Checkpoints: Sendable {
     static func startFile(in buffer: inout [UInt8], capacity: Int) {
         buffer.removeAll(keepingCapacity: true)
         buffer.reserveCapacity(max(capacity, headerBytes + 4))
-        buffer.append(contentsOf: repeatElement(0, count: headerBytes))
+        buffer.appendZeros(headerBytes)
     }
 
     /// Writes a checkpoint at `lsn` and removes all but the newest `keep`. `file` is

@@ -37,18 +37,7 @@ extension Engine {
     func apply(_ step: Step, lsn: UInt64 = .max, slot: Int? = nil) throws(EngineError) {
         switch step {
         case .event(_, let event):
-            eventsSinceCheckpoint += 1
-            if scoringState.isClosed(monthOf: event.occurredAt) {
-                counters.late += 1
-            }
-            // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
-            if let shardAppliers {
-                applyOnShard(event, slot: slot, shardAppliers)
-            } else if let slot {
-                _ = scoringState.accept(event, atSlot: slot)
-            } else {
-                _ = scoringState.accept(event)
-            }
+            applyEvent(event, slot: slot)
         case .tombstone(let header):
             eventsSinceCheckpoint += 1
             scoringState.observe(header.occurredAt)
@@ -87,6 +76,24 @@ extension Engine {
         case .promote(let model, let json):
             promotedModel = model
             promotedModelJSON = json
+        }
+    }
+
+    /// ``apply(_:lsn:slot:)`` of an `.event` step; a replay calls it without making the step
+    /// (``replay(from:progress:)``).
+    @inline(__always)
+    func applyEvent(_ event: Event, slot: Int?) {
+        eventsSinceCheckpoint += 1
+        if scoringState.isClosed(monthOf: event.occurredAt) {
+            counters.late += 1
+        }
+        // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
+        if let shardAppliers {
+            applyOnShard(event, slot: slot, shardAppliers)
+        } else if let slot {
+            _ = scoringState.accept(event, atSlot: slot)
+        } else {
+            _ = scoringState.accept(event)
         }
     }
 

@@ -61,8 +61,8 @@ extension Engine {
     private func appendSealed(_ header: EngineRecord.EventHeader, _ plaintext: UnsafeRawBufferPointer, key: SubjectKey)
         throws(EngineError)
     {
-        if let logWriter {
-            logWriter.appendSealed(header, plaintext: plaintext, key: key)
+        if let logWriter = unretainedLogWriter {
+            logWriter._withUnsafeGuaranteedRef { $0.appendSealed(header, plaintext: plaintext, key: key) }
             return
         }
         batchEvents.append(header, plaintext: plaintext)

@@ -1,4 +1,5 @@
 import CredenceCore
+import EventLog
 
 /// The payload of one event-log record: what the engine writes and replays.
 ///
@@ -230,7 +231,7 @@ struct RecordWriter {
     /// Lets `body` write at most `maxBytes` bytes at the end of the buffer, in place.
     mutating func inPlace(maxBytes: Int, _ body: (inout HeadWriter) -> Void) {
         let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: maxBytes))
+        buffer.appendZeros(maxBytes)
         let written = buffer.withUnsafeMutableBytes { raw in
             var w = HeadWriter(start: raw.baseAddress! + start, capacity: maxBytes)
             body(&w)
@@ -306,8 +307,8 @@ struct RecordReader {
 
     mutating func u64() throws(RecordFormatError) -> UInt64 {
         guard base.count - offset >= 8 else { throw RecordFormatError(reason: "truncated") }
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(base[offset + i]) << (8 * UInt64(i)) }
+        // One load, not eight loads each with its own overflow check (4.7% of a replay's reading thread).
+        let v = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         return v
     }

@@ -1,5 +1,6 @@
 import CCRC32C
 import CredenceCore
+import EventLog
 
 /// What the intake checks remember (SCORING.md section 2): the event ids accepted within the
 /// duplicate window, each with its content digest and the week of its event time, and the
@@ -131,7 +132,7 @@ struct IntakeIndex: Sendable {
         w.writeZigZag(horizon.millisecondsSinceEpoch)
         w.writeVarint(UInt64(events.count))
         var at = w.bytes.count
-        w.bytes.append(contentsOf: repeatElement(0, count: events.count * Self.entryBytes))
+        w.bytes.appendZeros(events.count * Self.entryBytes)
         w.bytes.withUnsafeMutableBytes { raw in
             func put(_ id: StableHash, _ entry: Entry) {
                 raw.storeBytes(of: id.high.littleEndian, toByteOffset: at, as: UInt64.self)
@@ -150,7 +151,7 @@ struct IntakeIndex: Sendable {
         }
         w.writeVarint(UInt64(obligations.count))
         at = w.bytes.count
-        w.bytes.append(contentsOf: repeatElement(0, count: obligations.count * Self.obligationBytes))
+        w.bytes.appendZeros(obligations.count * Self.obligationBytes)
         w.bytes.withUnsafeMutableBytes { raw in
             for k in canonical ? obligations.keys.sorted(by: Self.hashOrder) : obligations.keys {
                 raw.storeBytes(of: k.high.littleEndian, toByteOffset: at, as: UInt64.self)

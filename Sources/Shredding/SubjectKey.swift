@@ -1,5 +1,6 @@
 internal import CChaChaPoly
 import Crypto
+import EventLog
 import Foundation
 
 /// A subject's 256-bit key: seals (ChaCha20-Poly1305, RFC 8439) the personal part of the
@@ -168,7 +169,7 @@ public struct SubjectKey: Hashable, Sendable, CustomStringConvertible {
         _ write: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>?) -> Int32
     ) -> Int32 {
         let start = output.count
-        output.append(contentsOf: repeatElement(0, count: count))
+        output.appendZeros(count)
         var words = (w0, w1, w2, w3)
         var raw = nonce.rawWords
         let result = withUnsafeBytes(of: &words) { key in

@@ -19,6 +19,8 @@ import Testing
         /// Commit records seen, and chunks whose list of commits was not where they are.
         var commits = 0
         var misplacedCommits: [String] = []
+        /// Chunks whose subjects are not their items' (an event's subject, else 0), one each.
+        var mismatchedSubjects: [String] = []
     }
 
     static func read(_ dir: TempDir, parallel: Bool, itemsPerChunk: Int) throws -> Reading {
@@ -32,7 +34,13 @@ import Testing
         var reading = Reading()
         func consume(_ output: ReplayStage.Output) -> Bool {
             switch output {
-            case .items(let items, let commits):
+            case .items(let items, let subjects, let commits):
+                // One subject per item: an event's, or 0 for any other record.
+                let expected = items.map { item -> UInt64 in
+                    if case .event(_, let header, _) = item { return header.subject }
+                    return 0
+                }
+                if subjects != expected { reading.mismatchedSubjects.append("listed \(subjects), items \(expected)") }
                 // The commits the stage lists are exactly the chunk's commit records.
                 var found: [Int] = []
                 for (i, item) in items.enumerated() {
@@ -77,6 +85,7 @@ import Testing
         #expect(serial.records.count > 30)
         #expect(serial.failure == nil && serial.indexesReturned)
         #expect(serial.commits > 0 && serial.misplacedCommits.isEmpty)
+        #expect(serial.mismatchedSubjects.isEmpty && parallel.mismatchedSubjects.isEmpty)
         #expect(parallel == serial)
 
         // A damaged event in the middle: both hand over the records before it, then the failure,
@@ -87,6 +96,7 @@ import Testing
         #expect(damagedSerial.failure?.contains("fails authentication") == true)
         #expect(!damagedSerial.indexesReturned)
         #expect(damagedSerial.misplacedCommits.isEmpty && damagedParallel.misplacedCommits.isEmpty)
+        #expect(damagedSerial.mismatchedSubjects.isEmpty && damagedParallel.mismatchedSubjects.isEmpty)
         #expect(damagedSerial.records.count > 10 && damagedSerial.records.count < serial.records.count)
         #expect(damagedSerial.records == Array(serial.records.prefix(damagedSerial.records.count)))
         #expect(damagedParallel == damagedSerial)
