@@ -115,11 +115,13 @@ public enum EventCodec {
         /// Every field.
         case all
         /// What the scoring reads (``UserState``, ``ScoringState``): a payment's `payment_id`,
-        /// `currency` and `merchant_category` are passed over and left empty, unchecked. For a
-        /// replay, which only rebuilds the state from events that were checked when they were
-        /// written and are authenticated as they are read: they were three of a payment's five
-        /// strings, and payments are most events. Nothing that writes an event (an erasure's
-        /// re-keyed copies) or shows one may use it.
+        /// `currency` and `merchant_category`, and the `event_id` of every kind but
+        /// `user.enrolled` and `credit_limit.set` (the scoring orders their marks by it), are
+        /// passed over and left empty, unchecked. For a replay, which only rebuilds the state
+        /// from events that were checked when they were written and are authenticated as they
+        /// are read: they were four of a payment's five strings, and payments are most events (an
+        /// id of a UUID's length is a heap allocation). Nothing that writes an event (an
+        /// erasure's re-keyed copies) or shows one may use it.
         case scored
     }
 
@@ -137,7 +139,13 @@ public enum EventCodec {
                 message: "event format version \(found); this build reads version \(version), upgrade it")
         }
         let kind = try reader.readEnum(EventKind.self, "event kind")
-        let eventID = try reader.readString()
+        let eventID: String
+        if fields == .scored, kind != .userEnrolled, kind != .creditLimitSet {
+            try reader.skipString()
+            eventID = ""
+        } else {
+            eventID = try reader.readString()
+        }
         let userID = try reader.readString()
         let occurredAt = Instant(millisecondsSinceEpoch: try reader.readZigZag())
         let payload: Event.Payload

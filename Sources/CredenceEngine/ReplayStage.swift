@@ -66,8 +66,10 @@ struct ReplayStage {
             var index: Int
             var start: Int
             var count: Int
-            /// Its subject, which has a key in the stage's snapshot.
-            var subject: UInt64
+            /// What its item holds besides the event (the opener makes the item again from
+            /// these, without reading it); its subject has a key in the stage's snapshot.
+            var lsn: UInt64
+            var header: EngineRecord.EventHeader
         }
 
         init(reservingFor count: Int) {
@@ -90,32 +92,47 @@ struct ReplayStage {
             var subjects = self.subjects
             self.subjects = []
             let sealed = self.sealed
-            let failure = bytes.withUnsafeBytes { raw -> EngineError? in
-                for (j, s) in sealed.enumerated() {
-                    if j + Self.keyPrefetchDistance < sealed.count {
-                        let ahead = sealed[j + Self.keyPrefetchDistance]
-                        if let address = keys.keyAddress(for: SubjectID(ahead.subject)) { ccrc32c_prefetch(address) }
-                        // The item the reader wrote on the other core, which this one rewrites.
-                        items.withUnsafeBufferPointer {
-                            ccrc32c_prefetch_bytes($0.baseAddress! + ahead.index, MemoryLayout<Item>.stride)
+            // The item of each event is made again in place, through pointers: reading it out of
+            // the array (a copy of its 201 bytes) and assigning it (a uniqueness check and an
+            // outlined destroy of the old one) were 8% of this thread.
+            let failed = bytes.withUnsafeBytes { raw -> (index: Int, error: EngineError)? in
+                items.withUnsafeMutableBufferPointer { slots -> (index: Int, error: EngineError)? in
+                    sealed.withUnsafeBufferPointer { sealed -> (index: Int, error: EngineError)? in
+                        for j in sealed.indices {
+                            if j + Self.keyPrefetchDistance < sealed.count {
+                                let ahead = sealed.baseAddress! + j + Self.keyPrefetchDistance
+                                if let address = keys.keyAddress(for: SubjectID(ahead.pointee.header.subject)) {
+                                    ccrc32c_prefetch(address)
+                                }
+                                // The item the reader wrote on the other core, which this one rewrites.
+                                ccrc32c_prefetch_bytes(
+                                    slots.baseAddress! + ahead.pointee.index, MemoryLayout<Item>.stride)
+                            }
+                            let s = sealed.baseAddress! + j
+                            do throws(EngineError) {
+                                // Only what the scoring reads: a replay rebuilds the state, and writes
+                                // no event again (its erasures' copies are in the log already).
+                                let event = try Engine.unseal(
+                                    UnsafeRawBufferPointer(
+                                        rebasing: raw[s.pointee.start..<(s.pointee.start + s.pointee.count)]),
+                                    key: keys.key(for: SubjectID(s.pointee.header.subject)), lsn: s.pointee.lsn,
+                                    scratch: &scratch, fields: .scored)
+                                let item = slots.baseAddress! + s.pointee.index
+                                item.deinitialize(count: 1)
+                                item.initialize(to: .event(lsn: s.pointee.lsn, header: s.pointee.header, event: event))
+                            } catch {
+                                return (s.pointee.index, error)
+                            }
                         }
-                    }
-                    guard case .event(let lsn, let header, _) = items[s.index] else { continue }
-                    do throws(EngineError) {
-                        // Only what the scoring reads: a replay rebuilds the state, and writes
-                        // no event again (its erasures' copies are in the log already).
-                        let event = try Engine.unseal(
-                            UnsafeRawBufferPointer(rebasing: raw[s.start..<(s.start + s.count)]),
-                            key: keys.key(for: SubjectID(s.subject)), lsn: lsn, scratch: &scratch, fields: .scored)
-                        items[s.index] = .event(lsn: lsn, header: header, event: event)
-                    } catch {
-                        items.removeSubrange(s.index...)
-                        subjects.removeSubrange(s.index...)
-                        return error
+                        return nil
                     }
                 }
-                return nil
             }
+            if let failed {
+                items.removeSubrange(failed.index...)
+                subjects.removeSubrange(failed.index...)
+            }
+            let failure = failed?.error
             // A failure cut the items short: only the commits before it stand.
             return (items, subjects, failure == nil ? commits : commits.filter { $0 < items.count }, failure)
         }
@@ -271,8 +288,8 @@ struct ReplayStage {
                         if hasKey {
                             chunk.sealed.append(
                                 .init(
-                                    index: chunk.items.count, start: chunk.bytes.count, count: sealed.count,
-                                    subject: h.subject))
+                                    index: chunk.items.count, start: chunk.bytes.count, count: sealed.count, lsn: lsn,
+                                    header: h))
                             chunk.bytes.append(contentsOf: sealed)
                         }
                         indexes.note(h, lsn: lsn, hasKey: hasKey)
