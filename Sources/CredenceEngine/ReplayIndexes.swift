@@ -78,6 +78,13 @@ struct ReplayIndexes: Sendable {
                 intake.prefetch(idHash: ahead.eventIDHash, obligationKey: ahead.obligationKey)
                 if ahead.subject != 0, hasKey { records.prefetch(Int(ahead.subject)) }
             }
+            // The end of the list, where the append writes, found from the header asked for above.
+            if i + Self.prefetchDistance / 2 < batch.count,
+                case .header(_, let ahead, let hasKey) = batch[i + Self.prefetchDistance / 2],
+                ahead.subject != 0, hasKey
+            {
+                records.prefetchEnd(Int(ahead.subject))
+            }
             switch pending {
             case .header(let lsn, let h, let hasKey):
                 guard lsn >= first else { continue }
