@@ -31,19 +31,22 @@ public struct Scorecard: Sendable, Hashable {
         /// The points for a feature value: the first bin whose inclusive `max` is >= the value; a bin
         /// without `max` takes any remaining value; `nil` only matches a bin marked `null`.
         public func points(for value: Int128?) -> Int64? {
-            for bin in bins {
-                if bin.matchesNull {
-                    if value == nil { return bin.points }
-                    continue
+            // Through a pointer: iterating the array retained and released it per call.
+            bins.withUnsafeBufferPointer { bins in
+                for bin in bins {
+                    if bin.matchesNull {
+                        if value == nil { return bin.points }
+                        continue
+                    }
+                    guard let v = value else { continue }
+                    if let m = bin.max {
+                        if v <= m { return bin.points }
+                    } else {
+                        return bin.points
+                    }
                 }
-                guard let v = value else { continue }
-                if let m = bin.max {
-                    if v <= m { return bin.points }
-                } else {
-                    return bin.points
-                }
+                return nil
             }
-            return nil
         }
     }
 
@@ -88,27 +91,31 @@ public struct Scorecard: Sendable, Hashable {
         // The four largest shortfalls, ties in model order: kept by insertion into four slots
         // while the characteristics go by in model order (a later one never passes an equal one),
         // so no array of every shortfall and no sort per user.
-        withUnsafeTemporaryAllocation(of: (index: Int, shortfall: Int64).self, capacity: 4) { top in
-            var kept = 0
-            for (i, c) in characteristics.enumerated() {
-                let p = c.points(for: features.value(of: c.feature)) ?? 0
-                points.append(p)
-                total += p
-                let short = c.maxPoints - p
-                guard short > 0 else { continue }
-                var k = kept
-                while k > 0 && top[k - 1].shortfall < short { k -= 1 }
-                guard k < 4 else { continue }
-                var j = Swift.min(kept, 3)
-                while j > k {
-                    top[j] = top[j - 1]
-                    j -= 1
+        // The characteristics are read in place: a copy of each (`enumerated()`) retained and
+        // released its reason, text and bins, 16% of a month close's scoring.
+        characteristics.withUnsafeBufferPointer { characteristics in
+            withUnsafeTemporaryAllocation(of: (index: Int, shortfall: Int64).self, capacity: 4) { top in
+                var kept = 0
+                for i in characteristics.indices {
+                    let p = characteristics[i].points(for: features.value(of: characteristics[i].feature)) ?? 0
+                    points.append(p)
+                    total += p
+                    let short = characteristics[i].maxPoints - p
+                    guard short > 0 else { continue }
+                    var k = kept
+                    while k > 0 && top[k - 1].shortfall < short { k -= 1 }
+                    guard k < 4 else { continue }
+                    var j = Swift.min(kept, 3)
+                    while j > k {
+                        top[j] = top[j - 1]
+                        j -= 1
+                    }
+                    top[k] = (i, short)
+                    kept = Swift.min(kept + 1, 4)
                 }
-                top[k] = (i, short)
-                kept = Swift.min(kept + 1, 4)
+                reasons.reserveCapacity(kept)
+                for k in 0..<kept { reasons.append(characteristics[top[k].index].reason) }
             }
-            reasons.reserveCapacity(kept)
-            for k in 0..<kept { reasons.append(characteristics[top[k].index].reason) }
         }
         return Result(score: Swift.min(Swift.max(total, minScore), maxScore), points: points, reasons: reasons)
     }
