@@ -223,7 +223,11 @@ extension Engine {
         if let subject = subject(atSlot: Int(slot)) {
             // The key and, read before it, whether it is live: both were misses.
             if let address = keys.stateAddress(for: SubjectID(subject)) { ccrc32c_prefetch(address) }
-            if let address = keys.keyAddress(for: SubjectID(subject)) { ccrc32c_prefetch(address) }
+            // Both of the key's lines: its 32 bytes straddle two lines for half the subjects (the
+            // array's storage starts 32 bytes into a line), and the second was still a miss.
+            if let address = keys.keyAddress(for: SubjectID(subject)) {
+                ccrc32c_prefetch_bytes(address, SubjectKey.byteCount)
+            }
         }
     }
 

@@ -102,7 +102,7 @@ struct ReplayStage {
                             if j + Self.keyPrefetchDistance < sealed.count {
                                 let ahead = sealed.baseAddress! + j + Self.keyPrefetchDistance
                                 if let address = keys.keyAddress(for: SubjectID(ahead.pointee.header.subject)) {
-                                    ccrc32c_prefetch(address)
+                                    ccrc32c_prefetch_bytes(address, SubjectKey.byteCount)
                                 }
                                 // The item the reader wrote on the other core, which this one rewrites.
                                 ccrc32c_prefetch_bytes(
