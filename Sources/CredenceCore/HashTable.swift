@@ -44,7 +44,17 @@ package struct HashTable<Value: Sendable>: Sendable {
     /// - Parameter empty: any value, to fill empty slots with (never returned).
     @inlinable package init(capacity: Int = 0, empty: Value) {
         self.empty = empty
-        slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: Self.size(for: capacity))
+        slots = Self.emptySlots(Self.size(for: capacity), empty)
+    }
+
+    /// `count` empty slots, marked for huge pages when the table is large: its reads are at
+    /// random, and with 4 KB pages most of them missed the TLB as well as the cache.
+    @inlinable static func emptySlots(_ count: Int, _ empty: Value) -> [Slot] {
+        [Slot](unsafeUninitializedCapacity: count) { buffer, initialized in
+            HugePages.advise(UnsafeMutableRawBufferPointer(buffer))
+            buffer.initialize(repeating: Slot(high: 0, low: 0, value: empty))
+            initialized = count
+        }
     }
 
     /// Slots for `count` entries at most 70% full (at least 16).
@@ -206,7 +216,7 @@ package struct HashTable<Value: Sendable>: Sendable {
 
     @inlinable mutating func rehash(_ size: Int) {
         let old = slots
-        slots = Array(repeating: Slot(high: 0, low: 0, value: empty), count: size)
+        slots = Self.emptySlots(size, empty)
         for s in old where !s.isEmpty {
             let (i, _) = find(s.high, s.low)
             slots[i] = s

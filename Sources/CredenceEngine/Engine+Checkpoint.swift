@@ -51,7 +51,7 @@ extension Engine {
         guard configuration.checkpoints.enabled else { return }
         try commit()
         try checkpointWriter.wait()
-        var writer = checkpointWriter.startFile()
+        var writer = checkpointWriter.startFile(expectedBodyBytes: memory.total)
         encodeCheckpointBody(into: &writer, canonical: false)
         try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: &writer.bytes)
         eventsSinceCheckpoint = 0
@@ -70,7 +70,7 @@ extension Engine {
         guard checkpointIsDue else { return }
         // A checkpoint never runs ahead of the store: a restart replays only the log after it.
         try settleEffects()
-        var writer = checkpointWriter.startFile()
+        var writer = checkpointWriter.startFile(expectedBodyBytes: memory.total)
         encodeCheckpointBody(into: &writer, canonical: false)
         if configuration.parallelDecode {
             try checkpointWriter.write(checkpoints, lsn: nextLSN, file: &writer.bytes)

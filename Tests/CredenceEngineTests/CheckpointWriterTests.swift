@@ -72,6 +72,31 @@ import Testing
         #expect(writer.keptCapacity == 0, "off: a written buffer is freed")
     }
 
+    /// The first checkpoint, and one after the state grew past the last file, get room for the
+    /// engine's count of its state: a body of that size is written without the buffer growing
+    /// (each growth a copy and fresh pages), and a kept buffer with the room is used again.
+    @Test func theBufferHasRoomForTheExpectedBodyBeforeAnyFileWasWritten() throws {
+        let dir = TempDir()
+        let c = checkpoints(dir.path + "/checkpoints")
+        let writer = CheckpointWriter()
+        writer.keepsBuffer(true)
+        let expected = 6 << 20
+        var first = writer.startFile(expectedBodyBytes: expected)
+        #expect(first.bytes.capacity >= Checkpoints.headerBytes + expected + 4)
+        let address = first.bytes.withUnsafeBufferPointer { $0.baseAddress }
+        first.bytes.append(contentsOf: Array(repeating: 9, count: expected))
+        #expect(
+            first.bytes.withUnsafeBufferPointer { $0.baseAddress } == address, "no growth while the body is written")
+        try writer.writeNow(c, lsn: 10, file: &first.bytes)
+        // Expecting more than the kept buffer holds: a new one; then less: the kept one again.
+        var second = writer.startFile(expectedBodyBytes: 4 * expected)
+        #expect(second.bytes.capacity >= Checkpoints.headerBytes + 4 * expected + 4)
+        let larger = second.bytes.withUnsafeBufferPointer { $0.baseAddress }
+        try writer.writeNow(c, lsn: 20, file: &second.bytes)
+        let third = writer.startFile(expectedBodyBytes: expected)
+        #expect(third.bytes.withUnsafeBufferPointer { $0.baseAddress } == larger)
+    }
+
     @Test func aFailureIsKeptBySettleAndThrownOnceByWait() throws {
         let dir = TempDir()
         // A file where the directory should be: the write cannot make its directory.
