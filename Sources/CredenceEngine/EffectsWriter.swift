@@ -74,6 +74,14 @@ final class EffectsWriter: Sendable {
     /// whether what it handed over up to some point is written.
     private let handedOver = Atomic<Int>(0)
     private let completed = Atomic<Int>(0)
+    /// Line buffers written and emptied, kept for the engine to render the next lines into
+    /// (``spareLines()``). Each hand-over of lines left the engine a new buffer of the old one's
+    /// capacity, and the old one was freed once written: the next lines' first touch of every
+    /// page was a fault (2% of a replay's applying thread), the buffers being a megabyte or more.
+    private let spares = Mutex<[[UInt8]]>([])
+    /// How many spares are kept, and the least capacity worth keeping.
+    static let spareCount = 2
+    static let spareMinimumCapacity = 64 << 10
 
     /// Opens the side files for appending and starts the writer's thread, which runs at the
     /// stage threads' lowered priority (``StagePriority``): below the engine's, which is the one
@@ -92,7 +100,7 @@ final class EffectsWriter: Sendable {
     }
 
     /// Does one item on the writer's thread; after a failure, only fences are answered.
-    private func run(_ item: Item, on store: SnapshotStore) {
+    private func run(_ item: consuming Item, on store: SnapshotStore) {
         if case .fence(let answer) = item {
             answer.signal()
             return
@@ -100,7 +108,7 @@ final class EffectsWriter: Sendable {
         defer { completed.add(1, ordering: .releasing) }
         guard failure.withLock({ $0 == nil }) else { return }
         do throws(EngineError) {
-            switch item {
+            switch consume item {
             case .write(let snapshot, let revision):
                 do {
                     // A restart replaying what an earlier run stored finds it there.
@@ -119,8 +127,9 @@ final class EffectsWriter: Sendable {
                     throw EngineError(
                         .snapshots, "cannot remove an erased user from the snapshot store", underlying: error)
                 }
-            case .lines(let file, let bytes, let durable):
+            case .lines(let file, var bytes, let durable):
                 try files.withLock { (f) throws(EngineError) in try f[file].write(bytes, durable: durable) }
+                keepSpare(&bytes)
             case .removeLines(let file, let userID, let user):
                 _ = try files.withLock { (f) throws(EngineError) in try f[file].removeLines(of: userID, user: user) }
             case .replace(let path, let bytes):
@@ -161,6 +170,28 @@ final class EffectsWriter: Sendable {
     /// Hands over the removal of an erased user from every stored month up to `through`.
     func deleteUser(_ userID: String, through: Month) {
         put(.deleteUser(userID, through: through))
+    }
+
+    /// An emptied line buffer whose pages were touched before, if one is kept: for a
+    /// ``LineBuffer/take(prefix:spare:)`` to leave behind.
+    func spareLines() -> [UInt8]? {
+        spares.withLock { $0.popLast() }
+    }
+
+    /// Keeps `bytes`, written, as a spare when it is worth keeping and there is room. Emptied
+    /// here, where it is its memory's only reference, so that its capacity stays.
+    private func keepSpare(_ bytes: inout [UInt8]) {
+        guard bytes.capacity >= Self.spareMinimumCapacity else { return }
+        bytes.removeAll(keepingCapacity: true)
+        var kept = false
+        spares.withLock { s in
+            if s.count < Self.spareCount {
+                s.append([])
+                swap(&s[s.count - 1], &bytes)
+                kept = true
+            }
+        }
+        if !kept { bytes = [] }
     }
 
     /// Hands over whole lines to append to `file`, fsynced with `durable`.

@@ -326,7 +326,8 @@ extension Engine {
     func spillSideFiles() {
         outbox.spill(beyond: 1 << 20)
         if deadLetters.pendingBytes >= 1 << 20 {
-            effectsWriter.append(.deadLetters, lines: deadLetters.take(), durable: false)
+            effectsWriter.append(
+                .deadLetters, lines: deadLetters.take(spare: effectsWriter.spareLines()), durable: false)
         }
     }
 

@@ -512,7 +512,9 @@ public final class Engine {
     func flushSideFiles(deadLetterBytes: Int? = nil) {
         let durable = configuration.log.durability.syncs
         if deadLetters.hasPending {
-            effectsWriter.append(.deadLetters, lines: deadLetters.take(prefix: deadLetterBytes), durable: durable)
+            effectsWriter.append(
+                .deadLetters, lines: deadLetters.take(prefix: deadLetterBytes, spare: effectsWriter.spareLines()),
+                durable: durable)
         }
         outbox.flush(durable: durable)
     }

@@ -24,11 +24,16 @@ struct LineBuffer {
     var pendingBytes: Int { bytes.count }
 
     /// Takes the first `prefix` bytes (whole lines; all of them when `nil` or beyond the end):
-    /// the rest stays pending.
-    mutating func take(prefix: Int? = nil) -> [UInt8] {
+    /// the rest stays pending. Taking all of them leaves `spare` to render into next, when
+    /// given (an emptied buffer whose pages are mapped: ``EffectsWriter/spareLines()``), or a
+    /// new buffer of the same capacity.
+    mutating func take(prefix: Int? = nil, spare: @autoclosure () -> [UInt8]? = nil) -> [UInt8] {
         guard let prefix, prefix < bytes.count else {
-            defer { bytes.removeAll(keepingCapacity: true) }
-            return bytes
+            var taken = spare() ?? []
+            precondition(taken.isEmpty, "a spare line buffer is empty")
+            swap(&taken, &bytes)
+            if bytes.capacity == 0 { bytes.reserveCapacity(taken.capacity) }
+            return taken
         }
         precondition(prefix == 0 || bytes[prefix - 1] == 10, "a flush must end at a line's end")
         let taken = Array(bytes[..<prefix])

@@ -71,7 +71,7 @@ final class Outbox {
     /// Hands the pending lines to the writer, then the position they cover.
     func flush(durable: Bool) {
         let had = lines.hasPending
-        if had { writer.append(.outbox, lines: lines.take(), durable: durable) }
+        if had { writer.append(.outbox, lines: lines.take(spare: writer.spareLines()), durable: durable) }
         if nextPosition > position {
             position = nextPosition
             // Only a batch that wrote lines needs its position on disk: replaying a batch without
@@ -83,7 +83,9 @@ final class Outbox {
     /// Hands the pending lines to the writer without an fsync or a position, once they pass
     /// `bytes` (a replay's: see ``Engine/spillSideFiles()``).
     func spill(beyond bytes: Int) {
-        if lines.pendingBytes >= bytes { writer.append(.outbox, lines: lines.take(), durable: false) }
+        if lines.pendingBytes >= bytes {
+            writer.append(.outbox, lines: lines.take(spare: writer.spareLines()), durable: false)
+        }
     }
 
     // MARK: Publishing

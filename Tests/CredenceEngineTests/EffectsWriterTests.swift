@@ -111,6 +111,44 @@ import Testing
         #expect(try Self.lines(dir.path + "/out.ndjson") == [Self.line("c", 5), Self.line("d", 6)])
     }
 
+    /// Large line buffers come back, written and emptied, for the engine's next lines (their
+    /// pages stay mapped); a small one is not kept, and at most two are. A line buffer taken
+    /// whole leaves the spare behind to render into.
+    @Test func writtenLineBuffersComeBackAsSpares() throws {
+        let dir = TemporaryDirectory()
+        let store = try SnapshotStore(directory: dir.path)
+        let writer = try Self.writer(store, dir)
+        defer { writer.stop() }
+        let line = Array((Self.line("a", 1) + "\n").utf8)
+        var large: [[UInt8]] = []
+        for _ in 0..<3 {
+            var lines = line
+            lines.reserveCapacity(EffectsWriter.spareMinimumCapacity)
+            large.append(lines)
+        }
+        #expect(writer.spareLines() == nil)
+        writer.append(.outbox, lines: line, durable: false)
+        for lines in large { writer.append(.outbox, lines: lines, durable: false) }
+        large = []
+        try writer.wait()
+        #expect(try Self.lines(dir.path + "/out.ndjson") == Array(repeating: Self.line("a", 1), count: 4))
+        let spare = try #require(writer.spareLines())
+        #expect(spare.isEmpty && spare.capacity >= EffectsWriter.spareMinimumCapacity)
+
+        // The second spare is left in a line buffer taken whole, for its next lines.
+        var buffer = LineBuffer()
+        buffer.append(line: Self.line("b", 2))
+        #expect(buffer.bytes.capacity < EffectsWriter.spareMinimumCapacity)
+        let taken = buffer.take(spare: writer.spareLines())
+        #expect(taken == Array((Self.line("b", 2) + "\n").utf8))
+        #expect(!buffer.hasPending && buffer.bytes.capacity >= EffectsWriter.spareMinimumCapacity)
+        #expect(writer.spareLines() == nil, "two kept: the third and the small one were freed")
+        // Without a spare, the buffer keeps its capacity in a new one.
+        let capacity = buffer.bytes.capacity
+        _ = buffer.take()
+        #expect(!buffer.hasPending && buffer.bytes.capacity >= capacity)
+    }
+
     @Test func aSideFileFailureIsThrownAndDropsWhatFollows() throws {
         let dir = TemporaryDirectory()
         let store = try SnapshotStore(directory: dir.path)
