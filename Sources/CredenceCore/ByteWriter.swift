@@ -14,8 +14,24 @@ public struct ByteWriter: Sendable {
     /// The bytes written so far (plus whatever the array held at the start).
     public var bytes: [UInt8]
 
+    /// Where a long encoding hands its bytes so far, once they pass ``spillBytes``, between two
+    /// of its elements (``spillIfFull()``): a checkpoint streamed to its file in pieces instead of
+    /// held whole (a GB at 1M users). It takes the bytes and leaves `bytes` empty (an emptied
+    /// buffer to go on in). `nil`, the default: everything stays in `bytes`.
+    public var spill: (@Sendable (inout [UInt8]) -> Void)? = nil
+    /// How many bytes ``spillIfFull()`` lets pile up before handing them to ``spill``.
+    public var spillBytes = 4 << 20
+
     public init(bytes: [UInt8] = []) {
         self.bytes = bytes
+    }
+
+    /// Hands the bytes so far to ``spill`` once they pass ``spillBytes``. Encoders of large
+    /// states call it between elements, where cutting the bytes leaves nothing half written;
+    /// without a ``spill`` it does nothing.
+    @inlinable @inline(__always)
+    public mutating func spillIfFull() {
+        if bytes.count >= spillBytes, let spill { spill(&bytes) }
     }
 
     @inlinable

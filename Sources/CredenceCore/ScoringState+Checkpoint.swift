@@ -31,6 +31,7 @@ extension ScoringState {
                 writer.writeByte(0)
             }
             table[state: slot].encode(into: &writer)
+            writer.spillIfFull()
         }
     }
 

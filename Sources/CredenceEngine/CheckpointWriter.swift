@@ -2,113 +2,159 @@ import CredenceCore
 import Dispatch
 import Synchronization
 
-/// Writes checkpoint files beside the engine. A checkpoint's body is encoded on the engine's
-/// thread, at a batch boundary, where the state is whole; the file (its header and CRC-32C put
-/// in place around the body, the write, the fsync and the rename: 72 MB at 30k users) is
-/// written on a queue of its own while the engine goes on with the next batch.
+/// Writes checkpoint files beside the engine, streamed: the engine encodes a checkpoint's body on
+/// its thread, at a batch boundary, where the state is whole, into a ``ByteWriter`` that hands
+/// each piece of about ``pieceBytes`` (4 MB) to this writer's queue as it fills
+/// (``ByteWriter/spillIfFull()``); the queue appends it to the file (``Checkpoints/Stream``), and
+/// at the end puts the header in place, the CRC-32C after the body, fsyncs and renames, while the
+/// engine goes on with the next batch.
 ///
-/// At most one write is in flight: the next one waits for it, so at most one body is held
-/// beside the engine. ``wait()`` returns once every checkpoint handed over is on disk, or
-/// throws the first failure. The engine waits before anything that lists or removes checkpoint
-/// files (an erasure's removal of the checkpoints written before it, a clean close) and before
-/// it writes one itself.
+/// So a checkpoint's body is never held whole. It was, in one buffer: 70 MB at 30k users and
+/// over a GB at 1M, kept from one checkpoint to the next, and mapped afresh whenever the state
+/// outgrew it (44k of the r30k ingest's 100k page faults were its first touches). Now the memory
+/// is ``pieceCount`` pieces in flight and ``pieceCount`` spares, a few MB in all.
 ///
-/// While ``keepsBuffer(_:)`` is on (a replay, and from a file ingest to the engine's close), a
-/// written file's buffer is kept for the next checkpoint instead of being freed: a checkpoint's
-/// buffer is tens of MB (a GB at 1M users), which the allocator maps afresh each time, and the
-/// first touch of each page was most of the encoding's cost on the engine's thread (140 of its
-/// 243 samples in the r30k ingest). Off otherwise, so that a long-running server does not hold a
-/// checkpoint's worth of memory between checkpoints.
+/// At most one checkpoint is in flight: ``startStream(_:lsn:)`` waits for the one before.
+/// ``wait()`` returns once every checkpoint handed over is on disk, or throws the first failure.
+/// The engine waits before anything that lists or removes checkpoint files (an erasure's removal
+/// of the checkpoints written before it, a clean close) and before it starts one itself.
+///
+/// The engine waits too when ``pieceCount`` pieces are handed over and not yet written: the
+/// encoding runs ahead of the file by at most that much.
 final class CheckpointWriter: Sendable {
+    /// Bytes of a piece handed to the queue (4 MB by default; tests cut smaller ones).
+    let pieceBytes: Int
+    /// Pieces in flight at most, and spare piece buffers kept.
+    static let pieceCount = 2
+
+    init(pieceBytes: Int = 4 << 20) {
+        precondition(pieceBytes > 0, "a checkpoint's pieces hold bytes")
+        self.pieceBytes = pieceBytes
+    }
+
     private let queue = DispatchQueue(label: "credence.checkpoints")
     private let inFlight = DispatchGroup()
     private let failure = Mutex<EngineError?>(nil)
-    private let lastFileBytes = Atomic<Int>(0)
-    /// Whether written buffers are kept, and the one kept (empty: none).
-    private let kept = Mutex<(on: Bool, buffer: [UInt8])>((false, []))
-    /// The file handed over to the queue (at most one write is in flight). Arrays move in and out
-    /// of these by `swap`, so that the one taken out is its memory's only reference.
-    private let handedOver = Mutex<[UInt8]>([])
+    /// Room for the pieces in flight: the encoding waits for one before it hands another over.
+    private let pieceRoom = DispatchSemaphore(value: CheckpointWriter.pieceCount)
+    /// The file being written, on the queue (`nil` when it could not be opened).
+    private let stream = Mutex<Checkpoints.Stream?>(nil)
+    /// The pieces handed over, oldest first. Arrays move in and out of these by `swap`, so that
+    /// the one taken out is its memory's only reference.
+    private let pieces = Mutex<[[UInt8]]>([])
+    /// Whether written pieces' buffers are kept between checkpoints, and the ones kept (emptied,
+    /// their pages mapped), for the next pieces.
+    private let spares = Mutex<(on: Bool, buffers: [[UInt8]])>((false, []))
 
-    /// A buffer for the next checkpoint file (``Checkpoints/startFile(in:capacity:)``): the one kept
-    /// from the last write, if it has room for the larger of the last file this writer wrote and
-    /// `expectedBodyBytes` (the engine's count of its state, ``Engine/memory``), and a little more;
-    /// if not, a new one with half as much again, marked for huge pages.
-    ///
-    /// The state grows between checkpoints (the subjects' record lists by every event; by 45%
-    /// between the r30k ingest's first two), so sizing by the last file alone left the body to
-    /// grow the buffer by doubling, a copy and fresh pages each time: 44k of the ingest's 100k
-    /// page faults were the checkpoints' encoding. Room reserved but not written costs address
-    /// space, not resident memory.
-    func startFile(expectedBodyBytes: Int = 0) -> ByteWriter {
-        let last = lastFileBytes.load(ordering: .relaxed)
-        var writer = ByteWriter()
-        kept.withLock { swap(&writer.bytes, &$0.buffer) }
-        let expected = max(last, Checkpoints.headerBytes + expectedBodyBytes + 4)
-        let needed = expected + expected / 16
-        if writer.bytes.capacity < needed {
-            writer.bytes = []  // the outgrown one goes first
-            // Marked for huge pages: its first touch was one fault per 4 KB.
-            writer.bytes = HugePages.bytes(capacity: needed + needed / 2)
+    /// Starts the checkpoint at `lsn`, once the one in flight is on disk; throws that one's
+    /// failure, if it failed. Returns the writer to encode the body into: it hands its pieces
+    /// over as they fill, and ``finish(_:)`` hands over the rest.
+    func startStream(_ checkpoints: Checkpoints, lsn: UInt64) throws(EngineError) -> ByteWriter {
+        try wait()
+        inFlight.enter()
+        queue.async { [self] in
+            do throws(EngineError) {
+                try stream.withLock { (s) throws(EngineError) in s = try Checkpoints.Stream(checkpoints, lsn: lsn) }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
         }
-        Checkpoints.startFile(in: &writer.bytes, capacity: needed)
+        var writer = ByteWriter(bytes: spare())
+        writer.spillBytes = pieceBytes
+        writer.spill = { [self] bytes in handOver(&bytes) }
         return writer
     }
 
-    /// Turns the keeping of written buffers on or off; off drops the buffer kept.
-    func keepsBuffer(_ on: Bool) {
-        var dropped: [UInt8] = []
-        kept.withLock { k in
-            k.on = on
-            if !on { swap(&dropped, &k.buffer) }
-        }
-        dropped = []  // freed outside the lock
-    }
-
-    /// The capacity of the buffer kept for the next checkpoint (0: none).
-    var keptCapacity: Int { kept.withLock { $0.buffer.capacity } }
-
-    /// Keeps `file`'s buffer for the next checkpoint when ``keepsBuffer(_:)`` is on.
-    private func keep(_ file: inout [UInt8]) {
-        kept.withLock { k in
-            if k.on { swap(&file, &k.buffer) }
-        }
-    }
-
-    /// Writes `file` (``startFile()``'s, its body written) as the checkpoint at `lsn` on the
-    /// calling thread, once the one in flight is on disk.
-    func writeNow(_ checkpoints: Checkpoints, lsn: UInt64, file: inout [UInt8]) throws(EngineError) {
-        try wait()
-        lastFileBytes.store(file.count + 4, ordering: .relaxed)
-        try checkpoints.write(lsn: lsn, file: &file)
-        keep(&file)
-    }
-
-    /// Hands `file` (``startFile()``'s, its body written) over to be written as the checkpoint
-    /// at `lsn`, once the one before is on disk; throws that one's failure, if it failed. `file`
-    /// is left empty.
-    func write(_ checkpoints: Checkpoints, lsn: UInt64, file: inout [UInt8]) throws(EngineError) {
-        try wait()
-        lastFileBytes.store(file.count + 4, ordering: .relaxed)
-        // Handed over through `handedOver`, not captured: a captured array stays referenced by
-        // the closure, and putting the header in place then copied the whole file.
-        handedOver.withLock { swap(&$0, &file) }
-        inFlight.enter()
+    /// Hands over what is left of the body and the file's finishing (header, CRC, fsync,
+    /// rename), then returns; ``wait()`` waits for it. `writer` is left empty.
+    func finish(_ writer: inout ByteWriter) {
+        writer.spill = nil
+        handOver(&writer.bytes)
+        keep(&writer.bytes)
         queue.async { [self] in
             defer { inFlight.leave() }
-            var file: [UInt8] = []
-            handedOver.withLock { swap(&$0, &file) }
+            let failed = failure.withLock { $0 != nil }
             do throws(EngineError) {
-                try checkpoints.write(lsn: lsn, file: &file)
-                keep(&file)
+                // The stream is only ever touched on this queue; the lock is never contended.
+                try stream.withLock { (s) throws(EngineError) in
+                    defer { s = nil }
+                    guard let opened = s else { return }
+                    if failed { opened.abandon() } else { try opened.finish() }
+                }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+            var dropped: [[UInt8]] = []
+            spares.withLock { if !$0.on { swap(&dropped, &$0.buffers) } }
+        }
+    }
+
+    /// Hands `bytes` over to be appended as the body's next piece, leaving a spare (or a new
+    /// buffer) in its place; waits while ``pieceCount`` pieces are not yet written.
+    private func handOver(_ bytes: inout [UInt8]) {
+        pieceRoom.wait()
+        var piece = spare()
+        swap(&piece, &bytes)
+        pieces.withLock {
+            $0.append([]); swap(&$0[$0.count - 1], &piece)
+        }
+        queue.async { [self] in
+            defer { pieceRoom.signal() }
+            var piece = pieces.withLock { p -> [UInt8] in
+                var first: [UInt8] = []
+                swap(&first, &p[0])
+                p.removeFirst()
+                return first
+            }
+            guard failure.withLock({ $0 == nil }) else { return }
+            do throws(EngineError) {
+                try stream.withLock { (s) throws(EngineError) in
+                    guard let opened = s else { return }
+                    try opened.append(piece)
+                }
+                keep(&piece)
             } catch {
                 failure.withLock { $0 = $0 ?? error }
             }
         }
     }
 
+    /// An emptied piece buffer, kept from an earlier piece, or a new one with a piece's room.
+    private func spare() -> [UInt8] {
+        if let kept = spares.withLock({ $0.buffers.popLast() }) { return kept }
+        var fresh: [UInt8] = []
+        // A piece is cut after the element that passes `pieceBytes`: a little room beyond it.
+        fresh.reserveCapacity(pieceBytes + pieceBytes / 4)
+        return fresh
+    }
+
+    /// Keeps a written piece's buffer, emptied, for the next piece (at most ``pieceCount``).
+    private func keep(_ piece: inout [UInt8]) {
+        piece.removeAll(keepingCapacity: true)
+        spares.withLock { s in
+            if s.buffers.count < Self.pieceCount {
+                s.buffers.append([])
+                swap(&s.buffers[s.buffers.count - 1], &piece)
+            }
+        }
+    }
+
+    /// Turns the keeping of piece buffers between checkpoints on or off; off drops those kept
+    /// once no checkpoint is in flight (a long-running server holds none between checkpoints).
+    func keepsBuffer(_ on: Bool) {
+        var dropped: [[UInt8]] = []
+        spares.withLock { s in
+            s.on = on
+            if !on { swap(&dropped, &s.buffers) }
+        }
+        dropped = []  // freed outside the lock
+    }
+
+    /// The capacity of the piece buffers kept for the next checkpoint (0: none).
+    var keptCapacity: Int { spares.withLock { $0.buffers.reduce(0) { $0 + $1.capacity } } }
+
     /// Waits until every checkpoint handed over is written or has failed, keeping a failure for
-    /// the next ``wait()`` or ``write(_:lsn:body:)`` (an erasure removes checkpoints after this;
+    /// the next ``wait()`` or ``startStream(_:lsn:)`` (an erasure removes checkpoints after this;
     /// a checkpoint that failed is no reason for the erasure to fail).
     func settle() {
         inFlight.wait()

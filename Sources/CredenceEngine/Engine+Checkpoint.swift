@@ -50,10 +50,10 @@ extension Engine {
     public func writeCheckpoint() throws(EngineError) {
         guard configuration.checkpoints.enabled else { return }
         try commit()
-        try checkpointWriter.wait()
-        var writer = checkpointWriter.startFile(expectedBodyBytes: memory.total)
+        var writer = try checkpointWriter.startStream(checkpoints, lsn: nextLSN)
         encodeCheckpointBody(into: &writer, canonical: false)
-        try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: &writer.bytes)
+        checkpointWriter.finish(&writer)
+        try checkpointWriter.wait()
         eventsSinceCheckpoint = 0
     }
 
@@ -70,13 +70,11 @@ extension Engine {
         guard checkpointIsDue else { return }
         // A checkpoint never runs ahead of the store: a restart replays only the log after it.
         try settleEffects()
-        var writer = checkpointWriter.startFile(expectedBodyBytes: memory.total)
+        var writer = try checkpointWriter.startStream(checkpoints, lsn: nextLSN)
         encodeCheckpointBody(into: &writer, canonical: false)
-        if configuration.parallelDecode {
-            try checkpointWriter.write(checkpoints, lsn: nextLSN, file: &writer.bytes)
-        } else {
-            try checkpointWriter.writeNow(checkpoints, lsn: nextLSN, file: &writer.bytes)
-        }
+        checkpointWriter.finish(&writer)
+        // A one-thread engine does its work in turn: it waits for the file to be on disk.
+        if !configuration.parallelDecode { try checkpointWriter.wait() }
         eventsSinceCheckpoint = 0
     }
 
@@ -97,6 +95,7 @@ extension Engine {
             guard let subject = subject(atSlot: slot) else { continue }
             w.writeString(scoringState.userID(atSlot: slot))
             w.writeVarint(subject)
+            w.spillIfFull()
         }
         // Each subject's record LSNs, delta-coded.
         subjectRecords.encode(into: &w)

@@ -125,46 +125,39 @@ struct IntakeIndex: Sendable {
     /// Appends the index: the horizon, the ids (key, digest, week), the obligation keys.
     /// `canonical` sorts them, so equal indexes give equal bytes (for tests).
     ///
-    /// Fixed-width entries written in place (checkpoint format 2): a checkpoint is encoded on the
-    /// engine's thread, and appending each entry's five fields one byte array call at a time was
-    /// most of that (323 of 696 samples in the r30k ingest).
+    /// Fixed-width entries (checkpoint format 2), each appended whole from four words: appending
+    /// each entry's five fields one byte array call at a time was most of a checkpoint's encoding
+    /// (323 of 696 samples in the r30k ingest). The writer may spill between entries (a
+    /// checkpoint streamed to its file: ``ByteWriter/spillIfFull()``).
     func encode(into w: inout ByteWriter, canonical: Bool) {
         w.writeZigZag(horizon.millisecondsSinceEpoch)
         w.writeVarint(UInt64(events.count))
-        var at = w.bytes.count
-        w.bytes.appendZeros(events.count * Self.entryBytes)
-        w.bytes.withUnsafeMutableBytes { raw in
-            func put(_ id: StableHash, _ entry: Entry) {
-                raw.storeBytes(of: id.high.littleEndian, toByteOffset: at, as: UInt64.self)
-                raw.storeBytes(of: id.low.littleEndian, toByteOffset: at + 8, as: UInt64.self)
-                let digestHigh = entry.digestBits << Entry.weekBits
-                raw.storeBytes(of: digestHigh.littleEndian, toByteOffset: at + 16, as: UInt64.self)
-                raw.storeBytes(of: UInt32(0), toByteOffset: at + 24, as: UInt32.self)
-                raw.storeBytes(of: Int32(entry.week).littleEndian, toByteOffset: at + 28, as: Int32.self)
-                at += Self.entryBytes
-            }
-            if canonical {
-                for id in events.keys.sorted(by: Self.hashOrder) { put(id, events[id]!) }
-            } else {
-                events.forEach(put)
-            }
+        func putEntry(_ id: StableHash, _ entry: Entry) {
+            // Key (8 + 8), the digest's bits (8), 4 zero bytes, the week (4).
+            var words = (
+                id.high.littleEndian, id.low.littleEndian, (entry.digestBits << Entry.weekBits).littleEndian,
+                (UInt64(UInt32(bitPattern: Int32(entry.week))) << 32).littleEndian
+            )
+            withUnsafeBytes(of: &words) { w.bytes.append(contentsOf: $0) }
+            w.spillIfFull()
+        }
+        if canonical {
+            for id in events.keys.sorted(by: Self.hashOrder) { putEntry(id, events[id]!) }
+        } else {
+            events.forEach(putEntry)
         }
         w.writeVarint(UInt64(obligations.count))
-        at = w.bytes.count
-        w.bytes.appendZeros(obligations.count * Self.obligationBytes)
-        w.bytes.withUnsafeMutableBytes { raw in
-            func put(_ k: StableHash, _: Void) {
-                raw.storeBytes(of: k.high.littleEndian, toByteOffset: at, as: UInt64.self)
-                raw.storeBytes(of: k.low.littleEndian, toByteOffset: at + 8, as: UInt64.self)
-                at += Self.obligationBytes
-            }
-            if canonical {
-                for k in obligations.keys.sorted(by: Self.hashOrder) { put(k, ()) }
-            } else {
-                // In table order, without a copy of the keys first (tens of MB, fresh pages each
-                // checkpoint: 4k of an r30k ingest's page faults).
-                obligations.forEach(put)
-            }
+        func putKey(_ k: StableHash, _: Void) {
+            var words = (k.high.littleEndian, k.low.littleEndian)
+            withUnsafeBytes(of: &words) { w.bytes.append(contentsOf: $0) }
+            w.spillIfFull()
+        }
+        if canonical {
+            for k in obligations.keys.sorted(by: Self.hashOrder) { putKey(k, ()) }
+        } else {
+            // In table order, without a copy of the keys first (tens of MB, fresh pages each
+            // checkpoint: 4k of an r30k ingest's page faults).
+            obligations.forEach(putKey)
         }
     }
 

@@ -113,6 +113,7 @@ struct RecordLists: Sendable {
             let bytes = lists[subject].bytes
             w.writeVarint(Self.varintCount(bytes))
             w.bytes.append(contentsOf: bytes)
+            w.spillIfFull()
         }
     }
 

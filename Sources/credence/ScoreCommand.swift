@@ -29,5 +29,8 @@ struct ScoreCommand: ParsableCommand {
             throw CLIError("no score for user \(userID)")
         }
         print(json ? report.json(model: model) : report.text(model: model))
+        // A clean close: a checkpoint the start wrote after replaying the log is on disk before
+        // the process ends (it was cut off, and the next start replayed the log again).
+        try engine.close()
     }
 }

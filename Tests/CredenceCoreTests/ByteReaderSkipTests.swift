@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import CredenceCore
@@ -30,5 +31,37 @@ import Testing
             var r = ByteReader(raw)
             #expect(throws: BinaryDecodingError.self) { try r.skipVarints(2) }
         }
+    }
+}
+
+/// A writer with a spill hands its bytes over once they pass its threshold, only where the
+/// encoder asks (`spillIfFull`), and keeps going in what the spill leaves; without one, it
+/// keeps everything.
+@Suite struct ByteWriterSpillTests {
+    final class Pieces: Sendable {
+        let taken = Mutex<[[UInt8]]>([])
+    }
+
+    @Test func bytesAreHandedOverOncePastTheThresholdAndNowhereElse() {
+        let pieces = Pieces()
+        var w = ByteWriter()
+        w.spillBytes = 10
+        w.spill = { bytes in
+            pieces.taken.withLock { $0.append(bytes) }
+            bytes = []
+        }
+        for k in 0..<7 as Range<UInt8> {
+            w.bytes.append(contentsOf: [k, k, k, k])
+            w.spillIfFull()
+        }
+        let taken = pieces.taken.withLock { $0 }
+        #expect(taken == [[0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2], [3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5]])
+        #expect(w.bytes == [6, 6, 6, 6])
+
+        var plain = ByteWriter()
+        plain.spillBytes = 1
+        plain.writeVarint(300)
+        plain.spillIfFull()
+        #expect(plain.bytes == [0xAC, 0x02])
     }
 }

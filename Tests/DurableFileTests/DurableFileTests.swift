@@ -56,3 +56,33 @@ import Testing
         #expect(try DurableFile.read(path) == bytes)
     }
 }
+
+/// A file replaced piece by piece: nothing at its path until finished, then all of it; a
+/// replacement abandoned or dropped leaves the old file and no temporary one.
+@Suite struct ReplacementTests {
+    @Test func aFinishedReplacementIsTheWholeFileAndAnAbandonedOneLeavesTheOld() throws {
+        let dir = TemporaryDirectory("replacement")
+        let path = dir.path + "/file"
+        try DurableFile.replace(path, with: Array("old".utf8))
+
+        let file = try DurableFile.Replacement(path)
+        try file.append(Array("....".utf8))
+        try file.append(Array("body".utf8))
+        try file.write(Array("head".utf8), at: 0)
+        #expect(file.size == 8)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old", "nothing replaced before the finish")
+        try file.finish()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "headbody")
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+
+        let abandoned = try DurableFile.Replacement(path)
+        try abandoned.append(Array("new".utf8))
+        abandoned.abandon()
+        do {
+            let dropped = try DurableFile.Replacement(path)
+            try dropped.append(Array("newer".utf8))
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "headbody")
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+    }
+}
