@@ -85,7 +85,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// before and the consumer fed. The property exists from librdkafka 2.2 on; an older
     /// library (whose backoff cannot be changed) is left as it is. A configured value wins.
     static var fetchBackoff: [(String, String)] {
-        KafkaLibrary.versionNumber >= 0x0202_0000 ? [("fetch.queue.backoff.ms", "10")] : []
+        KafkaLibrary.supportsFetchQueueBackoff ? [("fetch.queue.backoff.ms", "10")] : []
     }
 }
 

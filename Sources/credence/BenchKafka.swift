@@ -43,7 +43,7 @@ struct KafkaBench {
                 cluster.bootstrapServers, group: "bench-raw-\(i)", expect: produced.messages, logger)
             let slowRaw = try rawConsume(
                 cluster.bootstrapServers, group: "bench-raw-1s-\(i)", expect: produced.messages,
-                properties: KafkaLibrary.versionNumber >= 0x0202_0000 ? ["fetch.queue.backoff.ms": "1000"] : [:], logger
+                properties: KafkaLibrary.supportsFetchQueueBackoff ? ["fetch.queue.backoff.ms": "1000"] : [:], logger
             )
             let path = try kafkaPath(
                 cluster.bootstrapServers, group: "bench-ingest-\(i)", expect: produced.messages,
