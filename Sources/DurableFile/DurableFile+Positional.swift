@@ -110,17 +110,7 @@ extension DurableFile {
         /// Writes all of `bytes` at `offset`, extending the file if it ends before them.
         public func write(_ bytes: [UInt8], at offset: Int) throws(DurableFileError) {
             try checkWritable()
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes {
-                    pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done))
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DurableFileError(.io, "Writing", path: path, errno: errno)
-                }
-                done += n
-            }
+            try DurableFile.writeAll(fd, bytes, at: off_t(offset), path: path)
         }
 
         /// Cuts the file (or extends it with zeros) to `size` bytes.

@@ -35,20 +35,10 @@ extension DurableFile {
         }
 
         /// Writes `bytes` at `offset` (within what is appended: a header whose fields were known
-        /// only at the end), looping over short writes.
+        /// only at the end).
         public func write(_ bytes: [UInt8], at offset: UInt64) throws(DurableFileError) {
             precondition(fd >= 0, "a finished or abandoned replacement takes no more writes")
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes {
-                    pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset) + off_t(done))
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DurableFileError(.io, "Writing", path: temporary, errno: errno)
-                }
-                done += n
-            }
+            try DurableFile.writeAll(fd, bytes, at: off_t(offset), path: temporary)
         }
 
         /// Syncs the file, renames it over `path` and syncs the directory. On failure the

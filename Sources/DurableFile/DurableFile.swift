@@ -81,17 +81,7 @@ public enum DurableFile {
         let fd = try open(path, O_WRONLY, doing: "Opening for overwriting")
         defer { _ = systemClose(fd) }
         for patch in patches {
-            var done = 0
-            while done < patch.bytes.count {
-                let n = patch.bytes.withUnsafeBytes {
-                    pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(patch.offset) + off_t(done))
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DurableFileError(.io, "Overwriting", path: path, errno: errno)
-                }
-                done += n
-            }
+            try writeAll(fd, patch.bytes, at: off_t(patch.offset), path: path, doing: "Overwriting")
         }
         if fsync(fd) != 0 { throw DurableFileError(.sync, "Syncing", path: path, errno: errno) }
     }
@@ -170,6 +160,22 @@ public enum DurableFile {
             if fd >= 0 { return fd }
             if errno == EINTR { continue }
             throw DurableFileError(.io, doing, path: path, errno: errno)
+        }
+    }
+
+    /// Writes all of `bytes` at `offset` with `pwrite`, retrying `EINTR` and looping over short
+    /// writes: the positional writes of ``overwrite(_:_:)``, ``Positional`` and ``Replacement``.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: off_t, path: String, doing: String = "Writing")
+        throws(DurableFileError)
+    {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, offset + off_t(done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DurableFileError(.io, doing, path: path, errno: errno)
+            }
+            done += n
         }
     }
 
