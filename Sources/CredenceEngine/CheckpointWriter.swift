@@ -42,9 +42,10 @@ final class CheckpointWriter: Sendable {
     /// The pieces handed over, oldest first. Arrays move in and out of these by `swap`, so that
     /// the one taken out is its memory's only reference.
     private let pieces = Mutex<[[UInt8]]>([])
-    /// Whether written pieces' buffers are kept between checkpoints, and the ones kept (emptied,
-    /// their pages mapped), for the next pieces.
-    private let spares = Mutex<(on: Bool, buffers: [[UInt8]])>((false, []))
+    /// Written pieces' buffers (emptied, their pages mapped), for the next pieces.
+    private let spares = SpareBuffers(limit: CheckpointWriter.pieceCount)
+    /// Whether ``spares`` are kept between checkpoints (``keepsBuffer(_:)``).
+    private let keepsSpares = Atomic<Bool>(false)
 
     /// Starts the checkpoint at `lsn`, once the one in flight is on disk; throws that one's
     /// failure, if it failed. Returns the writer to encode the body into: it hands its pieces
@@ -69,8 +70,7 @@ final class CheckpointWriter: Sendable {
     /// rename), then returns; ``wait()`` waits for it. `writer` is left empty.
     func finish(_ writer: inout ByteWriter) {
         writer.spill = nil
-        handOver(&writer.bytes)
-        keep(&writer.bytes)
+        handOver(&writer.bytes, refill: false)
         queue.async { [self] in
             defer { inFlight.leave() }
             let failed = failure.withLock { $0 != nil }
@@ -84,16 +84,16 @@ final class CheckpointWriter: Sendable {
             } catch {
                 failure.withLock { $0 = $0 ?? error }
             }
-            var dropped: [[UInt8]] = []
-            spares.withLock { if !$0.on { swap(&dropped, &$0.buffers) } }
+            if !keepsSpares.load(ordering: .relaxed) { spares.dropAll() }
         }
     }
 
     /// Hands `bytes` over to be appended as the body's next piece, leaving a spare (or a new
-    /// buffer) in its place; waits while ``pieceCount`` pieces are not yet written.
-    private func handOver(_ bytes: inout [UInt8]) {
+    /// buffer) in its place to go on in, or nothing after the last piece (`refill: false`);
+    /// waits while ``pieceCount`` pieces are not yet written.
+    private func handOver(_ bytes: inout [UInt8], refill: Bool = true) {
         pieceRoom.wait()
-        var piece = spare()
+        var piece = refill ? spare() : []
         swap(&piece, &bytes)
         pieces.withLock {
             $0.append([]); swap(&$0[$0.count - 1], &piece)
@@ -112,7 +112,7 @@ final class CheckpointWriter: Sendable {
                     guard let opened = s else { return }
                     try opened.append(piece)
                 }
-                keep(&piece)
+                spares.keep(&piece)
             } catch {
                 failure.withLock { $0 = $0 ?? error }
             }
@@ -121,37 +121,22 @@ final class CheckpointWriter: Sendable {
 
     /// An emptied piece buffer, kept from an earlier piece, or a new one with a piece's room.
     private func spare() -> [UInt8] {
-        if let kept = spares.withLock({ $0.buffers.popLast() }) { return kept }
+        if let kept = spares.take() { return kept }
         // A piece is cut after the element that passes `pieceBytes`: a little room beyond it.
         // Filled from its start, once per checkpoint at most: marked for huge pages (one fault
         // per 2 MB, not per 4 KB).
         return HugePages.bytes(capacity: pieceBytes + pieceBytes / 4)
     }
 
-    /// Keeps a written piece's buffer, emptied, for the next piece (at most ``pieceCount``).
-    private func keep(_ piece: inout [UInt8]) {
-        piece.removeAll(keepingCapacity: true)
-        spares.withLock { s in
-            if s.buffers.count < Self.pieceCount {
-                s.buffers.append([])
-                swap(&s.buffers[s.buffers.count - 1], &piece)
-            }
-        }
-    }
-
     /// Turns the keeping of piece buffers between checkpoints on or off; off drops those kept
-    /// once no checkpoint is in flight (a long-running server holds none between checkpoints).
+    /// now, and after each checkpoint (a long-running server holds none between checkpoints).
     func keepsBuffer(_ on: Bool) {
-        var dropped: [[UInt8]] = []
-        spares.withLock { s in
-            s.on = on
-            if !on { swap(&dropped, &s.buffers) }
-        }
-        dropped = []  // freed outside the lock
+        keepsSpares.store(on, ordering: .relaxed)
+        if !on { spares.dropAll() }
     }
 
     /// The capacity of the piece buffers kept for the next checkpoint (0: none).
-    var keptCapacity: Int { spares.withLock { $0.buffers.reduce(0) { $0 + $1.capacity } } }
+    var keptCapacity: Int { spares.capacity }
 
     /// Waits until every checkpoint handed over is written or has failed, keeping a failure for
     /// the next ``wait()`` or ``startStream(_:lsn:)`` (an erasure removes checkpoints after this;

@@ -78,9 +78,8 @@ final class EffectsWriter: Sendable {
     /// (``spareLines()``). Each hand-over of lines left the engine a new buffer of the old one's
     /// capacity, and the old one was freed once written: the next lines' first touch of every
     /// page was a fault (2% of a replay's applying thread), the buffers being a megabyte or more.
-    private let spares = Mutex<[[UInt8]]>([])
-    /// How many spares are kept, and the least capacity worth keeping.
-    static let spareCount = 2
+    private let spares = SpareBuffers(limit: 2, minimumCapacity: EffectsWriter.spareMinimumCapacity)
+    /// The least capacity of a line buffer worth keeping.
     static let spareMinimumCapacity = 64 << 10
 
     /// Opens the side files for appending and starts the writer's thread, which runs at the
@@ -129,7 +128,7 @@ final class EffectsWriter: Sendable {
                 }
             case .lines(let file, var bytes, let durable):
                 try files.withLock { (f) throws(EngineError) in try f[file].write(bytes, durable: durable) }
-                keepSpare(&bytes)
+                spares.keep(&bytes)
             case .removeLines(let file, let userID, let user):
                 _ = try files.withLock { (f) throws(EngineError) in try f[file].removeLines(of: userID, user: user) }
             case .replace(let path, let bytes):
@@ -175,23 +174,7 @@ final class EffectsWriter: Sendable {
     /// An emptied line buffer whose pages were touched before, if one is kept: for a
     /// ``LineBuffer/take(prefix:spare:)`` to leave behind.
     func spareLines() -> [UInt8]? {
-        spares.withLock { $0.popLast() }
-    }
-
-    /// Keeps `bytes`, written, as a spare when it is worth keeping and there is room. Emptied
-    /// here, where it is its memory's only reference, so that its capacity stays.
-    private func keepSpare(_ bytes: inout [UInt8]) {
-        guard bytes.capacity >= Self.spareMinimumCapacity else { return }
-        bytes.removeAll(keepingCapacity: true)
-        var kept = false
-        spares.withLock { s in
-            if s.count < Self.spareCount {
-                s.append([])
-                swap(&s[s.count - 1], &bytes)
-                kept = true
-            }
-        }
-        if !kept { bytes = [] }
+        spares.take()
     }
 
     /// Hands over whole lines to append to `file`, fsynced with `durable`.
