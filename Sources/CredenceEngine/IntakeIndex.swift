@@ -101,15 +101,48 @@ struct IntakeIndex: Sendable {
     /// Drops the ids of the weeks wholly before the window, once a week of event time has gone
     /// by since the last sweep: an id lives at most a week past the window.
     mutating func prune(maxSeen: Instant?) {
-        guard let maxSeen else { return }
+        if let week = sweepWeek(maxSeen: maxSeen) { removeIDs(before: week) }
+    }
+
+    /// The clock of ``prune(maxSeen:)``: when a week of event time has gone by since the last
+    /// sweep, moves the horizon and returns the week before which ids go; otherwise `nil`. A
+    /// replay drops them in its own way (``ReplayWindow``).
+    mutating func sweepWeek(maxSeen: Instant?) -> Int64? {
+        guard let maxSeen else { return nil }
         let next = maxSeen.adding(milliseconds: -window)
         guard
             next.millisecondsSinceEpoch &- horizon.millisecondsSinceEpoch >= Self.millisecondsPerWeek
                 || horizon.millisecondsSinceEpoch == .min
-        else { return }
+        else { return nil }
         horizon = next
-        let week = Self.week(of: next.millisecondsSinceEpoch)
+        return Self.week(of: next.millisecondsSinceEpoch)
+    }
+
+    /// Drops the ids of the weeks before `week`: one walk of the whole table.
+    mutating func removeIDs(before week: Int64) {
         events.removeAll { $0.week < week }
+    }
+
+    /// Makes room for `count` ids without growing on the way.
+    mutating func reserveIDs(_ count: Int) {
+        events.reserveCapacity(count)
+    }
+
+    /// Remembers an id with its entry as made before; a known id keeps its first entry.
+    mutating func insert(_ entry: Entry, forID id: StableHash) {
+        events.insertIfAbsent(entry, forKey: id)
+    }
+
+    /// ``prefetch(idHash:obligationKey:)`` of an obligation key alone.
+    @inline(__always)
+    mutating func prefetch(obligationKey: StableHash) {
+        obligations.prefetch(obligationKey)
+    }
+
+    /// ``prefetch(idHash:obligationKey:)`` of an id alone.
+    @inline(__always)
+    mutating func prefetch(id: StableHash) {
+        events.prefetch(id)
     }
 
     // MARK: - Checkpoints

@@ -13,13 +13,18 @@ import Shredding
 ///
 /// - a batch's records wait until its commit record; those before the batch's first LSN
 ///   (orphans of a batch a crash cut short) are dropped;
-/// - each event or tombstone header is noted in its source, the duplicate window and, when it
-///   opens one, the obligation keys; its LSN joins its subject's list when the subject's key
-///   exists (the stage's key snapshot: see ``ReplayStage``);
+/// - each event or tombstone header is noted in its source, the duplicate window (not a re-keyed
+///   copy, which the live run does not accept again) and, when it opens one, the obligation
+///   keys; its LSN joins its subject's list when the subject's key exists (the stage's key
+///   snapshot: see ``ReplayStage``);
 /// - after each batch the duplicate window is swept with the largest event time seen so far,
-///   which is the state's own `maxSeen`: every header the engine indexes, it also observes.
+///   which is the state's own `maxSeen`: every header the engine indexes, it also observes. The
+///   window's ids wait in week buckets until the log's end (``ReplayWindow``, ``finish()``).
 struct ReplayIndexes: Sendable {
-    var intake: IntakeIndex
+    /// The duplicate window and the obligation keys. While the replay reads, the ids it accepts
+    /// wait in `window` (``ReplayWindow``): the table holds them only after ``finish()``.
+    private(set) var intake: IntakeIndex
+    private var window = ReplayWindow()
     var records: RecordLists
     var sources: SourceTable
     /// The largest event time of every header noted so far (and of the state it started from).
@@ -75,7 +80,7 @@ struct ReplayIndexes: Sendable {
             if i + Self.prefetchDistance < batch.count,
                 case .header(_, let ahead, let hasKey) = batch[i + Self.prefetchDistance]
             {
-                intake.prefetch(idHash: ahead.eventIDHash, obligationKey: ahead.obligationKey)
+                if let k = ahead.obligationKey { intake.prefetch(obligationKey: k) }
                 if ahead.subject != 0, hasKey { records.prefetch(Int(ahead.subject)) }
             }
             // The end of the list, where the append writes, found from the header asked for above.
@@ -89,7 +94,9 @@ struct ReplayIndexes: Sendable {
             case .header(let lsn, let h, let hasKey):
                 guard lsn >= first else { continue }
                 if h.sourceID != 0 { sources.note(h.position, at: h.occurredAt, of: h.sourceID) }
-                intake.accept(h.eventIDHash, digest: h.digest, at: h.occurredAt)
+                // A re-keyed copy of an erasure is not accepted again: the live run appends it
+                // without the check, its id still in the window from the same batch.
+                if !h.isCopy { window.accept(h.eventIDHash, digest: h.digest, at: h.occurredAt, lsn: lsn) }
                 if let k = h.obligationKey { intake.open(k) }
                 if h.subject != 0, hasKey { records.append(lsn, of: Int(h.subject)) }
                 if maxSeen.map({ h.occurredAt > $0 }) ?? true { maxSeen = h.occurredAt }
@@ -100,6 +107,15 @@ struct ReplayIndexes: Sendable {
         }
         open.removeAll(keepingCapacity: true)
         openNames.removeAll()
-        intake.prune(maxSeen: maxSeen)
+        if let week = intake.sweepWeek(maxSeen: maxSeen) { window.sweep(below: week) }
+    }
+
+    /// The end of the log: the ids the replay accepted join the duplicate window's table, which
+    /// then holds what the live run's did (``ReplayWindow``). Ids of batches committed after it
+    /// wait for the next call.
+    mutating func finish() {
+        var window = ReplayWindow()
+        swap(&window, &self.window)
+        window.finish(into: &intake)
     }
 }

@@ -341,6 +341,7 @@ struct ReplayStage {
         if let failure {
             _ = emit(.failure(failure))
         } else {
+            indexes.finish()
             _ = emit(.indexes(indexes))
         }
     }

@@ -35,6 +35,7 @@ import Testing
         indexes.note(Self.header(5, day: 1, subject: 7), lsn: 5, hasKey: true)
         indexes.note(Self.header(6, day: 2, subject: 8), lsn: 6, hasKey: false)
         indexes.commit(first: 4)
+        indexes.finish()
 
         #expect(indexes.intake.accepted(Self.header(2, day: 0, subject: 7).eventIDHash) == nil)
         #expect(!indexes.intake.isOpened(Self.header(2, day: 0, subject: 7, opens: true).obligationKey!))
@@ -66,6 +67,7 @@ import Testing
             indexes.commit(first: first)
             engineSide.prune(maxSeen: maxSeen)
         }
+        indexes.finish()
         var a = ByteWriter()
         var b = ByteWriter()
         indexes.intake.encode(into: &a, canonical: true)
@@ -73,5 +75,73 @@ import Testing
         #expect(a.bytes == b.bytes)
         // The sweep did drop the early weeks.
         #expect(indexes.intake.accepted(Self.header(1, day: 0, subject: 1).eventIDHash) == nil)
+    }
+
+    /// The ids a replay holds back by week (``ReplayWindow``) make the table the live run's own:
+    /// ids checked and accepted one by one, swept after each batch. A noisy stream: events late
+    /// by up to ten weeks, ids that come back after the window let them go, re-keyed copies of
+    /// ids just accepted, a batch cut short, and a start from a window that already holds ids.
+    @Test(arguments: [1, 2, 3, 4, 5])
+    func heldBackIdsEndAsTheLiveWindow(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        let window = 35 * Self.day
+        // The live run: each id looked up, accepted only when absent.
+        var live = IntakeIndex(window: window)
+        var maxSeen: Instant? = nil
+        func liveAccept(_ h: EngineRecord.EventHeader) -> Bool {
+            guard live.accepted(h.eventIDHash) == nil else { return false }
+            live.accept(h.eventIDHash, digest: h.digest, at: h.occurredAt)
+            if maxSeen.map({ h.occurredAt > $0 }) ?? true { maxSeen = h.occurredAt }
+            return true
+        }
+        var lsn: UInt64 = 0
+        var day: Int64 = 0
+        var used: [UInt64] = []
+        func nextHeader() -> EngineRecord.EventHeader {
+            day += rng.next() % 8 == 0 ? 1 : 0
+            let late = rng.next() % 10 == 0 ? Int64(rng.next() % 70) : 0
+            // One id in eight is one used before: a duplicate, or one whose first use has left.
+            let n = !used.isEmpty && rng.next() % 8 == 0 ? used[Int(rng.next() % UInt64(used.count))] : rng.next() | 1
+            used.append(n)
+            return Self.header(n, day: day - late, subject: rng.next() % 7 + 1)
+        }
+        // What the window held before the replay: a live run's first 30 batches.
+        for _ in 0..<30 {
+            for _ in 0..<40 { _ = liveAccept(nextHeader()) }
+            live.prune(maxSeen: maxSeen)
+        }
+        var indexes = ReplayIndexes(intake: live, records: RecordLists(), sources: SourceTable(), maxSeen: maxSeen)
+        for batch in 0..<120 {
+            if batch % 17 == 16 {
+                // A batch a crash cut short: its records precede the next batch's first LSN.
+                lsn += 1
+                indexes.note(Self.header(rng.next() | 1, day: day, subject: 1), lsn: lsn, hasKey: true)
+            }
+            let first = lsn + 1
+            var logged: [EngineRecord.EventHeader] = []
+            for _ in 0..<Int(rng.next() % 60) {
+                let h = nextHeader()
+                guard liveAccept(h) else { continue }  // a duplicate is not logged
+                lsn += 1
+                indexes.note(h, lsn: lsn, hasKey: true)
+                logged.append(h)
+                // An erasure's re-keyed copy of an event of this batch: appended unchecked.
+                if rng.next() % 20 == 0, var copy = logged.randomElement(using: &rng) {
+                    copy.isCopy = true
+                    lsn += 1
+                    indexes.note(copy, lsn: lsn, hasKey: true)
+                }
+            }
+            indexes.commit(first: first)
+            live.prune(maxSeen: maxSeen)
+        }
+        indexes.finish()
+        var a = ByteWriter()
+        var b = ByteWriter()
+        indexes.intake.encode(into: &a, canonical: true)
+        live.encode(into: &b, canonical: true)
+        #expect(indexes.intake.events.count == live.events.count)
+        #expect(a.bytes == b.bytes)
+        #expect(live.events.count > 100)
     }
 }
