@@ -48,6 +48,13 @@ public struct ByteWriter: Sendable {
     /// 1 byte up to 127, 10 bytes at most.
     @inlinable
     public mutating func writeVarint(_ value: UInt64) {
+        Self.appendVarint(value, to: &bytes)
+    }
+
+    /// ``writeVarint(_:)`` onto a byte array of its own: for many small lists kept as arrays,
+    /// 8 bytes each, where a writer (with its ``spill``) takes 32.
+    @inlinable
+    public static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)

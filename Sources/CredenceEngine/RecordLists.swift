@@ -8,7 +8,8 @@ import CredenceCore
 /// Subjects are numbered 1, 2, ... by the key store; the lists are indexed by that number.
 struct RecordLists: Sendable {
     /// Each subject's distances, written with the checkpoint's own varint coding (``ByteWriter``).
-    private var lists: [ByteWriter] = []
+    /// Plain arrays, 8 bytes a subject: a `ByteWriter` each took 32 (its spill closure and size).
+    private var lists: [[UInt8]] = []
     /// Each list's last LSN, which the next distance is taken from.
     private var lastLSN: [UInt64] = []
 
@@ -17,10 +18,10 @@ struct RecordLists: Sendable {
     mutating func append(_ lsn: UInt64, of subject: Int) {
         if subject >= lists.count {
             let grow = max(subject + 1 - lists.count, lists.count / 2)
-            lists.append(contentsOf: repeatElement(ByteWriter(), count: grow))
+            lists.append(contentsOf: repeatElement([], count: grow))
             lastLSN.append(contentsOf: repeatElement(0, count: grow))
         }
-        lists[subject].writeZigZag(Int64(bitPattern: lsn &- lastLSN[subject]))
+        ByteWriter.appendVarint(ByteWriter.zigZag(Int64(bitPattern: lsn &- lastLSN[subject])), to: &lists[subject])
         lastLSN[subject] = lsn
     }
 
@@ -31,7 +32,7 @@ struct RecordLists: Sendable {
     func prefetch(_ subject: Int) {
         guard subject < lists.count else { return }
         lists.withUnsafeBufferPointer { lists in
-            if let address = lists[subject].bytes.withUnsafeBufferPointer({ $0.baseAddress }) {
+            if let address = lists[subject].withUnsafeBufferPointer({ $0.baseAddress }) {
                 ccrc32c_prefetch(UnsafeRawPointer(address) - 32)
             }
         }
@@ -45,7 +46,7 @@ struct RecordLists: Sendable {
     func prefetchEnd(_ subject: Int) {
         guard subject < lists.count else { return }
         lists.withUnsafeBufferPointer { lists in
-            lists[subject].bytes.withUnsafeBufferPointer { bytes in
+            lists[subject].withUnsafeBufferPointer { bytes in
                 if let base = bytes.baseAddress { ccrc32c_prefetch(UnsafeRawPointer(base + bytes.count)) }
             }
         }
@@ -64,7 +65,7 @@ struct RecordLists: Sendable {
     /// The subject's LSNs, in the order they were noted.
     func lsns(of subject: Int) -> [UInt64] {
         guard subject < lists.count else { return [] }
-        return lists[subject].bytes.withUnsafeBytes { raw in
+        return lists[subject].withUnsafeBytes { raw in
             var reader = ByteReader(raw)
             var out: [UInt64] = []
             var previous: UInt64 = 0
@@ -87,19 +88,19 @@ struct RecordLists: Sendable {
     /// Forgets the subject's LSNs (an erased subject's), without decoding them.
     mutating func forget(_ subject: Int) {
         guard subject < lists.count else { return }
-        lists[subject] = ByteWriter()
+        lists[subject] = []
         lastLSN[subject] = 0
     }
 
     /// Approximate bytes held: the arrays by subject and each list's heap block.
     var approximateBytes: Int {
-        var total = lists.capacity * MemoryLayout<ByteWriter>.stride + lastLSN.capacity * 8
-        for list in lists where list.bytes.capacity > 0 { total += 32 + list.bytes.capacity + 16 }
+        var total = lists.capacity * MemoryLayout<[UInt8]>.stride + lastLSN.capacity * 8
+        for list in lists where list.capacity > 0 { total += 32 + list.capacity + 16 }
         return total
     }
 
     /// One past the highest subject with records (what a checkpoint writes out).
-    var end: Int { (lists.lastIndex { !$0.bytes.isEmpty } ?? -1) + 1 }
+    var end: Int { (lists.lastIndex { !$0.isEmpty } ?? -1) + 1 }
 
     // MARK: - Checkpoints
 
@@ -110,7 +111,7 @@ struct RecordLists: Sendable {
         let end = self.end
         w.writeVarint(UInt64(end))
         for subject in 0..<end {
-            let bytes = lists[subject].bytes
+            let bytes = lists[subject]
             w.writeVarint(Self.varintCount(bytes))
             w.bytes.append(contentsOf: bytes)
             w.spillIfFull()
@@ -148,7 +149,7 @@ struct RecordLists: Sendable {
             let start = r.offset
             var last: UInt64 = 0
             for _ in 0..<n { last = last &+ UInt64(bitPattern: try r.readZigZag()) }
-            out.lists.append(ByteWriter(bytes: Array(r.bytes[start..<r.offset])))
+            out.lists.append(Array(r.bytes[start..<r.offset]))
             out.lastLSN.append(last)
         }
         return out
