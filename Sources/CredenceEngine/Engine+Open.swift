@@ -118,6 +118,10 @@ extension Engine {
         // Its checkpoints (every million events or so) reuse one buffer (CheckpointWriter).
         checkpointWriter.keepsBuffer(true)
         defer { checkpointWriter.keepsBuffer(false) }
+        // A month close's outbox lines go to the writer in pieces as they are rendered (see
+        // ``Outbox/spillBeyond``), not only after the batch.
+        outbox.spillBeyond = Self.replaySpillBytes
+        defer { outbox.spillBeyond = nil }
         var stats = ReplayStats()
         // The chunks (from an index on) whose records wait for their batch's commit record: held
         // as they came, not copied record by record into a buffer (a batch of 8,192 steps of about
@@ -317,6 +321,13 @@ extension Engine {
         progress?(stats)
         return stats
     }
+
+    /// What a replay lets pile up of a month close's outbox lines before handing them over: a
+    /// 1M-user close renders about 300 MB of `score.changed` lines, and rendering them into one
+    /// buffer grown to that size was a tenth of the applying thread's samples (the growth's
+    /// copies, and a page fault for each of its fresh pages). In pieces of this size the writer
+    /// gives the emptied ones back (``EffectsWriter/spareLines()``).
+    static let replaySpillBytes = 4 << 20
 
     /// Hands the outbox and dead-letter lines a replay has piled up to the effects writer, to
     /// write without fsync, once they pass 1 MiB: an erasure searches the unwritten lines one by

@@ -53,7 +53,14 @@ final class Outbox {
     /// The pieces of the month's `score.changed` lines, kept while a close appends its lines.
     private var lineContext: ScoreChangedLineContext? = nil
 
+    /// When set (a replay), the pending lines are handed to the writer without an fsync or a
+    /// position whenever they pass this many bytes, in the middle of a month close's lines too,
+    /// as ``spill(beyond:)`` does after a batch. `nil` (live intake): they wait for ``flush(durable:)``,
+    /// so that a batch's lines are written beside it.
+    var spillBeyond: Int? = nil
+
     func append(_ change: ScoreChange, offset: UTCOffset) {
+        if let spillBeyond { spill(beyond: spillBeyond) }
         guard case .changed(let c) = change else {
             lines.append(line: change.jsonLine(offset: offset))
             return
