@@ -47,6 +47,9 @@ struct ReplayWindow: Sendable {
     private var last = 0
     /// The largest week a sweep dropped ids below, if any sweep ran.
     private(set) var sweptBelow: Int64? = nil
+    /// A dropped bucket's array, emptied, for the next week's ids: a week of a million users'
+    /// ids is tens of MB, and a new array for each took a page fault for each of its pages.
+    private var spare: [Accepted] = []
 
     init() {}
 
@@ -65,8 +68,10 @@ struct ReplayWindow: Sendable {
         if let b = buckets.firstIndex(where: { $0.week == week }) {
             last = b
         } else {
-            // Sized as the bucket before, so a week's appends do not copy it several times over.
+            // A dropped bucket's pages, or sized as the bucket before, so that a week's appends
+            // do not copy it several times over.
             var ids: [Accepted] = []
+            swap(&ids, &spare)
             ids.reserveCapacity(buckets.last.map { $0.ids.count } ?? 0)
             buckets.append(Bucket(week: week, ids: ids))
             last = buckets.count - 1
@@ -77,6 +82,10 @@ struct ReplayWindow: Sendable {
     /// A sweep of the window: the ids of the weeks before `week` are dropped (see
     /// ``IntakeIndex/sweepWeek(maxSeen:)``).
     mutating func sweep(below week: Int64) {
+        for b in buckets.indices where buckets[b].week < week && buckets[b].ids.capacity > spare.capacity {
+            swap(&spare, &buckets[b].ids)
+            spare.removeAll(keepingCapacity: true)
+        }
         buckets.removeAll { $0.week < week }
         last = 0
         sweptBelow = max(sweptBelow ?? week, week)
@@ -85,6 +94,7 @@ struct ReplayWindow: Sendable {
     /// Puts the held ids into `index`: sweeps what it held before with the last sweep's week, then
     /// inserts the ids still held, in log order.
     consuming func finish(into index: inout IntakeIndex) {
+        spare = []
         if let sweptBelow { index.removeIDs(before: sweptBelow) }
         index.reserveIDs(index.events.count + count)
         // A merge of the buckets by LSN: each is in log order already.
