@@ -116,9 +116,30 @@ public enum DurableFile {
             throw error
         }
         defer { _ = systemClose(fd) }
-        var out: [UInt8] = []
+        // Sized by the file, read straight into place: grown 64 KB at a time, a tail of a
+        // hundred MB (an outbox after a million users' month close, read for an erasure) was
+        // copied again at each doubling and faulted in at each new size.
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw DurableFileError(.io, "Measuring", path: path, errno: errno) }
+        let expected = max(0, Int(status.st_size) - Int(clamping: offset))
+        var failure: Int32? = nil
+        var out = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            while initialized < expected {
+                let n = pread(
+                    fd, buffer.baseAddress! + initialized, expected - initialized, off_t(offset) + off_t(initialized))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                initialized += n
+            }
+        }
+        if let failure { throw DurableFileError(.io, "Reading", path: path, errno: failure) }
+        // Whatever was appended since it was measured.
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var at = off_t(offset)
+        var at = off_t(offset) + off_t(out.count)
         while true {
             let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, at) }
             if n < 0 {

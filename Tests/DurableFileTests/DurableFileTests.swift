@@ -55,6 +55,17 @@ import Testing
         try DurableFile.replace(path, with: bytes)
         #expect(try DurableFile.read(path) == bytes)
     }
+
+    @Test func aReadFromAnOffsetIsTheFilesTailWhateverItsSize() throws {
+        let dir = TemporaryDirectory("durable-file")
+        var rng = SeededRandom(seed: 11)
+        let bytes = (0..<300_001).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let path = dir.path + "/tail"
+        try DurableFile.replace(path, with: bytes)
+        for offset in [0, 1, 65_536, 299_999, 300_001, 400_000] {
+            #expect(try DurableFile.read(path, from: UInt64(offset)) == Array(bytes[min(offset, bytes.count)...]))
+        }
+    }
 }
 
 /// A file replaced piece by piece: nothing at its path until finished, then all of it; a
