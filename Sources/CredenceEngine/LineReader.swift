@@ -91,6 +91,13 @@ public final class LineReader {
         }
     }
 
+    /// The most one read asks for. The lines read are parsed at once and the buffer's unparsed
+    /// rest moves to its start before the next read, so reads this size keep landing in the same
+    /// memory, which stays in the core's cache for the parser: reads of the whole 4 MB buffer
+    /// were parsed from memory the copy had pushed out of it (`copy_to_iter` was 13% of the
+    /// decoding stage).
+    static let readBytes = 256 << 10
+
     private func refill() throws {
         if start > 0 {
             let count = end - start
@@ -99,7 +106,7 @@ public final class LineReader {
             start = 0
         }
         while end < buffer.count {
-            let n = read(fd, buffer.baseAddress! + end, buffer.count - end)
+            let n = read(fd, buffer.baseAddress! + end, min(buffer.count - end, Self.readBytes))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw EngineError(.input, "cannot read \(path): \(String(cString: strerror(errno)))")

@@ -41,4 +41,27 @@ import Testing
         #expect(lines.map(\.0) == [exact, exact])
         #expect(lines.map(\.2) == [false, false])
     }
+
+    /// Reads are a quarter of a MB at most (``LineReader/readBytes``): lines longer than one
+    /// read come whole, and one past the limit is cut, with the default buffer and limit.
+    @Test func linesLongerThanOneReadComeWholeOrCutAtTheLimit() throws {
+        let dir = TempDir()
+        let path = dir.path + "/long.ndjson"
+        let whole = String(repeating: "w", count: 700_000)
+        let over = String(repeating: "o", count: 1_500_000)
+        let shorts = (0..<20_000).map { "line \($0)" }.joined(separator: "\n")
+        try Data((shorts + "\n" + whole + "\n" + over + "\nend\n").utf8).write(to: URL(fileURLWithPath: path))
+        let reader = try LineReader(path: path)
+        var lines: [(count: Int, number: UInt64, truncated: Bool)] = []
+        var lastShort = ""
+        try reader.forEachLine { line, number, truncated in
+            if number == 20_000 { lastShort = String(decoding: line, as: UTF8.self) }
+            lines.append((line.count, number, truncated))
+        }
+        #expect(lines.count == 20_003)
+        #expect(lastShort == "line 19999")
+        #expect(lines[20_000].count == 700_000 && !lines[20_000].truncated)
+        #expect(lines[20_001].count == 1 << 20 && lines[20_001].truncated)
+        #expect(lines[20_002].count == 3 && lines[20_002].number == 20_003)
+    }
 }
