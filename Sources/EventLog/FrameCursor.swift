@@ -86,6 +86,13 @@ final class FrameCursor {
         return .record(offset: start, payload: payload)
     }
 
+    /// The least one refill reads, unless the buffer has less room. Records are read where the
+    /// last refill left them and the unread rest moves to the buffer's start before the next, so
+    /// reads this size keep landing in the same memory, still in the core's cache when the
+    /// checksum and the reader go over them: a read of the whole 1 MB chunk filled the core's
+    /// L2 and pushed out what the reader had there.
+    static let readBytes = 256 << 10
+
     /// Makes `count` bytes from `position` available; `false` when the file ends first.
     private func ensure(_ count: Int) throws -> Bool {
         if filled - position >= count { return true }
@@ -101,7 +108,9 @@ final class FrameCursor {
         bufferOffset += Int64(position)
         filled -= position
         position = 0
-        let free = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
+        // What `count` needs, and at least a read's worth (``readBytes``), as far as the buffer goes.
+        let want = min(buffer.count - filled, max(count - filled, Self.readBytes))
+        let free = UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + want)])
         filled += try file.read(into: free, at: bufferOffset + Int64(filled))
         return filled >= count
     }

@@ -41,6 +41,34 @@ import Testing
         }
     }
 
+    /// The default read chunk (1 MB), refilled a quarter MB at a time (``FrameCursor/readBytes``):
+    /// records smaller and larger than a refill, one larger than the chunk itself, at every
+    /// position a refill can end.
+    @Test func recordsLargerThanARefillOrTheChunkReadBackWhole() throws {
+        try withTemporaryDirectory { dir in
+            var rng = SeededGenerator(seed: 5)
+            var configuration = EventLogConfiguration()
+            configuration.durability = .none
+            configuration.maxRecordSize = 4 << 20
+            let sizes = (0..<150).map { i in
+                switch i % 50 {
+                case 7: return 300_000
+                case 31: return 1_500_000
+                default: return Int.random(in: 1...9_000, using: &rng)
+                }
+            }
+            let payloads = makePayloads(sizes, rng: &rng)
+            try writeLog(payloads, directory: dir, configuration: configuration)
+            var seen = 0
+            try EventLogReader(directory: dir, configuration: configuration).forEach { lsn, payload in
+                #expect(lsn == UInt64(seen))
+                #expect(Array(payload) == payloads[seen])
+                seen += 1
+            }
+            #expect(seen == payloads.count)
+        }
+    }
+
     @Test func appendAcceptsAnyCollectionAndRawBuffers() throws {
         try withTemporaryDirectory { dir in
             let configuration = EventLogConfiguration.small()
