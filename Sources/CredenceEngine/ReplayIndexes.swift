@@ -95,7 +95,9 @@ struct ReplayIndexes: Sendable {
                 guard lsn >= first else { continue }
                 if h.sourceID != 0 { sources.note(h.position, at: h.occurredAt, of: h.sourceID) }
                 // A re-keyed copy of an erasure is not accepted again: the live run appends it
-                // without the check, its id still in the window from the same batch.
+                // without the check. Its original's id is usually still in the window; when it
+                // had left (an event after a withdrawal that arrived weeks late), the replay
+                // used to put the copy's id back until the next sweep, where the live run had not.
                 if !h.isCopy { window.accept(h.eventIDHash, digest: h.digest, at: h.occurredAt, lsn: lsn) }
                 if let k = h.obligationKey { intake.open(k) }
                 if h.subject != 0, hasKey { records.append(lsn, of: Int(h.subject)) }
