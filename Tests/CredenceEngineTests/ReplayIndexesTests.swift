@@ -57,6 +57,28 @@ import Testing
         #expect(indexes.maxSeen == Self.header(6, day: 2, subject: 8).occurredAt)
     }
 
+    /// An erasure re-keys the events after its cut, some of them logged long before; the live
+    /// run appends the copies without accepting their ids again. A copy whose original's id has
+    /// left the window does not bring it back (the replay did, until the next sweep).
+    @Test func aCopyOfAnEventWhoseIdLeftTheWindowDoesNotBringItBack() {
+        var indexes = Self.fresh()
+        let old = Self.header(1, day: 0, subject: 3)
+        indexes.note(old, lsn: 1, hasKey: true)
+        indexes.commit(first: 1)
+        indexes.note(Self.header(2, day: 30, subject: 4), lsn: 2, hasKey: true)
+        indexes.commit(first: 2)  // day 30: the window (7 days) has let day 0 go
+        var copy = old
+        copy.isCopy = true
+        copy.subject = 9
+        indexes.note(copy, lsn: 3, hasKey: true)
+        indexes.note(Self.header(4, day: 31, subject: 4), lsn: 4, hasKey: true)
+        indexes.commit(first: 3)  // no sweep: less than a week since the last
+        indexes.finish()
+        #expect(indexes.intake.accepted(old.eventIDHash) == nil)
+        #expect(indexes.intake.accepted(Self.header(4, day: 31, subject: 4).eventIDHash) != nil)
+        #expect(indexes.records.lsns(of: 9) == [3])  // the copy is still its subject's record
+    }
+
     @Test func theWindowIsSweptAfterEachBatchAsTheEngineSweepsIt() {
         var indexes = Self.fresh()
         var engineSide = IntakeIndex(window: 7 * Self.day)
