@@ -73,25 +73,13 @@ extension DurableFile {
         /// The file's size in bytes.
         public func size() throws(DurableFileError) -> Int {
             try checkOpen()
-            var status = stat()
-            guard fstat(fd, &status) == 0 else { throw DurableFileError(.io, "Measuring", path: path, errno: errno) }
-            return Int(status.st_size)
+            return try DurableFile.size(fd, path: path)
         }
 
         /// Reads `buffer.count` bytes from `offset`; returns how many, fewer only at the end of the file.
         public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(DurableFileError) -> Int {
             try checkOpen()
-            var done = 0
-            while done < buffer.count {
-                let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-                if n == 0 { break }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DurableFileError(.io, "Reading", path: path, errno: errno)
-                }
-                done += n
-            }
-            return done
+            return try DurableFile.readAll(fd, into: buffer, at: off_t(offset), path: path)
         }
 
         /// Reads into `bytes[range]` from `offset`; returns how many, fewer only at the end of the file.

@@ -119,36 +119,25 @@ public enum DurableFile {
         // Sized by the file, read straight into place: grown 64 KB at a time, a tail of a
         // hundred MB (an outbox after a million users' month close, read for an erasure) was
         // copied again at each doubling and faulted in at each new size.
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw DurableFileError(.io, "Measuring", path: path, errno: errno) }
-        let expected = max(0, Int(status.st_size) - Int(clamping: offset))
-        var failure: Int32? = nil
+        let expected = max(0, try size(fd, path: path) - Int(clamping: offset))
+        // Array's closure APIs rethrow untyped errors; the typed one is carried out in a Result.
+        var read: Result<Void, DurableFileError> = .success(())
         var out = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
-            while initialized < expected {
-                let n = pread(
-                    fd, buffer.baseAddress! + initialized, expected - initialized, off_t(offset) + off_t(initialized))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { return }
-                initialized += n
+            read = Result { () throws(DurableFileError) in
+                initialized = try readAll(
+                    fd, into: UnsafeMutableRawBufferPointer(buffer), at: off_t(offset), path: path)
             }
         }
-        if let failure { throw DurableFileError(.io, "Reading", path: path, errno: failure) }
+        try read.get()
         // Whatever was appended since it was measured.
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var at = off_t(offset) + off_t(out.count)
         while true {
-            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, at) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DurableFileError(.io, "Reading", path: path, errno: errno)
-            }
-            if n == 0 { break }
+            let at = off_t(offset) + off_t(out.count)
+            let n = try chunk.withUnsafeMutableBytes { b in
+                Result { () throws(DurableFileError) in try readAll(fd, into: b, at: at, path: path) }
+            }.get()
             out.append(contentsOf: chunk[0..<n])
-            at += off_t(n)
+            if n < chunk.count { break }
         }
         return out
     }
@@ -182,6 +171,32 @@ public enum DurableFile {
             if errno == EINTR { continue }
             throw DurableFileError(.io, doing, path: path, errno: errno)
         }
+    }
+
+    /// Reads `buffer.count` bytes at `offset` with `pread`, retrying `EINTR` and looping over
+    /// short reads; returns how many, fewer only at the end of the file: the positional reads of
+    /// ``read(_:from:)`` and ``Positional``.
+    static func readAll(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: off_t, path: String)
+        throws(DurableFileError) -> Int
+    {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, offset + off_t(done))
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DurableFileError(.io, "Reading", path: path, errno: errno)
+            }
+            done += n
+        }
+        return done
+    }
+
+    /// The size in bytes of the open file `fd`.
+    static func size(_ fd: Int32, path: String) throws(DurableFileError) -> Int {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw DurableFileError(.io, "Measuring", path: path, errno: errno) }
+        return Int(status.st_size)
     }
 
     /// Writes all of `bytes` at `offset` with `pwrite`, retrying `EINTR` and looping over short
