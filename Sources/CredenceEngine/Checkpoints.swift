@@ -106,7 +106,7 @@ struct Checkpoints: Sendable {
                 file = try DurableFile.Replacement(path)
                 try file.append([UInt8](repeating: 0, count: Checkpoints.headerBytes))
             } catch {
-                throw EngineError(.io, "cannot write the checkpoint \(path): \(error.message)", underlying: error)
+                throw Self.writeFailure(path, error)
             }
         }
 
@@ -115,7 +115,7 @@ struct Checkpoints: Sendable {
             do {
                 try file.append(piece)
             } catch {
-                throw EngineError(.io, "cannot write the checkpoint \(file.path): \(error.message)", underlying: error)
+                throw Self.writeFailure(file.path, error)
             }
             bodyChecksum = CRC32C.checksum(piece, continuing: bodyChecksum)
             bodyBytes += UInt64(piece.count)
@@ -135,13 +135,17 @@ struct Checkpoints: Sendable {
                 try file.finish()
             } catch {
                 file.abandon()
-                throw EngineError(.io, "cannot write the checkpoint \(file.path): \(error.message)", underlying: error)
+                throw Self.writeFailure(file.path, error)
             }
             checkpoints.pruneOld()
         }
 
         /// Drops the unfinished file.
         func abandon() { file.abandon() }
+
+        private static func writeFailure(_ path: String, _ error: DurableFileError) -> EngineError {
+            EngineError(.io, "cannot write the checkpoint \(path): \(error.message)", underlying: error)
+        }
     }
 
     /// The CRC-32C of `header` followed by a body of `bodyBytes`, from the header and the body's
