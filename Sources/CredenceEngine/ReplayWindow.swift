@@ -100,23 +100,24 @@ struct ReplayWindow: Sendable {
         // A merge of the buckets by LSN: each is in log order already.
         var heads = [Int](repeating: 0, count: buckets.count)
         while true {
+            // The bucket whose next id comes first, and where the next of any other bucket is:
+            // runs of one bucket are long (a week's events come together), taken whole.
             var next = -1
             var nextLSN = UInt64.max
+            var bound = UInt64.max
             for b in buckets.indices where heads[b] < buckets[b].ids.count {
                 let lsn = buckets[b].ids[heads[b]].lsn
                 if lsn < nextLSN {
+                    bound = nextLSN
                     nextLSN = lsn
                     next = b
+                } else if lsn < bound {
+                    bound = lsn
                 }
             }
             guard next >= 0 else { break }
-            // Runs of one bucket are long (a week's events come together): take the whole run.
             var end = heads[next] + 1
             let ids = buckets[next].ids
-            var bound = UInt64.max
-            for b in buckets.indices where b != next && heads[b] < buckets[b].ids.count {
-                bound = min(bound, buckets[b].ids[heads[b]].lsn)
-            }
             while end < ids.count, ids[end].lsn < bound { end += 1 }
             for k in heads[next]..<end {
                 // Random slots of a table larger than the cache: asked for a few ids ahead.
