@@ -168,8 +168,9 @@ public struct ScoringState: Sendable {
         table.ids[slot]
     }
 
-    /// The address of the packed state of the user in `slot`, for a prefetch hint only: it is not
-    /// to be read through, and it moves when the state grows.
+    /// Where the packed state of the user in `slot` is kept, its array's header first
+    /// (``UserState/storageAddress``: ask for ``UserState/headPrefetchBytes`` from it), for a
+    /// prefetch hint only: it is not to be read through, and it moves when the state grows.
     @inlinable
     public func stateAddress(atSlot slot: Int) -> UnsafeRawPointer? {
         table.stateAddress(atSlot: slot)

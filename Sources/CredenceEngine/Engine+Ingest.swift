@@ -218,7 +218,7 @@ extension Engine {
         guard slot >= 0 else { return }
         if let address = scoringState.userIDAddress(atSlot: Int(slot)) { ccrc32c_prefetch(address) }
         if shardAppliers == nil, let address = scoringState.stateAddress(atSlot: Int(slot)) {
-            ccrc32c_prefetch(address)
+            ccrc32c_prefetch_bytes(address, UserState.headPrefetchBytes)
         }
         if let subject = subject(atSlot: Int(slot)) {
             // The key and, read before it, whether it is live: both were misses.

@@ -363,7 +363,9 @@ extension Engine {
             if let address = scoringState.stateEntryAddress(atSlot: slot) { ccrc32c_prefetch(address) }
             if let address = scoringState.userIDAddress(atSlot: slot) { ccrc32c_prefetch(address) }
         } else if step == 1 {
-            if let address = scoringState.stateAddress(atSlot: slot) { ccrc32c_prefetch(address) }
+            if let address = scoringState.stateAddress(atSlot: slot) {
+                ccrc32c_prefetch_bytes(address, UserState.headPrefetchBytes)
+            }
         } else {
             Self.prefetch(scoringState.stateSections(atSlot: slot, obligationBytes: Self.obligationPrefetchBytes))
         }

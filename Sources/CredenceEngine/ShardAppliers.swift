@@ -153,7 +153,7 @@ final class ShardAppliers {
             if ahead < items.count {
                 let l = Int(items[ahead].local)
                 if l < states.count, let p = states[l].storageAddress {
-                    ccrc32c_prefetch(p)
+                    ccrc32c_prefetch_bytes(p, UserState.headPrefetchBytes)
                 }
             }
             let local = Int(items[i].local)
