@@ -18,10 +18,10 @@ extension ScoringState {
     /// How many users ahead the close's scoring asks for a user's state (``scored(_:model:parts:)``).
     static let prefetchDistance = 8
 
-    /// How much of a state the close asks for ahead: its array's header and its first four
-    /// lines, the header and the sections a feature reads first; the hardware's own prefetcher
-    /// follows a walk past them.
-    static let statePrefetchBytes = UserState.arrayHeaderBytes + 256
+    /// How much of a state the close asks for ahead, from ``UserState/storageAddress``: its
+    /// array's header (``ArrayHeader``) and its first four lines, with the packed header and the
+    /// sections a feature reads first; the hardware's own prefetcher follows a walk past them.
+    static let statePrefetchBytes = ArrayHeader.bytes + 256
 
     /// The snapshot of `month` and, for each entry, the user's slot.
     ///

@@ -21,23 +21,17 @@ public struct UserState: Sendable {
     }
 
     /// Where the state is kept, for a prefetch hint only: not to be read through, and it moves
-    /// when the state grows. It is the start of the bytes' array, its header first: every access
-    /// reads the header's count and a write its reference count, and in Swift's array layout
-    /// (64-bit) the header is the ``arrayHeaderBytes`` before the first byte, for most states
-    /// in the line before it. A hint for the first byte alone left that line to a miss: it was
-    /// the look-ahead's largest stall in both a replay and an ingest. Ask for
-    /// ``headPrefetchBytes`` from here.
+    /// when the state grows. It is the start of the bytes' array, its header first
+    /// (``ArrayHeader``): a hint for the first byte alone left the header's line to a miss, the
+    /// look-ahead's largest stall in both a replay and an ingest. Ask for ``headPrefetchBytes``
+    /// from here.
     @inlinable
     public var storageAddress: UnsafeRawPointer? {
-        storage.withUnsafeBytes { $0.baseAddress.map { $0 - Self.arrayHeaderBytes } }
+        storage.withUnsafeBytes { $0.baseAddress.map { $0 - ArrayHeader.bytes } }
     }
 
-    /// The bytes of a native array's header before its first element on a 64-bit platform (the
-    /// object's header, then the count and the capacity).
-    public static let arrayHeaderBytes = 32
-
     /// What a hint at ``storageAddress`` asks for: the array's header and the state's first line.
-    public static let headPrefetchBytes = arrayHeaderBytes + 64
+    public static let headPrefetchBytes = ArrayHeader.bytes + 64
 
     /// Where an event's apply reads past the state's first line, for prefetch hints only: the
     /// last payment month (`nil` when there is none) and the newest obligations (up to

@@ -342,7 +342,7 @@ extension Engine {
     /// Asks the CPU for what applying a replayed event of `subject` reads, found without hashing
     /// an id or touching a string, `step` times `prefetchDistance` events ahead: 3, the subject's
     /// slot; 2, the slot's state entry and user id (``count(_:stats:)`` compares it); 1, the
-    /// state's first line; 0 (4 events ahead), the last payment month and the newest
+    /// state's array header and first line; 0 (4 events ahead), the last payment month and the newest
     /// obligations, found from that line. Each step reads only what the one before asked for. A replay applies a
     /// batch's events in order, and each of these was a miss to memory for most of them (the
     /// state alone 11% of the applying thread's samples with 30k users, and that thread bounds

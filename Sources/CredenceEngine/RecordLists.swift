@@ -25,15 +25,15 @@ struct RecordLists: Sendable {
         lastLSN[subject] = lsn
     }
 
-    /// Starts loading the subject's list (its array's header, 32 bytes before its bytes, which an
-    /// append checks and writes), for an append a few records later. A hint only: the address is
-    /// read in place, not kept.
+    /// Starts loading the subject's list (its array's header, ``ArrayHeader/bytes`` before its
+    /// bytes, which an append checks and writes), for an append a few records later. A hint
+    /// only: the address is read in place, not kept.
     @inline(__always)
     func prefetch(_ subject: Int) {
         guard subject < lists.count else { return }
         lists.withUnsafeBufferPointer { lists in
             if let address = lists[subject].withUnsafeBufferPointer({ $0.baseAddress }) {
-                ccrc32c_prefetch(UnsafeRawPointer(address) - 32)
+                ccrc32c_prefetch(UnsafeRawPointer(address) - ArrayHeader.bytes)
             }
         }
     }
