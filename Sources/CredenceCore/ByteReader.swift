@@ -109,18 +109,33 @@ public struct ByteReader {
         let utf8 = try readBytes(count: try readStringLength())
         // Ids are nearly always ASCII: that needs no validation, and the generic
         // `String(validating:)` costs a metadata lookup per call on this hot path.
-        var ascii = true
-        for byte in utf8 where byte >= 0x80 {
-            ascii = false
-            break
-        }
-        if ascii {
+        if Self.isASCII(utf8) {
             return String(decoding: utf8.bindMemory(to: UInt8.self), as: UTF8.self)
         }
         guard let string = String(validating: utf8, as: UTF8.self) else {
-            throw BinaryDecodingError(code: .invalidUTF8, offset: start, message: "a string is not valid UTF-8")
+            throw Self.invalidUTF8(at: start)
         }
         return string
+    }
+
+    /// What ``readString()`` reads, checked the same way, as a view into the input instead of a
+    /// `String`: for a decoder that keeps where a string is (``EventCodec/decodeScored(_:origin:)``).
+    public mutating func readUTF8() throws -> UnsafeRawBufferPointer {
+        let start = offset
+        let utf8 = try readBytes(count: try readStringLength())
+        guard Self.isASCII(utf8) || String(validating: utf8, as: UTF8.self) != nil else {
+            throw Self.invalidUTF8(at: start)
+        }
+        return utf8
+    }
+
+    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        for byte in bytes where byte >= 0x80 { return false }
+        return true
+    }
+
+    private static func invalidUTF8(at offset: Int) -> BinaryDecodingError {
+        BinaryDecodingError(code: .invalidUTF8, offset: offset, message: "a string is not valid UTF-8")
     }
 
     /// Passes over what ``readString()`` reads, without making a `String` or checking its UTF-8.

@@ -1,5 +1,5 @@
 /// The type of an input event (SCORING.md section 2).
-public enum EventKind: UInt8, Sendable, Hashable, CaseIterable {
+public enum EventKind: UInt8, Sendable, Hashable, CaseIterable, BitwiseCopyable {
     case userEnrolled = 1
     case userWithdrawn = 2
     case payment = 3

@@ -110,27 +110,12 @@ public enum EventCodec {
         return bytes
     }
 
-    /// What a decode keeps of an event.
-    public enum Fields: Sendable {
-        /// Every field.
-        case all
-        /// What the scoring reads (``UserState``, ``ScoringState``): a payment's `payment_id`,
-        /// `currency` and `merchant_category`, and the `event_id` of every kind but
-        /// `user.enrolled` and `credit_limit.set` (the scoring orders their marks by it), are
-        /// passed over and left empty, unchecked. For a replay, which only rebuilds the state
-        /// from events that were checked when they were written and are authenticated as they
-        /// are read: they were four of a payment's five strings, and payments are most events (an
-        /// id of a UUID's length is a heap allocation). Nothing that writes an event (an
-        /// erasure's re-keyed copies) or shows one may use it.
-        case scored
-    }
-
     /// Decodes one event that fills `bytes` exactly.
     ///
     /// Throws `BinaryDecodingError` for anything else: truncated input, an unknown version,
-    /// kind or enum value, bad UTF-8 (in the fields kept), an overlong varint, trailing bytes.
+    /// kind or enum value, bad UTF-8, an overlong varint, trailing bytes.
     /// Never traps.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, fields: Fields = .all) throws -> Event {
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Event {
         var reader = ByteReader(bytes)
         let found = try reader.readByte()
         guard found == version else {
@@ -139,13 +124,7 @@ public enum EventCodec {
                 message: "event format version \(found); this build reads version \(version), upgrade it")
         }
         let kind = try reader.readEnum(EventKind.self, "event kind")
-        let eventID: String
-        if fields == .scored, kind != .userEnrolled, kind != .creditLimitSet {
-            try reader.skipString()
-            eventID = ""
-        } else {
-            eventID = try reader.readString()
-        }
+        let eventID = try reader.readString()
         let userID = try reader.readString()
         let occurredAt = Instant(millisecondsSinceEpoch: try reader.readZigZag())
         let payload: Event.Payload
@@ -154,15 +133,6 @@ public enum EventCodec {
             payload = .userEnrolled(identityVerified: try reader.readBool())
         case .userWithdrawn:
             payload = .userWithdrawn
-        case .payment where fields == .scored:
-            try reader.skipString()
-            let amountMinor = try reader.readZigZag()
-            try reader.skipString()
-            try reader.skipString()
-            payload = .payment(
-                Event.Payment(
-                    paymentID: "", amountMinor: amountMinor, currency: "", merchantCategory: "",
-                    outcome: try reader.readEnum(PaymentOutcome.self, "payment outcome")))
         case .payment:
             payload = .payment(
                 Event.Payment(
@@ -189,6 +159,71 @@ public enum EventCodec {
         }
         try reader.expectEnd()
         return Event(eventID: eventID, userID: userID, occurredAt: occurredAt, payload: payload)
+    }
+
+    /// Decodes what the scoring reads of one event that fills `bytes` exactly, into a
+    /// ``ScoredEvent`` whose spans are offsets from `bytes`' start plus `origin` (where `bytes`
+    /// lie in the buffer the caller keeps them in).
+    ///
+    /// For a replay, which only rebuilds the state from events that were checked when they were
+    /// written and are authenticated as they are read: a payment's `payment_id`, `currency` and
+    /// `merchant_category`, and the `event_id` of every kind but `user.enrolled` and
+    /// `credit_limit.set`, are passed over unchecked. Everything else is checked as ``decode(_:)``
+    /// checks it, and throws what it throws. Nothing that writes an event (an erasure's re-keyed
+    /// copies) or shows one may use it.
+    public static func decodeScored(_ bytes: UnsafeRawBufferPointer, origin: Int = 0) throws -> ScoredEvent {
+        var reader = ByteReader(bytes)
+        func span(_ utf8: UnsafeRawBufferPointer) -> ScoredEvent.Span {
+            ScoredEvent.Span(
+                start: UInt32(truncatingIfNeeded: origin + (utf8.baseAddress.map { $0 - bytes.baseAddress! } ?? 0)),
+                count: UInt32(truncatingIfNeeded: utf8.count))
+        }
+        let found = try reader.readByte()
+        guard found == version else {
+            throw BinaryDecodingError(
+                code: .unsupportedVersion, offset: 0,
+                message: "event format version \(found); this build reads version \(version), upgrade it")
+        }
+        let kind = try reader.readEnum(EventKind.self, "event kind")
+        var key = ScoredEvent.Span.empty
+        if ScoredEvent.keysByEventID(kind) {
+            key = span(try reader.readUTF8())
+        } else {
+            try reader.skipString()
+        }
+        let user = span(try reader.readUTF8())
+        var event = ScoredEvent(
+            kind: kind, occurredAt: Instant(millisecondsSinceEpoch: try reader.readZigZag()), key: key, user: user)
+        switch kind {
+        case .userEnrolled:
+            event.code = try reader.readBool() ? 1 : 0
+        case .userWithdrawn:
+            break
+        case .payment:
+            try reader.skipString()
+            event.amount = try reader.readZigZag()
+            try reader.skipString()
+            try reader.skipString()
+            event.code = try reader.readEnum(PaymentOutcome.self, "payment outcome").rawValue
+        case .obligationOpened:
+            event.key = span(try reader.readUTF8())
+            event.code = try reader.readEnum(Service.self, "service").rawValue
+            event.amount = try reader.readZigZag()
+            event.dueAt = Instant(millisecondsSinceEpoch: try reader.readZigZag())
+        case .obligationAdjusted:
+            event.key = span(try reader.readUTF8())
+            event.amount = try reader.readZigZag()
+            event.code = try reader.readEnum(AdjustmentReason.self, "adjustment reason").rawValue
+        case .repayment:
+            event.key = span(try reader.readUTF8())
+            event.amount = try reader.readZigZag()
+        case .obligationCancelled:
+            event.key = span(try reader.readUTF8())
+        case .creditLimitSet:
+            event.amount = try reader.readZigZag()
+        }
+        try reader.expectEnd()
+        return event
     }
 
     /// Decodes one event that fills `bytes` exactly.

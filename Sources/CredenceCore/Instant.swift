@@ -3,7 +3,7 @@
 /// Event times carry at most three fraction digits (SCORING.md section 1), so a
 /// millisecond count represents every valid timestamp exactly. Compare instants,
 /// never the strings they came from.
-public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible, BitwiseCopyable {
     public var millisecondsSinceEpoch: Int64
 
     @inlinable

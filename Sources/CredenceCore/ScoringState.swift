@@ -70,6 +70,16 @@ public struct ScoringState: Sendable {
         return table.shardStates[k][l].apply(event, offset: configuration.offset)
     }
 
+    /// ``accept(_:atSlot:)`` of an event given as what the scoring reads of it, its spans in
+    /// `bytes`: a replay's (``ScoredEvent``).
+    public mutating func accept(_ event: ScoredEvent, bytes: UnsafeRawPointer, atSlot slot: Int)
+        -> UserState.ApplyResult
+    {
+        observe(event.occurredAt)
+        let (k, l) = table.place(ofSlot: slot)
+        return table.shardStates[k][l].apply(event, key: event.key.bytes(in: bytes), offset: configuration.offset)
+    }
+
     // MARK: - Shards
 
     /// How many shards the users' states are kept in.
@@ -147,6 +157,15 @@ public struct ScoringState: Sendable {
     @inlinable
     package func holds(_ userID: String, atSlot slot: Int) -> Bool {
         table.holds(userID, atSlot: slot)
+    }
+
+    /// Whether `slot` is the slot of the user whose id's UTF-8 is `userID`. Inlinable, as
+    /// ``userID(atSlot:)`` is: a replay asks it for every event (and a call copied the whole state).
+    @inlinable @inline(__always)
+    package func holds(_ userID: UnsafeBufferPointer<UInt8>, atSlot slot: Int) -> Bool {
+        // The id alone copied out, not the table (a call on it copied the whole table).
+        var id = table.ids[slot]
+        return id.withUTF8 { bytesEqual($0, userID) }
     }
 
     /// The address of the id kept for `slot`, for a prefetch hint before ``holds(_:atSlot:)``.

@@ -99,23 +99,32 @@ public struct UserState: Sendable {
 
     /// Applies one accepted event of this user.
     public mutating func apply(_ event: Event, offset: UTCOffset) -> ApplyResult {
+        var key = event.scoringKey
+        return key.withUTF8 { apply(ScoredEvent(event), key: $0, offset: offset) }
+    }
+
+    /// Applies one accepted event of this user, given as what the scoring reads of it, with the
+    /// bytes of its key (``ScoredEvent/key``): what a replay applies, and what ``apply(_:offset:)``
+    /// comes to.
+    public mutating func apply(_ event: ScoredEvent, key: UnsafeBufferPointer<UInt8>, offset: UTCOffset) -> ApplyResult
+    {
         let at = event.occurredAt
         if let cut = erasureCut, at <= cut {
             return .erased
         }
-        switch event.payload {
+        switch event.kind {
         case .userWithdrawn:
             return .rebuildRequired(erasureCut: at)
-        case .userEnrolled(let verified):
-            insertMark(limit: false, at: at, eventID: event.eventID, value: verified ? 1 : 0)
-        case .creditLimitSet(let limit):
-            insertMark(limit: true, at: at, eventID: event.eventID, value: limit)
-        case .payment(let p):
+        case .userEnrolled:
+            insertMark(limit: false, at: at, eventID: key, value: Int64(event.code))
+        case .creditLimitSet:
+            insertMark(limit: true, at: at, eventID: key, value: event.amount)
+        case .payment:
             addPayment(
-                month: Month(containing: at, offset: offset).index, amount: p.amountMinor,
-                approved: p.outcome == .approved)
-        case .obligationOpened(let o):
-            let start = obligationStart(o.obligationID)
+                month: Month(containing: at, offset: offset).index, amount: event.amount,
+                approved: event.code == PaymentOutcome.approved.rawValue)
+        case .obligationOpened:
+            let start = obligationStart(key)
             let fields = read { base in
                 var r = PackedReader(base: base, offset: start)
                 r.skipBytes()
@@ -125,17 +134,17 @@ public struct UserState: Sendable {
             if fields.openedAt == nil {
                 replace(fields.openedStart, fields.cancelledStart, capacity: 32) { w in
                     w.optionalInstant(at)
-                    w.zigzag(o.dueAt.millisecondsSinceEpoch)
-                    w.zigzag(o.amountMinor)
-                    w.byte(o.service.rawValue)
+                    w.zigzag(event.dueAt.millisecondsSinceEpoch)
+                    w.zigzag(event.amount)
+                    w.byte(event.code)
                 }
             }
-        case .obligationAdjusted(let a):
-            addMovement(obligation: obligationStart(a.obligationID), at: at, delta: a.deltaMinor)
-        case .repayment(let id, let amount):
-            addMovement(obligation: obligationStart(id), at: at, delta: -amount)
-        case .obligationCancelled(let id):
-            let start = obligationStart(id)
+        case .obligationAdjusted:
+            addMovement(obligation: obligationStart(key), at: at, delta: event.amount)
+        case .repayment:
+            addMovement(obligation: obligationStart(key), at: at, delta: -event.amount)
+        case .obligationCancelled:
+            let start = obligationStart(key)
             let fields = read { base in
                 var r = PackedReader(base: base, offset: start)
                 r.skipBytes()
@@ -423,31 +432,28 @@ public struct UserState: Sendable {
     // MARK: - Internals
 
     /// Inserts a consent or credit-limit mark in `(at, event_id)` order.
-    private mutating func insertMark(limit: Bool, at: Instant, eventID: String, value: Int64) {
-        var id = eventID
-        id.withUTF8 { id in
-            let ms = at.millisecondsSinceEpoch
-            let (countStart, count, position) = read { base in
-                var r = PackedReader(base: base, offset: UserState.enrolmentsStart(base))
-                if limit { UserState.skipMarks(&r, limit: false) }
-                let countStart = r.offset
-                let n = r.varint()
-                for _ in 0..<n {
-                    let start = r.offset
-                    let other = r.zigzag()
-                    let otherID = r.bytes()
-                    if ms < other || (ms == other && bytesPrecede(id, otherID)) { return (countStart, n, start) }
-                    if limit { r.skipVarint() } else { r.offset += 1 }
-                }
-                return (countStart, n, r.offset)
+    private mutating func insertMark(limit: Bool, at: Instant, eventID id: UnsafeBufferPointer<UInt8>, value: Int64) {
+        let ms = at.millisecondsSinceEpoch
+        let (countStart, count, position) = read { base in
+            var r = PackedReader(base: base, offset: UserState.enrolmentsStart(base))
+            if limit { UserState.skipMarks(&r, limit: false) }
+            let countStart = r.offset
+            let n = r.varint()
+            for _ in 0..<n {
+                let start = r.offset
+                let other = r.zigzag()
+                let otherID = r.bytes()
+                if ms < other || (ms == other && bytesPrecede(id, otherID)) { return (countStart, n, start) }
+                if limit { r.skipVarint() } else { r.offset += 1 }
             }
-            replace(position, position, capacity: id.count + 32) { w in
-                w.zigzag(ms)
-                w.bytes(id)
-                if limit { w.zigzag(value) } else { w.byte(UInt8(value)) }
-            }
-            setVarint(at: countStart, count + 1)
+            return (countStart, n, r.offset)
         }
+        replace(position, position, capacity: id.count + 32) { w in
+            w.zigzag(ms)
+            w.bytes(id)
+            if limit { w.zigzag(value) } else { w.byte(UInt8(value)) }
+        }
+        setVarint(at: countStart, count + 1)
     }
 
     private mutating func addPayment(month: Int32, amount: Int64, approved: Bool) {
@@ -524,43 +530,40 @@ public struct UserState: Sendable {
     ///
     /// The filter answers most new ids without the walk; a kept id is usually among the first
     /// few, the obligations being newest first.
-    private mutating func obligationStart(_ id: String) -> Int {
-        var id = id
-        return id.withUTF8 { id in
-            let obligationsStart = slot(UserState.obligationsSlot)
-            let bit = UserState.obligationFilterBit(id)
-            let filter = obligationFilter
-            let (found, count) = read { base, end -> (Int?, UInt64) in
-                var r = PackedReader(base: base, offset: obligationsStart)
-                let n = r.varint()
-                guard filter & bit != 0 else { return (nil, n) }
-                for _ in 0..<n {
-                    let start = r.offset
-                    if bytesEqual(r.bytes(), id) { return (start, n) }
-                    UserState.skipObligationFields(&r, end: end)
-                }
-                return (nil, n)
+    private mutating func obligationStart(_ id: UnsafeBufferPointer<UInt8>) -> Int {
+        let obligationsStart = slot(UserState.obligationsSlot)
+        let bit = UserState.obligationFilterBit(id)
+        let filter = obligationFilter
+        let (found, count) = read { base, end -> (Int?, UInt64) in
+            var r = PackedReader(base: base, offset: obligationsStart)
+            let n = r.varint()
+            guard filter & bit != 0 else { return (nil, n) }
+            for _ in 0..<n {
+                let start = r.offset
+                if bytesEqual(r.bytes(), id) { return (start, n) }
+                UserState.skipObligationFields(&r, end: end)
             }
-            if let found { return found }
-            // The count first: a longer varint moves where the obligations start.
-            setVarint(at: obligationsStart, count + 1)
-            let position = read { base in
-                var r = PackedReader(base: base, offset: obligationsStart)
-                r.skipVarint()
-                return r.offset
-            }
-            replace(position, position, capacity: id.count + 24) { w in
-                w.bytes(id)
-                w.optionalInstant(nil)
-                w.zigzag(0)  // due_at
-                w.zigzag(0)  // amount
-                w.byte(Service.shopping.rawValue)
-                w.optionalInstant(nil)  // cancelled_at
-                w.varint(0)  // movements
-            }
-            obligationFilter = filter | bit
-            return position
+            return (nil, n)
         }
+        if let found { return found }
+        // The count first: a longer varint moves where the obligations start.
+        setVarint(at: obligationsStart, count + 1)
+        let position = read { base in
+            var r = PackedReader(base: base, offset: obligationsStart)
+            r.skipVarint()
+            return r.offset
+        }
+        replace(position, position, capacity: id.count + 24) { w in
+            w.bytes(id)
+            w.optionalInstant(nil)
+            w.zigzag(0)  // due_at
+            w.zigzag(0)  // amount
+            w.byte(Service.shopping.rawValue)
+            w.optionalInstant(nil)  // cancelled_at
+            w.varint(0)  // movements
+        }
+        obligationFilter = filter | bit
+        return position
     }
 
     /// Inserts a balance movement after those at or before `at`.

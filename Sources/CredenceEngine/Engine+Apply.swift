@@ -79,8 +79,22 @@ extension Engine {
         }
     }
 
-    /// ``apply(_:lsn:slot:)`` of an `.event` step; a replay calls it without making the step
-    /// (``replay(from:progress:)``).
+    /// ``applyEvent(_:slot:)`` of a replayed event, given as what the scoring reads of it, its
+    /// spans in `bytes` (``ReplayStage/Chunk/plaintext``).
+    @inline(__always)
+    func applyEvent(_ event: ScoredEvent, bytes: UnsafeRawPointer, slot: Int) {
+        eventsSinceCheckpoint += 1
+        if scoringState.isClosed(monthOf: event.occurredAt) {
+            counters.late += 1
+        }
+        if let shardAppliers {
+            applyOnShard(Event(event, in: bytes), slot: slot, shardAppliers)
+        } else {
+            _ = scoringState.accept(event, bytes: bytes, atSlot: slot)
+        }
+    }
+
+    /// ``apply(_:lsn:slot:)`` of an `.event` step.
     @inline(__always)
     func applyEvent(_ event: Event, slot: Int?) {
         eventsSinceCheckpoint += 1

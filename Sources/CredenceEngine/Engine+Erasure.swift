@@ -102,26 +102,52 @@ extension Engine {
         try Self.unseal(sealed, key: keys.key(for: SubjectID(subject)), lsn: lsn, scratch: &scratch)
     }
 
-    /// Decrypts an event under `key` (`nil`: destroyed, so the event is unreadable) in `scratch`:
-    /// what the engine and the replay stage (on its own thread, with a key snapshot) both do.
+    /// Decrypts an event under `key` (`nil`: destroyed, so the event is unreadable) in `scratch`,
+    /// every field decoded (a replay's stage opens only what the scoring reads: ``unsealScored(_:key:lsn:into:)``).
     static func unseal(
-        _ sealed: UnsafeRawBufferPointer, key: SubjectKey?, lsn: UInt64, scratch: inout [UInt8],
-        fields: EventCodec.Fields = .all
+        _ sealed: UnsafeRawBufferPointer, key: SubjectKey?, lsn: UInt64, scratch: inout [UInt8]
     ) throws(EngineError) -> Event? {
         guard let key else { return nil }
         scratch.removeAll(keepingCapacity: true)
+        try open(sealed, key: key, lsn: lsn, appendingTo: &scratch)
         do {
-            try key.open(sealed, nonce: RecordNonce(lsn: lsn), appendingTo: &scratch)
+            return try scratch.withUnsafeBytes { try EventCodec.decode($0) }
+        } catch {
+            throw undecodable(lsn, error)
+        }
+    }
+
+    /// What the scoring reads of an event (``EventCodec/decodeScored(_:origin:)``), decrypted
+    /// under `key` (`nil`: destroyed, so the event is unreadable) onto the end of `plaintext`,
+    /// which its spans count from. A replay's: nothing that writes or shows the event may use it.
+    static func unsealScored(
+        _ sealed: UnsafeRawBufferPointer, key: SubjectKey?, lsn: UInt64, into plaintext: inout [UInt8]
+    ) throws(EngineError) -> ScoredEvent? {
+        guard let key else { return nil }
+        let origin = plaintext.count
+        try open(sealed, key: key, lsn: lsn, appendingTo: &plaintext)
+        do {
+            return try plaintext.withUnsafeBytes {
+                try EventCodec.decodeScored(UnsafeRawBufferPointer(rebasing: $0[origin...]), origin: origin)
+            }
+        } catch {
+            throw undecodable(lsn, error)
+        }
+    }
+
+    private static func open(
+        _ sealed: UnsafeRawBufferPointer, key: SubjectKey, lsn: UInt64, appendingTo plaintext: inout [UInt8]
+    ) throws(EngineError) {
+        do {
+            try key.open(sealed, nonce: RecordNonce(lsn: lsn), appendingTo: &plaintext)
         } catch {
             throw Self.unauthentic(lsn, error)
         }
-        do {
-            return try scratch.withUnsafeBytes { try EventCodec.decode($0, fields: fields) }
-        } catch {
-            throw EngineError(
-                .corruptLog, "record \(lsn) does not decode under its subject key (\(error)); run `credence log verify`"
-            )
-        }
+    }
+
+    private static func undecodable(_ lsn: UInt64, _ error: any Error) -> EngineError {
+        EngineError(
+            .corruptLog, "record \(lsn) does not decode under its subject key (\(error)); run `credence log verify`")
     }
 
     /// The user id of an erasure marker under `key`, or `nil` when the key was destroyed (a later erasure).

@@ -131,7 +131,7 @@ extension Engine {
         // largest item). The duplicate index is not sized for the whole log: the sweep after every
         // batch keeps it to the window's events, so growing it as it goes costs less memory at
         // the peak.
-        var waiting: [(items: [ReplayStage.Item], subjects: [UInt64], from: Int)] = []
+        var waiting: [(chunk: ReplayStage.Chunk, from: Int)] = []
         var failure: EngineError? = nil
         // Whether the reader gave the intake indexes back (ReplayIndexes).
         var indexesReturned = false
@@ -148,16 +148,16 @@ extension Engine {
             try apply(step, lsn: lsn, slot: slot)
         }
 
-        /// ``emit(_:_:)`` of an `.event` step, without making the step: the event is not copied
-        /// into one (a step is as large as the event, about 200 bytes).
-        func emitEvent(_ lsn: UInt64, _ h: EngineRecord.EventHeader, _ e: Event) {
+        /// ``emit(_:_:)`` of an event, without making a step or an ``Event``: what the scoring
+        /// reads of it, its spans in `plaintext` (``ReplayStage/Chunk/plaintext``).
+        func emitEvent(_ lsn: UInt64, _ h: EngineRecord.EventHeader, _ e: ScoredEvent, _ plaintext: UnsafeRawPointer) {
             run.lastStepLSN = lsn
             guard let first = run.committing, lsn >= first else {
                 run.stats.orphans += 1
                 return
             }
             run.stats.events += 1
-            applyEvent(e, slot: slot(of: h, e))
+            applyEvent(e, bytes: plaintext, slot: slot(of: h, user: e.user.bytes(in: plaintext)))
         }
 
         func finishErasure() throws(EngineError) {
@@ -174,24 +174,28 @@ extension Engine {
             }
         }
 
-        /// Turns one record of a batch into its steps. The item is consumed: its event moves into
-        /// its step, not copied (a copy retained its strings and the chunk's end released them).
-        func consume(_ item: consuming ReplayStage.Item) throws(EngineError) {
+        /// Turns one record of `chunk` into its steps; an event's spans are in `plaintext`.
+        func consume(
+            _ item: ReplayStage.Item, of chunk: ReplayStage.Chunk, _ plaintext: UnsafeRawPointer
+        ) throws(EngineError) {
             run.stats.records += 1
-            switch consume item {
+            switch item {
             case .event(let lsn, let h, let event):
                 if h.isCopy, run.erasure != nil {
-                    if run.erasure!.userID != nil, let e = event { run.erasure!.survivors.append(e) }
+                    if run.erasure!.userID != nil, let e = event {
+                        run.erasure!.survivors.append(Event(e, in: plaintext))
+                    }
                     try emit(lsn, .tombstone(h))  // indexes only; the erasure step applies it
                     run.erasure!.remaining -= 1
                     if run.erasure!.remaining == 0 { try finishErasure() }
                 } else if let e = event {
-                    emitEvent(lsn, h, e)
+                    emitEvent(lsn, h, e, plaintext)
                 } else {
                     try emit(lsn, .tombstone(h))
                 }
-            case .record(let lsn, let record, let user):
-                switch record {
+            case .record(let lsn, let index):
+                let user = chunk.records[index].userID
+                switch chunk.records[index].record {
                 case .event, .commit:
                     break  // decoded as `.event` items; commits are handled by `consume(_:)` below
                 case .tombstone(let h):
@@ -211,46 +215,48 @@ extension Engine {
             }
         }
 
-        /// Runs `items[range]` through `consume(_:)` in order, moving each out and leaving a record
-        /// that holds nothing in its place, with the state of the event a few ahead asked for.
-        func consume(_ items: inout [ReplayStage.Item], _ subjects: [UInt64], _ range: Range<Int>) throws(EngineError) {
-            try items.withUnsafeMutableBufferPointer { (b) throws(EngineError) in
-                for i in range {
-                    // Four steps, `prefetchDistance` events apart and a last one 4 events ahead:
-                    // the subject's slot, then the slot's state entry and user id, then the state's
-                    // first line, then what the apply reads further in. The subjects come from
-                    // their own array: matching `.event` on an item ahead copied all of it, four
-                    // times an item, and those copies were 7% of the applying thread.
-                    for step in 0...3 where i + max(step * Self.prefetchDistance, 4) < range.upperBound {
-                        let subject = subjects[i + max(step * Self.prefetchDistance, 4)]
-                        if subject != 0 { lookAhead(step, subject: subject) }
+        /// Runs `chunk.items[range]` through `consume(_:of:_:)` in order, with the state of the
+        /// event a few ahead asked for. An item is a plain value: read out of its array as a copy,
+        /// nothing left behind to destroy.
+        func consume(_ chunk: ReplayStage.Chunk, _ range: Range<Int>) throws(EngineError) {
+            guard !range.isEmpty else { return }
+            try chunk.items.withUnsafeBufferPointer { (b) throws(EngineError) in
+                try chunk.plaintext.withUnsafeBufferPointer { (plain) throws(EngineError) in
+                    // A chunk with no event opened has no plaintext, and no span is read in it.
+                    let plaintext = plain.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(b.baseAddress!)
+                    for i in range {
+                        // Four steps, `prefetchDistance` events apart and a last one 4 events ahead:
+                        // the subject's slot, then the slot's state entry and user id, then the
+                        // state's first line, then what the apply reads further in. The subjects
+                        // come from their own array: matching `.event` on an item ahead copied all
+                        // of it, four times an item, and those copies were 7% of the applying thread.
+                        for step in 0...3 where i + max(step * Self.prefetchDistance, 4) < range.upperBound {
+                            let subject = chunk.subjects[i + max(step * Self.prefetchDistance, 4)]
+                            if subject != 0 { lookAhead(step, subject: subject) }
+                        }
+                        // The item itself, written by the opener on the other core: its first line
+                        // was read at step 3, the rest are asked for now.
+                        if i + Self.prefetchDistance < range.upperBound {
+                            ccrc32c_prefetch_bytes(
+                                b.baseAddress! + i + Self.prefetchDistance, MemoryLayout<ReplayStage.Item>.stride)
+                        }
+                        try consume(b[i], of: chunk, plaintext)
                     }
-                    // The item itself, written by the opener on the other core: its first line
-                    // was read at step 3, the rest are asked for now.
-                    if i + Self.prefetchDistance < range.upperBound {
-                        ccrc32c_prefetch_bytes(
-                            b.baseAddress! + i + Self.prefetchDistance, MemoryLayout<ReplayStage.Item>.stride)
-                    }
-                    let item = (b.baseAddress! + i).move()
-                    (b.baseAddress! + i).initialize(to: .record(lsn: 0, record: .commit(firstLSN: 0), userID: nil))
-                    try consume(item)
                 }
             }
         }
 
-        /// Runs the records that wait, then `items[from..<to]`, as the batch that `first` commits
-        /// (`nil`: no commit came).
+        /// Runs the records that wait, then `chunk.items[from..<to]`, as the batch that `first`
+        /// commits (`nil`: no commit came).
         func consumeBatch(
-            committedFrom first: UInt64?, through items: inout [ReplayStage.Item], _ subjects: [UInt64], _ from: Int,
-            _ to: Int
+            committedFrom first: UInt64?, through chunk: ReplayStage.Chunk, _ from: Int, _ to: Int
         ) throws(EngineError) {
             run.committing = first
-            for w in waiting.indices {
-                let range = waiting[w].from..<waiting[w].items.count
-                try consume(&waiting[w].items, waiting[w].subjects, range)
+            for w in waiting {
+                try consume(w.chunk, w.from..<w.chunk.items.count)
             }
             waiting.removeAll(keepingCapacity: true)
-            try consume(&items, subjects, from..<to)
+            try consume(chunk, from..<to)
             run.lastStepLSN = 0
         }
 
@@ -260,20 +266,22 @@ extension Engine {
                 case .failure(let error):
                     failure = error
                     return false
-                case .items(var items, let subjects, let commits):
+                case .chunk(let chunk):
                     var from = 0
-                    for c in commits {
-                        guard case .record(_, .commit(let first), _) = items[c] else {
+                    for c in chunk.commits {
+                        guard case .record(_, let index) = chunk.items[c],
+                            case .commit(let first) = chunk.records[index].record
+                        else {
                             preconditionFailure("the replay stage listed a record that is not a commit")
                         }
-                        try consumeBatch(committedFrom: first, through: &items, subjects, from, c)
+                        try consumeBatch(committedFrom: first, through: chunk, from, c)
                         run.stats.records += 1  // the commit record
                         try performEffects()
                         spillSideFiles()
                         if let p = progress, run.stats.records % 1_000_000 < 1 { p(run.stats) }
                         from = c + 1
                     }
-                    if from < items.count { waiting.append((consume items, subjects, from)) }
+                    if from < chunk.items.count { waiting.append((chunk, from)) }
                     return true
                 case .indexes(let indexes):
                     intake = indexes.intake
@@ -307,8 +315,7 @@ extension Engine {
         }
         // The log's end after its last commit: a batch that never committed. Its records are
         // read (and counted as orphans), not applied.
-        var none: [ReplayStage.Item] = []
-        try consumeBatch(committedFrom: nil, through: &none, [], 0, 0)
+        try consumeBatch(committedFrom: nil, through: ReplayStage.Chunk(), 0, 0)
         outbox.nextPosition = log.nextLSN
         flushSideFiles()
         try settleEffects()
@@ -389,11 +396,17 @@ extension Engine {
     /// The slot of a replayed event's user, and their subject kept.
     @inline(__always)
     private func slot(of h: EngineRecord.EventHeader, _ e: Event) -> Int {
+        var user = e.userID
+        return user.withUTF8 { slot(of: h, user: $0) }
+    }
+
+    /// The slot of the user whose id's UTF-8 is `user`, the subject of `h`.
+    private func slot(of h: EngineRecord.EventHeader, user: UnsafeBufferPointer<UInt8>) -> Int {
         // The subject's slot when it is the user's (an array index, no hash of the id).
-        if let slot = subjectSlots.slot(ofSubject: h.subject), scoringState.userID(atSlot: slot) == e.userID {
+        if let slot = subjectSlots.slot(ofSubject: h.subject), scoringState.holds(user, atSlot: slot) {
             return slot
         }
-        let slot = scoringState.slot(for: e.userID)
+        let slot = scoringState.slot(for: String(decoding: user, as: UTF8.self))
         setSubject(h.subject, atSlot: slot)
         return slot
     }

@@ -118,7 +118,8 @@ enum EngineRecord: Sendable {
     static func decodeEvent(_ buffer: UnsafeRawBufferPointer) throws(RecordFormatError)
         -> (header: EventHeader, sealed: UnsafeRawBufferPointer)?
     {
-        guard var (h, r) = try readEventHeader(buffer) else { return nil }
+        guard let (h, reader) = try readEventHeader(buffer) else { return nil }
+        var r = reader
         let n = try r.varint()
         guard n == UInt64(buffer.count - r.offset) else { throw RecordFormatError(reason: "bad sealed length") }
         return (h, UnsafeRawBufferPointer(rebasing: buffer[r.offset...]))

@@ -23,21 +23,45 @@ import Synchronization
 /// creates them, and every record of a destroyed subject precedes the erasure that destroys it,
 /// so the snapshot opens exactly what the live key store would have opened at each record.
 struct ReplayStage {
-    /// One log record, decoded.
+    /// One log record, decoded: a value with nothing to release (its event is a
+    /// ``ScoredEvent``, any other record is kept beside the items in ``Chunk/records``), so the
+    /// engine reads it out of its chunk as a plain copy and the chunk's array is freed without
+    /// visiting each one. With an ``Event`` and the record in it, copying, consuming and
+    /// destroying items was an eighth of the applying thread's samples.
     enum Item: Sendable {
-        /// An event record: the event, or `nil` when its subject's key is destroyed.
-        case event(lsn: UInt64, header: EngineRecord.EventHeader, event: Event?)
-        /// Any other record; for an erasure, the user id it names (`nil`: its key is destroyed too).
-        case record(lsn: UInt64, record: EngineRecord, userID: String?)
+        /// An event record: what the scoring reads of its event, its spans in the chunk's
+        /// ``Chunk/plaintext``, or `nil` when its subject's key is destroyed.
+        case event(lsn: UInt64, header: EngineRecord.EventHeader, event: ScoredEvent?)
+        /// Any other record: where it is in the chunk's ``Chunk/records``.
+        case record(lsn: UInt64, index: Int)
+    }
+
+    /// A record that is not an event; for an erasure, the user id it names (`nil`: its key is
+    /// destroyed too).
+    struct Record: Sendable {
+        var record: EngineRecord
+        var userID: String?
+    }
+
+    /// Records in log order, with where the commit records are among them (ascending): the engine
+    /// applies a batch's records once its commit has arrived, and holds the chunks until then
+    /// rather than copying their records aside.
+    struct Chunk: Sendable {
+        var items: [Item] = []
+        /// The items' subjects, one each (0 for a record that is not an event): what the engine
+        /// looks a few items ahead at costs 8 bytes to read, not a copy of an item.
+        var subjects: [UInt64] = []
+        /// Where the commit records are in ``items``, ascending.
+        var commits: [Int] = []
+        /// The records that are not events, in order (``Item/record(lsn:index:)``).
+        var records: [Record] = []
+        /// The opened events' plaintext, back to back: what their ``ScoredEvent`` spans count from.
+        var plaintext: [UInt8] = []
     }
 
     enum Output: Sendable {
-        /// Records in log order, with where the commit records are among them (ascending): the
-        /// engine applies a batch's records once its commit has arrived, and holds the chunks
-        /// until then rather than copying their records aside. `subjects` are the items' subjects,
-        /// one each (0 for a record that is not an event): what the engine looks a few items ahead
-        /// at costs 8 bytes to read, not a copy of a 201-byte item.
-        case items([Item], subjects: [UInt64], commits: [Int])
+        /// A chunk of records (``Chunk``).
+        case chunk(Chunk)
         /// The log could not be read or a record is damaged: nothing after it is trusted.
         case failure(EngineError)
         /// The end of the log: the intake indexes the reader rebuilt.
@@ -48,8 +72,10 @@ struct ReplayStage {
     struct SealedChunk: Sendable {
         /// The chunk's records; an event still to open is there with no event yet.
         var items: [Item] = []
-        /// The subject of each of ``SealedChunk/items``: an event's, or 0 (``Output/items(_:subjects:commits:)``).
+        /// The subject of each of ``SealedChunk/items``: an event's, or 0 (``Chunk/subjects``).
         var subjects: [UInt64] = []
+        /// The records that are not events (``Chunk/records``).
+        var records: [Record] = []
         /// The events to open, in order.
         var sealed: [Sealed] = []
         /// Their sealed bytes, back to back.
@@ -79,24 +105,21 @@ struct ReplayStage {
             bytes.reserveCapacity(count * 128)
         }
 
-        /// The chunk's items with its events opened under `keys`; on a record that fails, the
-        /// items before it and the failure (nothing after a damaged record is trusted).
+        /// The chunk with its events opened under `keys`; on a record that fails, the items
+        /// before it and the failure (nothing after a damaged record is trusted).
         ///
         /// Consuming, so the items are opened in place: a second reference to them (the chunk
         /// kept) would make the first change copy all of them, 4,096 records.
-        consuming func opened(
-            keys: KeySnapshot, scratch: inout [UInt8]
-        ) -> (items: [Item], subjects: [UInt64], commits: [Int], failure: EngineError?) {
-            var items = self.items
+        consuming func opened(keys: KeySnapshot) -> (chunk: Chunk, failure: EngineError?) {
+            var chunk = Chunk(
+                items: self.items, subjects: self.subjects, commits: self.commits, records: self.records, plaintext: [])
             self.items = []
-            var subjects = self.subjects
             self.subjects = []
+            // A plaintext is its sealed bytes less their tag: room for all of them at once.
+            chunk.plaintext.reserveCapacity(bytes.count)
             let sealed = self.sealed
-            // The item of each event is made again in place, through pointers: reading it out of
-            // the array (a copy of its 201 bytes) and assigning it (a uniqueness check and an
-            // outlined destroy of the old one) were 10% of this thread.
             let failed = bytes.withUnsafeBytes { raw -> (index: Int, error: EngineError)? in
-                items.withUnsafeMutableBufferPointer { slots -> (index: Int, error: EngineError)? in
+                chunk.items.withUnsafeMutableBufferPointer { slots -> (index: Int, error: EngineError)? in
                     sealed.withUnsafeBufferPointer { sealed -> (index: Int, error: EngineError)? in
                         for j in sealed.indices {
                             if j + Self.keyPrefetchDistance < sealed.count {
@@ -112,14 +135,13 @@ struct ReplayStage {
                             do throws(EngineError) {
                                 // Only what the scoring reads: a replay rebuilds the state, and writes
                                 // no event again (its erasures' copies are in the log already).
-                                let event = try Engine.unseal(
+                                let event = try Engine.unsealScored(
                                     UnsafeRawBufferPointer(
                                         rebasing: raw[s.pointee.start..<(s.pointee.start + s.pointee.count)]),
                                     key: keys.key(for: SubjectID(s.pointee.header.subject)), lsn: s.pointee.lsn,
-                                    scratch: &scratch, fields: .scored)
-                                let item = slots.baseAddress! + s.pointee.index
-                                item.deinitialize(count: 1)
-                                item.initialize(to: .event(lsn: s.pointee.lsn, header: s.pointee.header, event: event))
+                                    into: &chunk.plaintext)
+                                slots[s.pointee.index] = .event(
+                                    lsn: s.pointee.lsn, header: s.pointee.header, event: event)
                             } catch {
                                 return (s.pointee.index, error)
                             }
@@ -128,13 +150,12 @@ struct ReplayStage {
                     }
                 }
             }
-            if let failed {
-                items.removeSubrange(failed.index...)
-                subjects.removeSubrange(failed.index...)
-            }
-            let failure = failed?.error
-            // A failure cut the items short: only the commits before it stand.
-            return (items, subjects, failure == nil ? commits : commits.filter { $0 < items.count }, failure)
+            guard let failed else { return (chunk, nil) }
+            // A failure cuts the items short: only the commits before it stand.
+            chunk.items.removeSubrange(failed.index...)
+            chunk.subjects.removeSubrange(failed.index...)
+            chunk.commits.removeAll { $0 >= failed.index }
+            return (chunk, failed.error)
         }
     }
 
@@ -186,10 +207,9 @@ struct ReplayStage {
         reader.name = "credence-replay"
         let opener = Thread {
             StagePriority.lowerCurrentThread()
-            var scratch: [UInt8] = []
             while let next = sealed.take() {
                 // Consumed: a binding still holding the chunk made the opening copy its items.
-                if !forward(consume next, keys: keys, scratch: &scratch, emit: { handoff.put($0) }) {
+                if !forward(consume next, keys: keys, emit: { handoff.put($0) }) {
                     sealed.cancel()
                     break
                 }
@@ -230,7 +250,7 @@ struct ReplayStage {
     /// Opens a chunk's events and hands on the result; `false` once nothing more is wanted (the
     /// consumer stopped, or a record failed).
     private static func forward(
-        _ next: consuming SealedOutput, keys: KeySnapshot, scratch: inout [UInt8], emit: (consuming Output) -> Bool
+        _ next: consuming SealedOutput, keys: KeySnapshot, emit: (consuming Output) -> Bool
     ) -> Bool {
         switch next {
         case .chunk:
@@ -242,9 +262,8 @@ struct ReplayStage {
             return emit(.indexes(indexes))
         }
         let chunk = next.takeChunk()!
-        let (items, subjects, commits, failure) = chunk.opened(keys: keys, scratch: &scratch)
-        // Handed on, not shared: the consumer moves the items out of their array.
-        if !items.isEmpty, !emit(.items(consume items, subjects: subjects, commits: commits)) { return false }
+        let (opened, failure) = chunk.opened(keys: keys)
+        if !opened.items.isEmpty, !emit(.chunk(opened)) { return false }
         if let failure {
             _ = emit(.failure(failure))
             return false
@@ -259,11 +278,10 @@ struct ReplayStage {
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
         keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int, emit: (consuming Output) -> Bool
     ) {
-        var scratch: [UInt8] = []
         readSealed(
             directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
             indexes: indexes, itemsPerChunk: itemsPerChunk
-        ) { forward($0, keys: keys, scratch: &scratch, emit: emit) }
+        ) { forward($0, keys: keys, emit: emit) }
     }
 
     /// Reads the log from `start`, handing chunks with their events still sealed to `emit` until
@@ -312,7 +330,8 @@ struct ReplayStage {
                         default:
                             break
                         }
-                        chunk.items.append(.record(lsn: lsn, record: record, userID: user))
+                        chunk.items.append(.record(lsn: lsn, index: chunk.records.count))
+                        chunk.records.append(Record(record: record, userID: user))
                         chunk.subjects.append(0)
                     }
                 } catch let e as EngineError {

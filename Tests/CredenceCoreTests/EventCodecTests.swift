@@ -116,9 +116,10 @@ import Testing
             ])
     }
 
-    /// A decode of the scored fields only (a replay's) is the whole event but for a payment's
-    /// `payment_id`, `currency` and `merchant_category`, left empty; it still throws on every
-    /// truncation and on trailing bytes.
+    /// A decode of the scored fields only (a replay's, ``ScoredEvent``) stands for the whole
+    /// event but for a payment's `payment_id`, `currency` and `merchant_category` and the
+    /// `event_id` of the kinds not ordered by it, left empty; its spans count from where the
+    /// bytes lie in a larger buffer; it still throws on every truncation and on trailing bytes.
     @Test func aScoredDecodeLeavesOnlyTheUnscoredStringsEmpty() throws {
         #expect(Set(Self.events.map(\.kind)) == Set(EventKind.allCases), "the test has an event of every kind")
         #expect(Self.events.contains { !$0.eventID.isEmpty && $0.kind == .payment }, "and ids to drop")
@@ -134,16 +135,40 @@ import Testing
                 p.merchantCategory = ""
                 expected.payload = .payment(p)
             }
-            #expect(try bytes.withUnsafeBytes { try EventCodec.decode($0, fields: .scored) } == expected)
+            // Behind 5 other bytes, as a replay's chunk keeps its events' plaintext back to back.
+            let buffer = [UInt8](repeating: 0xEE, count: 5) + bytes
+            let scored = try buffer.withUnsafeBytes {
+                try EventCodec.decodeScored(UnsafeRawBufferPointer(rebasing: $0[5...]), origin: 5)
+            }
+            #expect(buffer.withUnsafeBytes { Event(scored, in: $0.baseAddress!) } == expected)
+            // What the live path hands the state for the same event.
+            #expect(ScoredEvent(event).kind == scored.kind && ScoredEvent(event).amount == scored.amount)
+            #expect(ScoredEvent(event).code == scored.code && ScoredEvent(event).dueAt == scored.dueAt)
+            #expect(
+                buffer.withUnsafeBytes { String(decoding: scored.key.bytes(in: $0.baseAddress!), as: UTF8.self) }
+                    == event.scoringKey)
             for length in 0..<bytes.count {
                 #expect(throws: BinaryDecodingError.self) {
-                    try bytes[..<length].withUnsafeBytes { try EventCodec.decode($0, fields: .scored) }
+                    try bytes[..<length].withUnsafeBytes { try EventCodec.decodeScored($0) }
                 }
             }
             #expect(throws: BinaryDecodingError.self) {
-                try (bytes + [0]).withUnsafeBytes { try EventCodec.decode($0, fields: .scored) }
+                try (bytes + [0]).withUnsafeBytes { try EventCodec.decodeScored($0) }
             }
         }
+    }
+
+    /// The scored decode checks the UTF-8 of the strings it keeps, as the full decode does.
+    @Test func aScoredDecodeRejectsAKeptStringThatIsNotUTF8() {
+        let event = Event(
+            eventID: "e1", userID: "u", occurredAt: Instant(millisecondsSinceEpoch: 0),
+            payload: .repayment(obligationID: "o", amountMinor: 1))
+        var bytes = EventCodec.encode(event)
+        // The obligation id's one byte ("o") made a lone continuation byte.
+        let at = bytes.lastIndex(of: 0x6F)!
+        bytes[at] = 0x80
+        #expect(throws: BinaryDecodingError.self) { try bytes.withUnsafeBytes { try EventCodec.decode($0) } }
+        #expect(throws: BinaryDecodingError.self) { try bytes.withUnsafeBytes { try EventCodec.decodeScored($0) } }
     }
 
     @Test func everyTruncationThrows() {

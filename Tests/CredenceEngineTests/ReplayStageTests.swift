@@ -34,26 +34,32 @@ import Testing
         var reading = Reading()
         func consume(_ output: ReplayStage.Output) -> Bool {
             switch output {
-            case .items(let items, let subjects, let commits):
+            case .chunk(let chunk):
                 // One subject per item: an event's, or 0 for any other record.
-                let expected = items.map { item -> UInt64 in
+                let expected = chunk.items.map { item -> UInt64 in
                     if case .event(_, let header, _) = item { return header.subject }
                     return 0
                 }
-                if subjects != expected { reading.mismatchedSubjects.append("listed \(subjects), items \(expected)") }
+                if chunk.subjects != expected {
+                    reading.mismatchedSubjects.append("listed \(chunk.subjects), items \(expected)")
+                }
                 // The commits the stage lists are exactly the chunk's commit records.
                 var found: [Int] = []
-                for (i, item) in items.enumerated() {
-                    if case .record(_, .commit, _) = item { found.append(i) }
+                for (i, item) in chunk.items.enumerated() {
+                    if case .record(_, let index) = item, case .commit = chunk.records[index].record { found.append(i) }
                 }
                 reading.commits += found.count
-                if found != commits { reading.misplacedCommits.append("listed \(commits), found \(found)") }
-                for item in items {
-                    switch item {
-                    case .event(let lsn, let header, let event):
-                        reading.records.append("\(lsn) \(header.subject) \(event.map { "\($0)" } ?? "unreadable")")
-                    case .record(let lsn, let record, let userID):
-                        reading.records.append("\(lsn) \(record) \(userID ?? "-")")
+                if found != chunk.commits { reading.misplacedCommits.append("listed \(chunk.commits), found \(found)") }
+                chunk.plaintext.withUnsafeBytes { plaintext in
+                    for item in chunk.items {
+                        switch item {
+                        case .event(let lsn, let header, let event):
+                            let text = event.map { "\(Event($0, in: plaintext.baseAddress!))" } ?? "unreadable"
+                            reading.records.append("\(lsn) \(header.subject) \(text)")
+                        case .record(let lsn, let index):
+                            let r = chunk.records[index]
+                            reading.records.append("\(lsn) \(r.record) \(r.userID ?? "-")")
+                        }
                     }
                 }
                 return true
