@@ -42,6 +42,7 @@ public struct ScoredEvent: Sendable, Hashable, BitwiseCopyable {
     public var key: Span
     public var user: Span
 
+    @inlinable
     public init(
         kind: EventKind, code: UInt8 = 0, occurredAt: Instant, amount: Int64 = 0,
         dueAt: Instant = Instant(millisecondsSinceEpoch: 0), key: Span = .empty, user: Span = .empty
@@ -55,32 +56,41 @@ public struct ScoredEvent: Sendable, Hashable, BitwiseCopyable {
         self.user = user
     }
 
-    /// `event`'s scored fields, its spans empty: for a caller that hands the key's bytes
-    /// (``Event/scoringKey``) beside it.
-    public init(_ event: Event) {
-        self.init(kind: event.kind, occurredAt: event.occurredAt)
+    /// `event`'s scored fields, its spans empty, and the id it is keyed by (``key``): for a
+    /// caller that hands the key's bytes beside it. One pass over the payload, inlined into the
+    /// live apply (``UserState/apply(_:offset:)``).
+    @inlinable
+    public static func of(_ event: Event) -> (event: ScoredEvent, key: String) {
+        var scored = ScoredEvent(kind: event.kind, occurredAt: event.occurredAt)
+        var key = ""
         switch event.payload {
         case .userEnrolled(let verified):
-            code = verified ? 1 : 0
+            scored.code = verified ? 1 : 0
+            key = event.eventID
         case .userWithdrawn:
             break
         case .payment(let p):
-            code = p.outcome.rawValue
-            amount = p.amountMinor
+            scored.code = p.outcome.rawValue
+            scored.amount = p.amountMinor
         case .obligationOpened(let o):
-            code = o.service.rawValue
-            amount = o.amountMinor
-            dueAt = o.dueAt
+            scored.code = o.service.rawValue
+            scored.amount = o.amountMinor
+            scored.dueAt = o.dueAt
+            key = o.obligationID
         case .obligationAdjusted(let a):
-            code = a.reason.rawValue
-            amount = a.deltaMinor
-        case .repayment(_, let amountMinor):
-            amount = amountMinor
-        case .obligationCancelled:
-            break
+            scored.code = a.reason.rawValue
+            scored.amount = a.deltaMinor
+            key = a.obligationID
+        case .repayment(let id, let amountMinor):
+            scored.amount = amountMinor
+            key = id
+        case .obligationCancelled(let id):
+            key = id
         case .creditLimitSet(let limit):
-            amount = limit
+            scored.amount = limit
+            key = event.eventID
         }
+        return (scored, key)
     }
 
     /// Whether the scoring keys this kind by its `event_id` (``key``).
@@ -91,10 +101,6 @@ public struct ScoredEvent: Sendable, Hashable, BitwiseCopyable {
 }
 
 extension Event {
-    /// The id the scoring keys this event by (``ScoredEvent/key``).
-    public var scoringKey: String {
-        ScoredEvent.keysByEventID(kind) ? eventID : payload.obligationID ?? ""
-    }
 
     /// The event `scored` stands for, its spans read in `base`: the fields the scoring does not
     /// read are empty (``ScoredEvent``). Traps on a code that is not its kind's: a decode

@@ -99,8 +99,8 @@ public struct UserState: Sendable {
 
     /// Applies one accepted event of this user.
     public mutating func apply(_ event: Event, offset: UTCOffset) -> ApplyResult {
-        var key = event.scoringKey
-        return key.withUTF8 { apply(ScoredEvent(event), key: $0, offset: offset) }
+        var (scored, key) = ScoredEvent.of(event)
+        return key.withUTF8 { apply(scored, key: $0, offset: offset) }
     }
 
     /// Applies one accepted event of this user, given as what the scoring reads of it, with the

@@ -142,11 +142,11 @@ import Testing
             }
             #expect(buffer.withUnsafeBytes { Event(scored, in: $0.baseAddress!) } == expected)
             // What the live path hands the state for the same event.
-            #expect(ScoredEvent(event).kind == scored.kind && ScoredEvent(event).amount == scored.amount)
-            #expect(ScoredEvent(event).code == scored.code && ScoredEvent(event).dueAt == scored.dueAt)
-            #expect(
-                buffer.withUnsafeBytes { String(decoding: scored.key.bytes(in: $0.baseAddress!), as: UTF8.self) }
-                    == event.scoringKey)
+            let (live, liveKey) = ScoredEvent.of(event)
+            #expect(live.kind == scored.kind && live.amount == scored.amount)
+            #expect(live.code == scored.code && live.dueAt == scored.dueAt && live.occurredAt == scored.occurredAt)
+            let key = buffer.withUnsafeBytes { String(decoding: scored.key.bytes(in: $0.baseAddress!), as: UTF8.self) }
+            #expect(key == liveKey)
             for length in 0..<bytes.count {
                 #expect(throws: BinaryDecodingError.self) {
                     try bytes[..<length].withUnsafeBytes { try EventCodec.decodeScored($0) }
