@@ -342,7 +342,7 @@ public struct UserState: Sendable {
 
     /// Drops what no snapshot at or after `end(month)` can see any more: payment months before
     /// `month - 11`, and credit limits superseded before `end(month - 1)`. Then gives back the
-    /// spare capacity growth left.
+    /// spare room beyond twice what growth gives it, keeping that much (``room(for:)``).
     public mutating func compact(keeping month: Month, offset: UTCOffset) {
         let first = Int64(month.advanced(by: -11).index)
         let paymentsStart = slot(UserState.paymentsSlot)
@@ -386,9 +386,9 @@ public struct UserState: Sendable {
             setVarint(at: enrolments.countStart, enrolments.count - UInt64(enrolments.last - 1))
         }
 
-        if storage.capacity - storage.count > 16 {
+        if UserState.hasExcessRoom(count: storage.count, capacity: storage.capacity) {
             var trimmed = [UInt8]()
-            trimmed.reserveCapacity(storage.count)
+            trimmed.reserveCapacity(UserState.room(for: storage.count))
             trimmed.append(contentsOf: storage)
             storage = trimmed
         }

@@ -327,6 +327,43 @@ import Testing
         #expect(s.approximateBytes <= 300, "\(s.approximateBytes)")
     }
 
+    /// A state grows by a quarter, not by doubling, and a month close's compaction keeps that
+    /// room: a user who gains a month of payments and an order each month, and loses a year-old
+    /// month of payments, is reallocated only as the state outgrows its room (trimmed at every
+    /// close and doubled at the next event, it was reallocated twice a month). The room stays
+    /// bounded: at most half the state (or 64 bytes) after a close.
+    @Test func compactionKeepsTheRoomGrowthGave() {
+        var s = UserState()
+        var n = 0
+        func add(_ day: Int64, _ payload: Event.Payload) {
+            n += 1
+            let e = Event(
+                eventID: "e\(n)", userID: "u", occurredAt: Instant(millisecondsSinceEpoch: Self.base + day * Self.day),
+                payload: payload)
+            _ = s.apply(e, offset: .beijing)
+        }
+        let payment = Event.Payload.payment(
+            .init(paymentID: "p", amountMinor: 9_999, currency: "CNY", merchantCategory: "m", outcome: .approved))
+        add(0, .userEnrolled(identityVerified: true))
+        var moves = 0
+        for m in 0..<36 as Range<Int64> {
+            let before = s.storageAddress
+            for k in 0..<3 as Range<Int64> { add(m * 30 + 3 + k * 7, payment) }
+            // An order a month, repaid: obligations are kept, so the state grows month by month.
+            add(
+                m * 30 + 4,
+                .obligationOpened(
+                    .init(
+                        obligationID: "o\(m)", service: .payLater, amountMinor: 20_000,
+                        dueAt: Instant(millisecondsSinceEpoch: Self.base + (m * 30 + 20) * Self.day))))
+            add(m * 30 + 19, .repayment(obligationID: "o\(m)", amountMinor: 20_000))
+            s.compact(keeping: Month(year: 2025, month: 1).advanced(by: Int32(m)), offset: .beijing)
+            if m >= 12, s.storageAddress != before { moves += 1 }
+            #expect(s.storage.capacity - s.storage.count <= 2 * max(s.storage.count / 4, 32))
+        }
+        #expect(moves <= 8, "reallocated in \(moves) of the last 24 months")
+    }
+
     /// Skipping varints a word at a time lands where skipping them one by one does: every count
     /// from each start, varints of 1 to 10 bytes mixed, up to the buffer's last byte (where the
     /// word reads stop and the byte loop finishes).
