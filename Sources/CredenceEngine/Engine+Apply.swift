@@ -39,8 +39,7 @@ extension Engine {
         case .event(_, let event):
             applyEvent(event, slot: slot)
         case .tombstone(let header):
-            eventsSinceCheckpoint += 1
-            scoringState.observe(header.occurredAt)
+            applyTombstone(at: header.occurredAt)
         case .erasure(let userID, let cut, let oldSubject, _, let survivors):
             let change =
                 if let shardAppliers {
@@ -77,6 +76,14 @@ extension Engine {
             promotedModel = model
             promotedModelJSON = json
         }
+    }
+
+    /// ``apply(_:lsn:slot:)`` of a `.tombstone` step: an event that is not applied still counts
+    /// towards the next checkpoint and moves the watermark.
+    @inline(__always)
+    func applyTombstone(at occurredAt: Instant) {
+        eventsSinceCheckpoint += 1
+        scoringState.observe(occurredAt)
     }
 
     /// ``applyEvent(_:slot:)`` of a replayed event, given as what the scoring reads of it, its

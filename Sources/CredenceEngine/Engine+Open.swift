@@ -150,14 +150,27 @@ extension Engine {
 
         /// ``emit(_:_:)`` of an event, without making a step or an ``Event``: what the scoring
         /// reads of it, its spans in `plaintext` (``ReplayStage/Chunk/plaintext``).
-        func emitEvent(_ lsn: UInt64, _ h: EngineRecord.EventHeader, _ e: ScoredEvent, _ plaintext: UnsafeRawPointer) {
+        func emitEvent(_ lsn: UInt64, _ subject: UInt64, _ e: ScoredEvent, _ plaintext: UnsafeRawPointer) {
             run.lastStepLSN = lsn
             guard let first = run.committing, lsn >= first else {
                 run.stats.orphans += 1
                 return
             }
             run.stats.events += 1
-            applyEvent(e, bytes: plaintext, slot: slot(of: h, user: e.user.bytes(in: plaintext)))
+            applyEvent(e, bytes: plaintext, slot: slot(ofSubject: subject, user: e.user.bytes(in: plaintext)))
+        }
+
+        /// ``emit(_:_:)`` of a `.tombstone` step for an event record, without its whole head: an
+        /// event whose key is destroyed (unreadable), or an erasure's copy.
+        func emitTombstone(_ lsn: UInt64, _ e: ReplayStage.Replayed) {
+            run.lastStepLSN = lsn
+            guard let first = run.committing, lsn >= first else {
+                run.stats.orphans += 1
+                return
+            }
+            run.stats.events += 1
+            if !e.isCopy { run.stats.unreadable += 1 }
+            applyTombstone(at: e.occurredAt)
         }
 
         func finishErasure() throws(EngineError) {
@@ -180,18 +193,18 @@ extension Engine {
         ) throws(EngineError) {
             run.stats.records += 1
             switch item {
-            case .event(let lsn, let h, let event):
-                if h.isCopy, run.erasure != nil {
-                    if run.erasure!.userID != nil, let e = event {
+            case .event(let lsn, let r):
+                if r.isCopy, run.erasure != nil {
+                    if run.erasure!.userID != nil, let e = r.event {
                         run.erasure!.survivors.append(Event(e, in: plaintext))
                     }
-                    try emit(lsn, .tombstone(h))  // indexes only; the erasure step applies it
+                    emitTombstone(lsn, r)  // the erasure step applies it
                     run.erasure!.remaining -= 1
                     if run.erasure!.remaining == 0 { try finishErasure() }
-                } else if let e = event {
-                    emitEvent(lsn, h, e, plaintext)
+                } else if let e = r.event {
+                    emitEvent(lsn, r.subject, e, plaintext)
                 } else {
-                    try emit(lsn, .tombstone(h))
+                    emitTombstone(lsn, r)
                 }
             case .record(let lsn, let index):
                 let user = chunk.records[index].userID
@@ -397,17 +410,17 @@ extension Engine {
     @inline(__always)
     private func slot(of h: EngineRecord.EventHeader, _ e: Event) -> Int {
         var user = e.userID
-        return user.withUTF8 { slot(of: h, user: $0) }
+        return user.withUTF8 { slot(ofSubject: h.subject, user: $0) }
     }
 
-    /// The slot of the user whose id's UTF-8 is `user`, the subject of `h`.
-    private func slot(of h: EngineRecord.EventHeader, user: UnsafeBufferPointer<UInt8>) -> Int {
+    /// The slot of the user whose id's UTF-8 is `user`, and `subject` kept as theirs.
+    private func slot(ofSubject subject: UInt64, user: UnsafeBufferPointer<UInt8>) -> Int {
         // The subject's slot when it is the user's (an array index, no hash of the id).
-        if let slot = subjectSlots.slot(ofSubject: h.subject), scoringState.holds(user, atSlot: slot) {
+        if let slot = subjectSlots.slot(ofSubject: subject), scoringState.holds(user, atSlot: slot) {
             return slot
         }
         let slot = scoringState.slot(for: String(decoding: user, as: UTF8.self))
-        setSubject(h.subject, atSlot: slot)
+        setSubject(subject, atSlot: slot)
         return slot
     }
 }

@@ -37,7 +37,7 @@ import Testing
             case .chunk(let chunk):
                 // One subject per item: an event's, or 0 for any other record.
                 let expected = chunk.items.map { item -> UInt64 in
-                    if case .event(_, let header, _) = item { return header.subject }
+                    if case .event(_, let replayed) = item { return replayed.subject }
                     return 0
                 }
                 if chunk.subjects != expected {
@@ -53,9 +53,9 @@ import Testing
                 chunk.plaintext.withUnsafeBytes { plaintext in
                     for item in chunk.items {
                         switch item {
-                        case .event(let lsn, let header, let event):
-                            let text = event.map { "\(Event($0, in: plaintext.baseAddress!))" } ?? "unreadable"
-                            reading.records.append("\(lsn) \(header.subject) \(text)")
+                        case .event(let lsn, let r):
+                            let text = r.event.map { "\(Event($0, in: plaintext.baseAddress!))" } ?? "unreadable"
+                            reading.records.append("\(lsn) \(r.subject) \(r.occurredAt) \(r.isCopy) \(text)")
                         case .record(let lsn, let index):
                             let r = chunk.records[index]
                             reading.records.append("\(lsn) \(r.record) \(r.userID ?? "-")")
