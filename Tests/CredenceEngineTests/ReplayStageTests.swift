@@ -78,6 +78,13 @@ import Testing
         return reading
     }
 
+    /// The applying thread reads every item from the other core's cache: what the stage's
+    /// documentation says of its size holds (``ReplayStage/Replayed``).
+    @Test func anItemHoldsNothingToReleaseInEightyEightBytes() {
+        #expect(MemoryLayout<ReplayStage.Item>.stride <= 88)
+        #expect(_isPOD(ReplayStage.Item.self))
+    }
+
     @Test func theStageOnItsThreadsReadsWhatTheCallingThreadReads() throws {
         let dir = TempDir()
         do {
