@@ -63,6 +63,24 @@ public struct Month: Sendable, Hashable, Comparable, Strideable, CustomStringCon
         return yText + "-" + pad2(month)
     }
 
+    /// Appends ``description``'s bytes to `out`, without making a `String` for the months of
+    /// years 0 to 9999: a month close renders one for each user's previous score.
+    public func appendText(to out: inout [UInt8]) {
+        let y = year
+        guard (0...9999).contains(y) else {
+            out.append(contentsOf: description.utf8)
+            return
+        }
+        let zero = UInt8(ascii: "0")
+        out.append(zero + UInt8(y / 1000))
+        out.append(zero + UInt8(y / 100 % 10))
+        out.append(zero + UInt8(y / 10 % 10))
+        out.append(zero + UInt8(y % 10))
+        out.append(UInt8(ascii: "-"))
+        out.append(zero + UInt8(month / 10))
+        out.append(zero + UInt8(month % 10))
+    }
+
     @inlinable public static func < (lhs: Month, rhs: Month) -> Bool { lhs.index < rhs.index }
     @inlinable public func distance(to other: Month) -> Int32 { other.index - index }
     @inlinable public func advanced(by n: Int32) -> Month { Month(index: index + n) }

@@ -179,7 +179,7 @@ public struct ScoreChanged: Sendable, Hashable {
         if let p = previous {
             JSONText.appendInteger(p.score, to: &out)
             JSONText.append(",\"previous_month\":\"", to: &out)
-            out.append(contentsOf: p.month.description.utf8)
+            p.month.appendText(to: &out)
             out.append(UInt8(ascii: "\""))
         } else {
             JSONText.append("null,\"previous_month\":null", to: &out)

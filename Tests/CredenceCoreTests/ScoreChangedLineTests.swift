@@ -7,6 +7,19 @@ import Testing
 /// the `String` renderer it replaced, kept here as it was: the same bytes for odd user ids and
 /// model versions, with and without a previous score, in any zone, through one kept context.
 @Suite struct ScoreChangedLineTests {
+    /// A previous month's text, written as bytes, is its `description`: every month of years
+    /// around each width the year can take, and the years a digit loop cannot write.
+    @Test func aMonthsBytesAreItsDescription() {
+        for year in [-12, -1, 0, 1, 9, 10, 99, 100, 999, 1000, 2026, 9999, 10000, 12345] {
+            for month in 1...12 {
+                let m = Month(year: year, month: month)
+                var bytes: [UInt8] = [7]
+                m.appendText(to: &bytes)
+                #expect(bytes == [7] + Array(m.description.utf8), "\(m)")
+            }
+        }
+    }
+
     /// The renderer before the byte one, verbatim.
     static func legacyJSONLine(_ c: ScoreChanged, offset: UTCOffset) -> String {
         var out = "{\"event_id\":"
