@@ -117,13 +117,7 @@ public enum EventCodec {
     /// Never traps.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Event {
         var reader = ByteReader(bytes)
-        let found = try reader.readByte()
-        guard found == version else {
-            throw BinaryDecodingError(
-                code: .unsupportedVersion, offset: 0,
-                message: "event format version \(found); this build reads version \(version), upgrade it")
-        }
-        let kind = try reader.readEnum(EventKind.self, "event kind")
+        let kind = try readHead(&reader)
         let eventID = try reader.readString()
         let userID = try reader.readString()
         let occurredAt = Instant(millisecondsSinceEpoch: try reader.readZigZag())
@@ -178,13 +172,7 @@ public enum EventCodec {
                 start: UInt32(truncatingIfNeeded: origin + (utf8.baseAddress.map { $0 - bytes.baseAddress! } ?? 0)),
                 count: UInt32(truncatingIfNeeded: utf8.count))
         }
-        let found = try reader.readByte()
-        guard found == version else {
-            throw BinaryDecodingError(
-                code: .unsupportedVersion, offset: 0,
-                message: "event format version \(found); this build reads version \(version), upgrade it")
-        }
-        let kind = try reader.readEnum(EventKind.self, "event kind")
+        let kind = try readHead(&reader)
         var key = ScoredEvent.Span.empty
         if ScoredEvent.keysByEventID(kind) {
             key = span(try reader.readUTF8())
@@ -224,6 +212,17 @@ public enum EventCodec {
         }
         try reader.expectEnd()
         return event
+    }
+
+    /// The format version, checked, and the event's kind.
+    private static func readHead(_ reader: inout ByteReader) throws -> EventKind {
+        let found = try reader.readByte()
+        guard found == version else {
+            throw BinaryDecodingError(
+                code: .unsupportedVersion, offset: 0,
+                message: "event format version \(found); this build reads version \(version), upgrade it")
+        }
+        return try reader.readEnum(EventKind.self, "event kind")
     }
 
     /// Decodes one event that fills `bytes` exactly.

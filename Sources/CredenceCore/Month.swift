@@ -64,7 +64,8 @@ public struct Month: Sendable, Hashable, Comparable, Strideable, CustomStringCon
     }
 
     /// Appends ``description``'s bytes to `out`, without making a `String` for the months of
-    /// years 0 to 9999: a month close renders one for each user's previous score.
+    /// years 0 to 9999: a month close renders one for each user's previous score, and the API
+    /// one or two for each answer.
     public func appendText(to out: inout [UInt8]) {
         let y = year
         guard (0...9999).contains(y) else {

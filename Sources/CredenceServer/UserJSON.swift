@@ -69,7 +69,7 @@ struct UserJSON: Sendable {
         JSONText.append(",\"closed\":", to: &out)
         if let c = closed {
             JSONText.append("{\"month\":\"", to: &out)
-            Self.appendMonth(c.month, to: &out)
+            c.month.appendText(to: &out)
             JSONText.append("\",\"revision\":", to: &out)
             JSONText.appendInteger(Int64(c.revision), to: &out)
             appendScoreReasonsFeatures(c.score, c.reasons, c.features, to: &out)
@@ -82,7 +82,7 @@ struct UserJSON: Sendable {
             asOfText.append(asOf, to: &out)
             JSONText.append("\",\"month\":\"", to: &out)
             // The month the instant just before `asOf` is in: `asOf` is an exclusive end.
-            Self.appendMonth(Month(containing: asOf.adding(milliseconds: -1), offset: offset), to: &out)
+            Month(containing: asOf.adding(milliseconds: -1), offset: offset).appendText(to: &out)
             out.append(UInt8(ascii: "\""))
             appendScoreReasonsFeatures(p.score, p.reasons, p.features, to: &out)
         } else {
@@ -98,7 +98,7 @@ struct UserJSON: Sendable {
         out.reserveCapacity(Self.eligibilityCapacity)
         appendHead(userID, to: &out)
         JSONText.append(",\"month\":\"", to: &out)
-        Self.appendMonth(stored.month, to: &out)
+        stored.month.appendText(to: &out)
         JSONText.append("\",\"score\":", to: &out)
         JSONText.appendInteger(stored.score, to: &out)
         JSONText.append(",\"services\":[", to: &out)
@@ -172,22 +172,6 @@ struct UserJSON: Sendable {
         }
     }
 
-    /// `YYYY-MM`, as `Month.description` writes it.
-    static func appendMonth(_ month: Month, to out: inout [UInt8]) {
-        let year = month.year
-        guard (0...9_999).contains(year) else {
-            out.append(contentsOf: month.description.utf8)
-            return
-        }
-        let digits = UInt8(ascii: "0")
-        out.append(digits + UInt8(year / 1_000))
-        out.append(digits + UInt8(year / 100 % 10))
-        out.append(digits + UInt8(year / 10 % 10))
-        out.append(digits + UInt8(year % 10))
-        out.append(UInt8(ascii: "-"))
-        out.append(digits + UInt8(month.month / 10))
-        out.append(digits + UInt8(month.month % 10))
-    }
 }
 
 /// The text of the last instant rendered (`RFC3339.format` at the scoring zone): under load,

@@ -292,16 +292,23 @@ import Testing
     }
 
     /// The month-close benchmark's user (a year, 24 payments, 2 obligations) fits in one small block.
-    @Test func typicalUserIsSmall() {
-        var s = UserState()
-        var n = 1_000_000
-        func add(_ day: Int64, _ payload: Event.Payload) {
-            n += 1
-            let e = Event(
-                eventID: "e\(n)", userID: "u", occurredAt: Instant(millisecondsSinceEpoch: Self.base + day * Self.day),
-                payload: payload)
-            _ = s.apply(e, offset: .beijing)
+    /// One user's state, and events applied to it at a day after ``base``, each with an id of
+    /// its own.
+    struct OneUser {
+        var state = UserState()
+        var eventsAdded: Int
+
+        mutating func add(_ day: Int64, _ payload: Event.Payload) {
+            eventsAdded += 1
+            let at = Instant(millisecondsSinceEpoch: PackedUserStateTests.base + day * PackedUserStateTests.day)
+            _ = state.apply(
+                Event(eventID: "e\(eventsAdded)", userID: "u", occurredAt: at, payload: payload), offset: .beijing)
         }
+    }
+
+    @Test func typicalUserIsSmall() {
+        var user = OneUser(eventsAdded: 1_000_000)
+        func add(_ day: Int64, _ payload: Event.Payload) { user.add(day, payload) }
         add(0, .userEnrolled(identityVerified: true))
         add(1, .creditLimitSet(limitMinor: 500_000))
         for m in 0..<12 as Range<Int64> {
@@ -323,8 +330,8 @@ import Testing
                         dueAt: Instant(millisecondsSinceEpoch: Self.base + ((10 + k) * 30 + 2) * Self.day))))
             add((10 + k) * 30 + 1, .repayment(obligationID: "o\(k)", amountMinor: 20_000))
         }
-        s.compact(keeping: Month(year: 2025, month: 12), offset: .beijing)
-        #expect(s.approximateBytes <= 300, "\(s.approximateBytes)")
+        user.state.compact(keeping: Month(year: 2025, month: 12), offset: .beijing)
+        #expect(user.state.approximateBytes <= 300, "\(user.state.approximateBytes)")
     }
 
     /// A state grows by a quarter, not by doubling, and a month close's compaction keeps that
@@ -333,21 +340,14 @@ import Testing
     /// close and doubled at the next event, it was reallocated twice a month). The room stays
     /// bounded: at most half the state (or 64 bytes) after a close.
     @Test func compactionKeepsTheRoomGrowthGave() {
-        var s = UserState()
-        var n = 0
-        func add(_ day: Int64, _ payload: Event.Payload) {
-            n += 1
-            let e = Event(
-                eventID: "e\(n)", userID: "u", occurredAt: Instant(millisecondsSinceEpoch: Self.base + day * Self.day),
-                payload: payload)
-            _ = s.apply(e, offset: .beijing)
-        }
+        var user = OneUser(eventsAdded: 0)
+        func add(_ day: Int64, _ payload: Event.Payload) { user.add(day, payload) }
         let payment = Event.Payload.payment(
             .init(paymentID: "p", amountMinor: 9_999, currency: "CNY", merchantCategory: "m", outcome: .approved))
         add(0, .userEnrolled(identityVerified: true))
         var moves = 0
         for m in 0..<36 as Range<Int64> {
-            let before = s.storageAddress
+            let before = user.state.storageAddress
             for k in 0..<3 as Range<Int64> { add(m * 30 + 3 + k * 7, payment) }
             // An order a month, repaid: obligations are kept, so the state grows month by month.
             add(
@@ -357,9 +357,9 @@ import Testing
                         obligationID: "o\(m)", service: .payLater, amountMinor: 20_000,
                         dueAt: Instant(millisecondsSinceEpoch: Self.base + (m * 30 + 20) * Self.day))))
             add(m * 30 + 19, .repayment(obligationID: "o\(m)", amountMinor: 20_000))
-            s.compact(keeping: Month(year: 2025, month: 1).advanced(by: Int32(m)), offset: .beijing)
-            if m >= 12, s.storageAddress != before { moves += 1 }
-            #expect(s.storage.capacity - s.storage.count <= 2 * max(s.storage.count / 4, 32))
+            user.state.compact(keeping: Month(year: 2025, month: 1).advanced(by: Int32(m)), offset: .beijing)
+            if m >= 12, user.state.storageAddress != before { moves += 1 }
+            #expect(user.state.storage.capacity - user.state.storage.count <= 2 * max(user.state.storage.count / 4, 32))
         }
         #expect(moves <= 8, "reallocated in \(moves) of the last 24 months")
     }

@@ -7,16 +7,18 @@ import Testing
 /// the `String` renderer it replaced, kept here as it was: the same bytes for odd user ids and
 /// model versions, with and without a previous score, in any zone, through one kept context.
 @Suite struct ScoreChangedLineTests {
-    /// A previous month's text, written as bytes, is its `description`: every month of years
-    /// around each width the year can take, and the years a digit loop cannot write.
+    /// A month's text written as bytes (a line's previous month, the API's months) is its
+    /// `description`: every month of years around each width the year can take, and the years
+    /// a digit loop cannot write.
     @Test func aMonthsBytesAreItsDescription() {
-        for year in [-12, -1, 0, 1, 9, 10, 99, 100, 999, 1000, 2026, 9999, 10000, 12345] {
-            for month in 1...12 {
-                let m = Month(year: year, month: month)
-                var bytes: [UInt8] = [7]
-                m.appendText(to: &bytes)
-                #expect(bytes == [7] + Array(m.description.utf8), "\(m)")
-            }
+        var months = (Int32(-40)...Int32(400)).map { Month(index: $0) }
+        for year in [-12, -1, 99, 100, 999, 1_000, 2_026, 9_999, 10_000, 123_456] {
+            months += (1...12).map { Month(year: year, month: $0) }
+        }
+        for m in months {
+            var bytes: [UInt8] = [7]
+            m.appendText(to: &bytes)
+            #expect(bytes == [7] + Array(m.description.utf8), "\(m.index)")
         }
     }
 

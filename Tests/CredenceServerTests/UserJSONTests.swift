@@ -39,21 +39,6 @@ import Testing
         }
     }
 
-    @Test func monthsAreSpelledAsTheirDescription() {
-        for index in Int32(-40)...Int32(400) {
-            let m = Month(index: index)
-            var out: [UInt8] = []
-            UserJSON.appendMonth(m, to: &out)
-            #expect(out == Array(m.description.utf8), "\(index)")
-        }
-        for year in [999, 1_000, 2_026, 9_999, 10_000, 123_456] {
-            let m = Month(year: year, month: 12)
-            var out: [UInt8] = []
-            UserJSON.appendMonth(m, to: &out)
-            #expect(out == Array(m.description.utf8), "\(year)")
-        }
-    }
-
     // MARK: - Random inputs
 
     /// Mostly the ids the API accepts, often not: quotes, backslashes, control characters,
