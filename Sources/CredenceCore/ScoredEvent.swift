@@ -8,9 +8,9 @@
 /// release, so the arrays of them a replay hands between threads are freed without visiting
 /// each one.
 ///
-/// What is left out is what ``EventCodec/Fields/scored`` left out before: a payment's
-/// `payment_id`, `currency` and `merchant_category`, and the `event_id` of every kind but
-/// `user.enrolled` and `credit_limit.set`.
+/// Left out, as the scoring reads none of them: a payment's `payment_id`, `currency` and
+/// `merchant_category`, and the `event_id` of every kind but `user.enrolled` and
+/// `credit_limit.set`.
 public struct ScoredEvent: Sendable, Hashable, BitwiseCopyable {
     /// Where a string lies in the bytes an event was decoded from.
     public struct Span: Sendable, Hashable, BitwiseCopyable {
