@@ -86,14 +86,21 @@ extension Engine {
         scoringState.observe(occurredAt)
     }
 
+    /// Counts an event about to be applied towards the next checkpoint, and as late when its
+    /// month is closed already.
+    @inline(__always)
+    private func countEvent(at occurredAt: Instant) {
+        eventsSinceCheckpoint += 1
+        if scoringState.isClosed(monthOf: occurredAt) {
+            counters.late += 1
+        }
+    }
+
     /// ``applyEvent(_:slot:)`` of a replayed event, given as what the scoring reads of it, its
     /// spans in `bytes` (``ReplayStage/Chunk/plaintext``).
     @inline(__always)
     func applyEvent(_ event: ScoredEvent, bytes: UnsafeRawPointer, slot: Int) {
-        eventsSinceCheckpoint += 1
-        if scoringState.isClosed(monthOf: event.occurredAt) {
-            counters.late += 1
-        }
+        countEvent(at: event.occurredAt)
         if let shardAppliers {
             applyOnShard(Event(event, in: bytes), slot: slot, shardAppliers)
         } else {
@@ -104,10 +111,7 @@ extension Engine {
     /// ``apply(_:lsn:slot:)`` of an `.event` step.
     @inline(__always)
     func applyEvent(_ event: Event, slot: Int?) {
-        eventsSinceCheckpoint += 1
-        if scoringState.isClosed(monthOf: event.occurredAt) {
-            counters.late += 1
-        }
+        countEvent(at: event.occurredAt)
         // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
         if let shardAppliers {
             applyOnShard(event, slot: slot, shardAppliers)

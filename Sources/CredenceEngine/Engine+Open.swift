@@ -136,41 +136,42 @@ extension Engine {
         // Whether the reader gave the intake indexes back (ReplayIndexes).
         var indexesReturned = false
 
-        /// Applies a step of a committed batch, unless the commit does not cover it (a record of
-        /// a batch that never committed, before a crash: an orphan).
-        func emit(_ lsn: UInt64, _ step: consuming Step) throws(EngineError) {
+        /// Whether the batch being applied covers the step at `lsn`, noted as the batch's last: not
+        /// a record of a batch that never committed, before a crash (an orphan, counted).
+        func isCommitted(_ lsn: UInt64) -> Bool {
             run.lastStepLSN = lsn
             guard let first = run.committing, lsn >= first else {
                 run.stats.orphans += 1
-                return
+                return false
             }
-            let slot = count(step, stats: &run.stats)
-            try apply(step, lsn: lsn, slot: slot)
+            return true
         }
 
-        /// ``emit(_:_:)`` of an event, without making a step or an ``Event``: what the scoring
+        /// Applies a step of a committed batch. Events and tombstones come as
+        /// ``emitEvent(_:_:_:_:)`` and ``emitTombstone(_:isCopy:at:)``, without a step.
+        func emit(_ lsn: UInt64, _ step: consuming Step) throws(EngineError) {
+            guard isCommitted(lsn) else { return }
+            // The erased user's new subject, kept as the live erasure keeps it (the intake
+            // indexes are the reader's: ``ReplayIndexes``).
+            if case .erasure(let user, _, _, let newSubject, _) = step { setSubject(newSubject, of: user) }
+            try apply(step, lsn: lsn)
+        }
+
+        /// An event of a committed batch, without making a step or an ``Event``: what the scoring
         /// reads of it, its spans in `plaintext` (``ReplayStage/Chunk/plaintext``).
         func emitEvent(_ lsn: UInt64, _ subject: UInt64, _ e: ScoredEvent, _ plaintext: UnsafeRawPointer) {
-            run.lastStepLSN = lsn
-            guard let first = run.committing, lsn >= first else {
-                run.stats.orphans += 1
-                return
-            }
+            guard isCommitted(lsn) else { return }
             run.stats.events += 1
             applyEvent(e, bytes: plaintext, slot: slot(ofSubject: subject, user: e.user.bytes(in: plaintext)))
         }
 
-        /// ``emit(_:_:)`` of a `.tombstone` step for an event record, without its whole head: an
-        /// event whose key is destroyed (unreadable), or an erasure's copy.
-        func emitTombstone(_ lsn: UInt64, _ e: ReplayStage.Replayed) {
-            run.lastStepLSN = lsn
-            guard let first = run.committing, lsn >= first else {
-                run.stats.orphans += 1
-                return
-            }
+        /// A `.tombstone` of a committed batch, without making the step: an event whose key is
+        /// destroyed (unreadable), an erasure's copy, or a tombstone record.
+        func emitTombstone(_ lsn: UInt64, isCopy: Bool, at occurredAt: Instant) {
+            guard isCommitted(lsn) else { return }
             run.stats.events += 1
-            if !e.isCopy { run.stats.unreadable += 1 }
-            applyTombstone(at: e.occurredAt)
+            if !isCopy { run.stats.unreadable += 1 }
+            applyTombstone(at: occurredAt)
         }
 
         func finishErasure() throws(EngineError) {
@@ -198,13 +199,13 @@ extension Engine {
                     if run.erasure!.userID != nil, let e = r.event {
                         run.erasure!.survivors.append(Event(e, in: plaintext))
                     }
-                    emitTombstone(lsn, r)  // the erasure step applies it
+                    emitTombstone(lsn, isCopy: true, at: r.occurredAt)  // the erasure step applies it
                     run.erasure!.remaining -= 1
                     if run.erasure!.remaining == 0 { try finishErasure() }
                 } else if let e = r.event {
                     emitEvent(lsn, r.subject, e, plaintext)
                 } else {
-                    emitTombstone(lsn, r)
+                    emitTombstone(lsn, isCopy: r.isCopy, at: r.occurredAt)
                 }
             case .record(let lsn, let index):
                 let user = chunk.records[index].userID
@@ -212,7 +213,7 @@ extension Engine {
                 case .event, .commit:
                     break  // decoded as `.event` items; commits are handled by `consume(_:)` below
                 case .tombstone(let h):
-                    try emit(lsn, .tombstone(h))
+                    emitTombstone(lsn, isCopy: h.isCopy, at: h.occurredAt)
                 case .erasure(let m):
                     run.erasure = (m, user, m.copies, [])
                     if m.copies == 0 { try finishErasure() }
@@ -386,31 +387,6 @@ extension Engine {
         } else {
             Self.prefetch(scoringState.stateSections(atSlot: slot, obligationBytes: Self.obligationPrefetchBytes))
         }
-    }
-
-    /// Counts a committed step and keeps its user's subject; for an event, returns its user's
-    /// slot. (The intake indexes are the reader's: ``ReplayIndexes``.)
-    private func count(_ step: Step, stats: inout ReplayStats) -> Int? {
-        switch step {
-        case .event(let h, let e):
-            stats.events += 1
-            return slot(of: h, e)
-        case .tombstone(let h):
-            stats.events += 1
-            if !h.isCopy { stats.unreadable += 1 }
-        case .erasure(let user, _, _, let newSubject, _):
-            setSubject(newSubject, of: user)
-        default:
-            break
-        }
-        return nil
-    }
-
-    /// The slot of a replayed event's user, and their subject kept.
-    @inline(__always)
-    private func slot(of h: EngineRecord.EventHeader, _ e: Event) -> Int {
-        var user = e.userID
-        return user.withUTF8 { slot(ofSubject: h.subject, user: $0) }
     }
 
     /// The slot of the user whose id's UTF-8 is `user`, and `subject` kept as theirs.

@@ -48,11 +48,12 @@ struct ReplayStage {
         /// is destroyed.
         var event: ScoredEvent?
 
-        init(_ header: EngineRecord.EventHeader, event: ScoredEvent? = nil) {
+        /// What the apply reads of `header`, its event not opened yet.
+        init(_ header: EngineRecord.EventHeader) {
             subject = header.subject
             occurredAt = header.occurredAt
             isCopy = header.isCopy
-            self.event = event
+            event = nil
         }
     }
 

@@ -171,7 +171,6 @@ struct UserJSON: Sendable {
             return key
         }
     }
-
 }
 
 /// The text of the last instant rendered (`RFC3339.format` at the scoring zone): under load,
