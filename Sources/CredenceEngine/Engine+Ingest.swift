@@ -68,11 +68,11 @@ extension Engine {
     private func ingestInParallel(
         _ file: String, source: String, resumeAfter: UInt64, afterLine: () -> Void
     ) throws {
-        let stage = DecodeStage.start(
+        var stage = DecodeStage.start(
             path: file, decoder: decoder, salt: saltKey, maxLineBytes: configuration.decoder.maxEventBytes,
             resumeAfter: resumeAfter)
         do {
-            while let output = stage.handoff.take() {
+            while let output = stage.take() {
                 var chunk: DecodeStage.Chunk
                 switch consume output {
                 case .failure(let error): throw error
@@ -88,7 +88,7 @@ extension Engine {
                 }
             }
         } catch {
-            stage.handoff.cancel()
+            stage.cancel()
             throw error
         }
     }

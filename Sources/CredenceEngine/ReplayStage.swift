@@ -6,13 +6,13 @@ import Shredding
 import Synchronization
 
 /// Reads the event log and hands the engine its records decoded and its events decrypted, on
-/// two threads of their own while the engine applies what came before: the stateless half of a
+/// threads of their own while the engine applies what came before: the stateless half of a
 /// replay. Records arrive in log order, in chunks.
 ///
 /// - The **reader** checks each frame, decodes each record's head, checks that its subject has a
 ///   key and rebuilds the intake indexes (``ReplayIndexes``: they depend on the records alone). An
 ///   event's sealed bytes go into the chunk, to be opened.
-/// - The **opener** reads each event's key, decrypts (ChaCha20-Poly1305) and decodes the chunk's
+/// - An **opener** (two, taking the reader's chunks in turns: ``OrderedWorkers``) reads each event's key, decrypts (ChaCha20-Poly1305) and decodes the chunk's
 ///   events. It was the larger half of the reader's work (swift-crypto's `open` alone about 40%
 ///   of it), and the reader was the replay's slower thread. It reads the keys, not the reader:
 ///   knowing the chunk's subjects, it asks for a key a few events before it needs it, where the
@@ -206,43 +206,69 @@ struct ReplayStage {
         func take() -> ReplayIndexes { content.withLock { $0.take()! } }
     }
 
-    let handoff: Handoff<Output>
+    /// What an opener makes of one output of the reader: an output to hand on, or a chunk that a
+    /// record cut short (its items before the record) and the failure.
+    enum Opened: Sendable {
+        case output(Output)
+        case cut(Chunk, EngineError)
+    }
+
+    /// The openers' results, in the reader's order.
+    private var opened: OrderedWorkers.Collector<Opened>
+    /// The failure that cut the chunk ``take()`` returned last: the next output.
+    private var failureAfterCut: EngineError?
+
+    /// How many threads open the reader's chunks: each chunk is opened by one, in turns. The
+    /// opening (decrypting and decoding every event) is the stage's largest part; with one opener
+    /// a replay kept two cores 80% busy, the applying thread waiting for the opener while the
+    /// reader waited for room.
+    static let openers = 2
 
     /// Starts reading `directory` from `start` on a new thread, which also rebuilds `indexes`
     /// (``ReplayIndexes``) and hands them back after the last record, and opening its events on
-    /// another.
+    /// ``openers`` others, a chunk each in turn.
+    ///
+    /// - Parameter depth: chunks read ahead of the openers, and opened ahead of the engine, at most.
     static func start(
         directory: String, configuration: EventLogConfiguration, watermark: CommitWatermark, from start: UInt64,
         keys: KeySnapshot, indexes: consuming ReplayIndexes, itemsPerChunk: Int = 4_096, depth: Int = 4
     ) -> ReplayStage {
-        let sealed = Handoff<SealedOutput>(capacity: depth)
-        let handoff = Handoff<Output>(capacity: depth)
+        let (feeder, collector) = OrderedWorkers.start(
+            workers: openers, depth: max(1, depth / openers), name: "credence-replay-open"
+        ) { { (next: consuming SealedOutput) in open(next, keys: keys) } }
         let parcel = Parcel(indexes)
         let reader = Thread {
             StagePriority.lowerCurrentThread()
+            var feeder = feeder
             readSealed(
                 directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
                 indexes: parcel.take(), itemsPerChunk: itemsPerChunk
-            ) { sealed.put($0) }
-            sealed.finish()
+            ) { feeder.put($0) }
+            feeder.finish()
         }
         reader.name = "credence-replay"
-        let opener = Thread {
-            StagePriority.lowerCurrentThread()
-            while let next = sealed.take() {
-                // Consumed: a binding still holding the chunk made the opening copy its items.
-                if !forward(consume next, keys: keys, emit: { handoff.put($0) }) {
-                    sealed.cancel()
-                    break
-                }
-            }
-            handoff.finish()
-        }
-        opener.name = "credence-replay-open"
         reader.start()
-        opener.start()
-        return ReplayStage(handoff: handoff)
+        return ReplayStage(opened: collector)
     }
+
+    /// The next output in the log's order; `nil` after the last (the indexes, or a failure).
+    mutating func take() -> Output? {
+        if let failure = failureAfterCut.take() { return .failure(failure) }
+        guard let next = opened.take() else { return nil }
+        switch consume next {
+        case .output(let output):
+            return output
+        case .cut(let chunk, let failure):
+            // Nothing after a damaged record is wanted: the other openers stop too.
+            opened.cancel()
+            if chunk.items.isEmpty { return .failure(failure) }
+            failureAfterCut = failure
+            return .chunk(chunk)
+        }
+    }
+
+    /// The consumer stops: the stage's threads stop too.
+    func cancel() { opened.cancel() }
 
     /// Reads the log from `start` into `consume` until it returns `false`: on the stage's threads
     /// when `parallel` (stopped as soon as `consume` declines), else on the calling thread. The
@@ -258,15 +284,32 @@ struct ReplayStage {
                 indexes: indexes, itemsPerChunk: itemsPerChunk, emit: deliver)
             return
         }
-        let stage = Self.start(
+        var stage = Self.start(
             directory: directory, configuration: configuration, watermark: watermark, from: start, keys: keys,
             indexes: indexes, itemsPerChunk: itemsPerChunk, depth: depth)
-        while let output = stage.handoff.take() {
+        while let output = stage.take() {
             if !deliver(consume output) {
-                stage.handoff.cancel()
+                stage.cancel()
                 break
             }
         }
+    }
+
+    /// Opens a chunk's events; any other output of the reader is handed on as it is.
+    private static func open(_ next: consuming SealedOutput, keys: KeySnapshot) -> Opened {
+        switch next {
+        case .chunk:
+            break
+        case .failure(let failure):
+            return .output(.failure(failure))
+        case .indexes(let indexes):
+            return .output(.indexes(indexes))
+        }
+        // Consumed: a binding still holding the chunk made the opening copy its items.
+        let chunk = next.takeChunk()!
+        let (opened, failure) = chunk.opened(keys: keys)
+        if let failure { return .cut(opened, failure) }
+        return .output(.chunk(opened))
     }
 
     /// Opens a chunk's events and hands on the result; `false` once nothing more is wanted (the
@@ -274,23 +317,18 @@ struct ReplayStage {
     private static func forward(
         _ next: consuming SealedOutput, keys: KeySnapshot, emit: (consuming Output) -> Bool
     ) -> Bool {
-        switch next {
-        case .chunk:
-            break
-        case .failure(let failure):
-            _ = emit(.failure(failure))
-            return false
-        case .indexes(let indexes):
-            return emit(.indexes(indexes))
-        }
-        let chunk = next.takeChunk()!
-        let (opened, failure) = chunk.opened(keys: keys)
-        if !opened.items.isEmpty, !emit(.chunk(opened)) { return false }
-        if let failure {
+        switch open(next, keys: keys) {
+        case .output(let output):
+            if case .failure = output {
+                _ = emit(output)
+                return false
+            }
+            return emit(output)
+        case .cut(let chunk, let failure):
+            if !chunk.items.isEmpty, !emit(.chunk(chunk)) { return false }
             _ = emit(.failure(failure))
             return false
         }
-        return true
     }
 
     /// Reads, decodes and opens the log from `start` on the calling thread, handing chunks to
