@@ -134,14 +134,16 @@ struct DecodeStage {
 
     /// Decodes a chunk's lines (not those cut at the event limit) and prepares its accepted
     /// events, each line's result filled in place.
-    private static func decode(_ chunk: consuming Chunk, decoder: EventDecoder, preparer: inout EventPreparer) -> Chunk {
+    private static func decode(_ chunk: consuming Chunk, decoder: EventDecoder, preparer: inout EventPreparer) -> Chunk
+    {
         var chunk = chunk
         chunk.plaintexts.reserveCapacity(chunk.lines.count * 96)
         let bytes = chunk.bytes
         bytes.withUnsafeBytes { bytes in
             for i in chunk.lines.indices where !chunk.lines[i].truncated {
-                let line = chunk.lines[i]
-                let result = decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[line.start..<(line.start + line.count)]))
+                let start = chunk.lines[i].start
+                let result = decoder.decode(
+                    UnsafeRawBufferPointer(rebasing: bytes[start..<(start + chunk.lines[i].count)]))
                 chunk.lines[i].prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
                 // Filled in place and moved, not copied: a copy retained the event's strings and
                 // released them again.
