@@ -53,7 +53,7 @@ public final class EventLogReader {
     ) throws -> UInt64 {
         let stream = try RecordStream(
             directory: directory, configuration: configuration, watermark: watermark, from: lsn)
-        while let record = try stream.next() { try body(record.lsn, record.payload) }
+        try stream.forEach(body)
         return stream.position
     }
 

@@ -92,6 +92,28 @@ final class RecordStream {
         }
     }
 
+    /// Hands every record to `body` in order, as ``next()`` in a loop would, until the end of the
+    /// committed (or written) records. Within a segment it holds the segment's cursor across
+    /// records: ``next()`` takes a reference to it per record, whose retain and release were 7% of
+    /// a replay's reading thread.
+    func forEach(_ body: (_ lsn: UInt64, _ payload: UnsafeRawBufferPointer) throws -> Void) throws {
+        let limit = watermark?.end ?? .max
+        while true {
+            if let cursor, nextLSN >= skipUntil {
+                // Records handed out, each verified, until anything else: a segment's end, a
+                // problem or the limit, which ``next()`` then meets again (a cursor's step at the
+                // same offset is the same) and deals with.
+                while nextLSN < limit, case .record(_, let payload) = try cursor.next(verifying: true) {
+                    let lsn = nextLSN
+                    nextLSN += 1
+                    try body(lsn, payload)
+                }
+            }
+            guard let record = try next() else { return }
+            try body(record.lsn, record.payload)
+        }
+    }
+
     /// Opens the segment holding `lsn` and seeks to the last indexed record at or before it.
     private func position(at lsn: UInt64) throws {
         // A segment can only have been added after the last one listed, and only past the records
