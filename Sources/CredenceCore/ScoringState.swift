@@ -129,7 +129,7 @@ public struct ScoringState: Sendable {
     }
 
     /// ``slot(of:)`` for an id whose ``StableHash`` is `hash` (worked out on another thread).
-    @inlinable
+    @inlinable @inline(__always)
     package func slot(of userID: String, hash: StableHash) -> Int? {
         table.slot(of: userID, hash: hash)
     }
@@ -141,20 +141,21 @@ public struct ScoringState: Sendable {
 
     /// The slot of the user whose id's ``StableHash`` is `hash`, not checked against the id: the
     /// look-ahead's guess, for ``holds(_:atSlot:)`` to confirm once the id is at hand.
-    @inlinable
+    @inlinable @inline(__always)
     package func candidateSlot(forHash hash: StableHash) -> Int? {
         table.candidateSlot(forHash: hash)
     }
 
     /// The address of the user index's home slot for `hash`, for a prefetch hint before
     /// ``candidateSlot(forHash:)``.
-    @inlinable
+    @inlinable @inline(__always)
     package func userIndexAddress(forHash hash: StableHash) -> UnsafeRawPointer {
         table.index.homeAddress(hash)
     }
 
-    /// Whether `slot` is the slot of `userID`.
-    @inlinable
+    /// Whether `slot` is the slot of `userID`. Always inlined, as the engine asks it for every
+    /// event: a call copied the whole state struct (201 bytes) to the stack first.
+    @inlinable @inline(__always)
     package func holds(_ userID: String, atSlot slot: Int) -> Bool {
         table.holds(userID, atSlot: slot)
     }
@@ -169,7 +170,7 @@ public struct ScoringState: Sendable {
     }
 
     /// The address of the id kept for `slot`, for a prefetch hint before ``holds(_:atSlot:)``.
-    @inlinable
+    @inlinable @inline(__always)
     package func userIDAddress(atSlot slot: Int) -> UnsafeRawPointer? {
         table.idAddress(atSlot: slot)
     }
@@ -182,7 +183,7 @@ public struct ScoringState: Sendable {
 
     /// The id of the user in `slot`. Inlinable: a replay checks it for every event, and the
     /// call copied the state struct to the stack first.
-    @inlinable
+    @inlinable @inline(__always)
     public func userID(atSlot slot: Int) -> String {
         table.ids[slot]
     }
@@ -190,7 +191,7 @@ public struct ScoringState: Sendable {
     /// Where the packed state of the user in `slot` is kept, its array's header first
     /// (``UserState/storageAddress``: ask for ``UserState/headPrefetchBytes`` from it), for a
     /// prefetch hint only: it is not to be read through, and it moves when the state grows.
-    @inlinable
+    @inlinable @inline(__always)
     public func stateAddress(atSlot slot: Int) -> UnsafeRawPointer? {
         table.stateAddress(atSlot: slot)
     }
@@ -206,13 +207,14 @@ public struct ScoringState: Sendable {
 
     /// The address where the slot's state is found, for a prefetch hint a step before
     /// ``stateAddress(atSlot:)``'s (which reads it): the arrays by slot are larger than the cache.
-    @inlinable
+    @inlinable @inline(__always)
     public func stateEntryAddress(atSlot slot: Int) -> UnsafeRawPointer? {
         table.stateEntryAddress(atSlot: slot)
     }
 
-    /// The erasure cut of the user in `slot`.
-    @inlinable
+    /// The erasure cut of the user in `slot`. Always inlined, for the reason ``holds(_:atSlot:)``
+    /// is.
+    @inlinable @inline(__always)
     public func erasureCut(atSlot slot: Int) -> Instant? {
         let word = slot >> 6
         guard word < hasErasureCut.count, hasErasureCut[word] & (1 << UInt64(slot & 63)) != 0 else { return nil }
@@ -285,8 +287,9 @@ public struct ScoringState: Sendable {
     }
 
     /// Months not yet closed whose end is at or before `watermark` (SCORING.md section 5;
-    /// "passes" read as `watermark >= end(M)`, as a window fires in Flink).
-    @inlinable
+    /// "passes" read as `watermark >= end(M)`, as a window fires in Flink). Always inlined: the
+    /// engine asks it after every event, and a call copied the whole state struct first.
+    @inlinable @inline(__always)
     public func monthsReadyToClose(watermark: Instant?) -> [Month] {
         guard let watermark else { return [] }
         // The common case, once per event: the earliest month not closed yet still runs.
@@ -337,8 +340,9 @@ public struct ScoringState: Sendable {
     /// Whether the month that `instant` falls in (in the configured offset) is closed: a late event.
     ///
     /// Inlinable, asked of every event applied: an event after the latest closed month answers
-    /// `false` without working out its month or scanning the closed ones.
-    @inlinable
+    /// `false` without working out its month or scanning the closed ones. Always inlined: a call
+    /// copied the whole state struct (201 bytes) first.
+    @inlinable @inline(__always)
     public func isClosed(monthOf instant: Instant) -> Bool {
         guard let end = closedEnd else { return false }
         if instant >= end { return false }
