@@ -1,9 +1,8 @@
 import CredenceCore
 import Dispatch
 import Shredding
-import Synchronization
 
-/// Decodes a ``MessageBatch`` on two other threads, a chunk of messages at a time, while the engine
+/// Decodes a ``MessageBatch`` on another thread, a chunk of messages at a time, while the engine
 /// checks, logs and applies the chunk before: what ``DecodeStage`` does for a file, for messages
 /// already in memory. Chunks arrive in order, messages in chunk order, and decoding is a pure
 /// function of a message's bytes and key, so the engine sees what it would have decoded itself.
@@ -23,72 +22,54 @@ final class MessageDecodeStage: Sendable {
     /// How many messages go to the engine at once.
     static let messagesPerChunk = 256
 
-    /// How many threads decode a batch: chunk `k` is decoded by worker `k % decoders`, and taken
-    /// from the workers in turn, so chunks arrive in order (as ``OrderedWorkers`` does for a
-    /// file's chunks; here every worker reads its chunks of the batch directly).
-    static let decoders = 2
-
-    /// Each worker's decoded chunks.
-    private let handoffs: [Handoff<Chunk>]
-    /// Signalled by each worker when it no longer reads the batch.
+    private let handoff: Handoff<Chunk>
+    /// Signalled when the worker no longer reads the batch.
     private let finished = DispatchSemaphore(value: 0)
-    /// The engine's side: whose chunk comes next. Only the engine's thread touches it.
-    private let turn = Mutex(0)
 
     private init(depth: Int) {
-        handoffs = (0..<Self.decoders).map { _ in Handoff(capacity: depth) }
+        handoff = Handoff(capacity: depth)
     }
 
     /// Starts decoding `batch`, and preparing each accepted event for the engine
-    /// (``EventPreparer``, under `salt`), on ``decoders`` threads; each decodes at most `depth`
-    /// chunks ahead of the engine.
-    static func start<Batch: MessageBatch>(_ batch: Batch, decoder: EventDecoder, salt: IdentifierKey, depth: Int = 2)
+    /// (``EventPreparer``, under `salt`); at most `depth` chunks are decoded ahead of the engine.
+    static func start<Batch: MessageBatch>(_ batch: Batch, decoder: EventDecoder, salt: IdentifierKey, depth: Int = 4)
         -> MessageDecodeStage
     {
         let stage = MessageDecodeStage(depth: depth)
-        let chunks = (batch.count + messagesPerChunk - 1) / messagesPerChunk
-        for (worker, handoff) in stage.handoffs.enumerated() {
-            // A serial queue of its own targets dispatch's overcommit pool, which starts a thread
-            // when none is free (the pool async code runs on may all be busy), and engines in one
-            // process never wait for each other's batches.
-            DispatchQueue(label: "credence.decode.messages").async {
-                defer { stage.finished.signal() }
-                var preparer = EventPreparer(salt: salt)
-                for k in stride(from: worker, to: chunks, by: decoders) {
-                    let start = k * messagesPerChunk
-                    let end = min(start + messagesPerChunk, batch.count)
-                    var chunk = Chunk()
-                    chunk.decoded.reserveCapacity(end - start)
-                    chunk.plaintexts.reserveCapacity((end - start) * 96)
-                    for i in start..<end {
-                        let m = batch.message(at: i)
-                        let result = decoder.decode(m.value, keyBytes: m.key)
-                        let prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
-                        // Moved, not copied: a copy retained the event's strings and released them again.
-                        chunk.decoded.append(Decoded(result: consume result, prepared: prepared))
-                    }
-                    guard handoff.put(consume chunk) else { return }
+        // A serial queue of its own targets dispatch's overcommit pool, which starts a thread
+        // when none is free (the pool async code runs on may all be busy), and engines in one
+        // process never wait for each other's batches.
+        DispatchQueue(label: "credence.decode.messages").async {
+            defer { stage.finished.signal() }
+            var preparer = EventPreparer(salt: salt)
+            var start = 0
+            while start < batch.count {
+                let end = min(start + messagesPerChunk, batch.count)
+                var chunk = Chunk()
+                chunk.decoded.reserveCapacity(end - start)
+                chunk.plaintexts.reserveCapacity((end - start) * 96)
+                for i in start..<end {
+                    let m = batch.message(at: i)
+                    let result = decoder.decode(m.value, keyBytes: m.key)
+                    let prepared = preparer.prepare(result, plaintexts: &chunk.plaintexts)
+                    // Moved, not copied: a copy retained the event's strings and released them again.
+                    chunk.decoded.append(Decoded(result: consume result, prepared: prepared))
                 }
-                handoff.finish()
+                guard stage.handoff.put(consume chunk) else { return }
+                start = end
             }
+            stage.handoff.finish()
         }
         return stage
     }
 
     /// The next chunk, waiting for it; `nil` after the last.
-    func next() -> Chunk? {
-        let worker = turn.withLock { turn in
-            defer { turn = turn + 1 == Self.decoders ? 0 : turn + 1 }
-            return turn
-        }
-        return handoffs[worker].take()
-    }
+    func next() -> Chunk? { handoff.take() }
 
-    /// Stops decoding (if it has not finished) and waits until the workers have let go of the
-    /// batch, whose bytes the caller may then release. Call it once, whether or not every chunk
-    /// was taken.
+    /// Stops decoding (if it has not finished) and waits until the worker has let go of the batch,
+    /// whose bytes the caller may then release. Call it once, whether or not every chunk was taken.
     func stop() {
-        for handoff in handoffs { handoff.cancel() }
-        for _ in handoffs { finished.wait() }
+        handoff.cancel()
+        finished.wait()
     }
 }
