@@ -13,8 +13,9 @@ import Synchronization
 ///   key and rebuilds the intake indexes (``ReplayIndexes``: they depend on the records alone). An
 ///   event's sealed bytes go into the chunk, to be opened.
 /// - An **opener** (two, taking the reader's chunks in turns: ``OrderedWorkers``) reads each
-///   event's key, decrypts (ChaCha20-Poly1305) and decodes the chunk's events. It was the larger half of the reader's work (swift-crypto's `open` alone about 40%
-///   of it), and the reader was the replay's slower thread. It reads the keys, not the reader:
+///   event's key, decrypts (ChaCha20-Poly1305) and decodes the chunk's events. It was the larger
+///   half of the reader's work (swift-crypto's `open` alone about 40% of it), and the reader was
+///   the replay's slower thread. It reads the keys, not the reader:
 ///   knowing the chunk's subjects, it asks for a key a few events before it needs it, where the
 ///   reader met each key as a miss (the log streaming past evicts them: 16% of its samples).
 ///

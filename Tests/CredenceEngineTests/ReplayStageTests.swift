@@ -7,7 +7,7 @@ import Testing
 
 @testable import CredenceEngine
 
-/// The replay's stage on its threads (a reader, an opener) against the same reading on the
+/// The replay's stage on its threads (a reader, two openers) against the same reading on the
 /// calling thread: the same records in the same order, and a damaged record stops both at the
 /// same place.
 @Suite struct ReplayStageTests {
@@ -113,5 +113,31 @@ import Testing
         #expect(damagedSerial.records.count > 10 && damagedSerial.records.count < serial.records.count)
         #expect(damagedSerial.records == Array(serial.records.prefix(damagedSerial.records.count)))
         #expect(damagedParallel == damagedSerial)
+
+        // Taken by hand past the failure: nothing follows it, and asking again ends (the failure
+        // cancelled the openers' queues; each opener ends its own once its result is refused or
+        // the reader, refused too, has finished).
+        let c = configuration(dir)
+        let keys = try KeyStore(directory: c.dataDirectory + "/keys")
+        let log = try EventLog(directory: c.dataDirectory + "/log", configuration: c.log)
+        defer { try? log.close() }
+        var stage = ReplayStage.start(
+            directory: log.directory, configuration: log.configuration, watermark: log.commitWatermark, from: 0,
+            keys: keys.snapshot(),
+            indexes: ReplayIndexes(
+                intake: IntakeIndex(window: 0), records: RecordLists(), sources: SourceTable(), maxSeen: nil),
+            itemsPerChunk: 7, depth: 2)
+        var chunks = 0
+        var failure: EngineError? = nil
+        while failure == nil, let output = stage.take() {
+            switch output {
+            case .chunk: chunks += 1
+            case .failure(let error): failure = error
+            case .indexes: Issue.record("the indexes came back after a damaged record")
+            }
+        }
+        #expect(failure != nil && chunks > 1)
+        #expect(stage.take() == nil && stage.take() == nil)
+        stage.cancel()
     }
 }
