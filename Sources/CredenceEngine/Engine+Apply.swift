@@ -2,11 +2,12 @@ import CredenceCore
 import Shredding
 
 extension Engine {
-    /// A durable record in the form the state needs: what live intake keeps in memory for its
-    /// batch, and what replay decodes from the log.
+    /// A durable record other than an event, in the form the state needs: what live intake
+    /// stages in its batch, and what replay decodes from the log. Events take paths of their own
+    /// without a step: ``Engine/stageEvent(_:slot:)`` live, ``applyEvent(_:bytes:slot:)`` in a
+    /// replay (a step holding the event, 193 bytes, was built, copied and switched over for
+    /// every event, its strings retained and released).
     enum Step {
-        /// A readable event.
-        case event(EngineRecord.EventHeader, Event)
         /// An event whose key is gone, or that was erased on arrival: only its time counts (month range).
         case tombstone(EngineRecord.EventHeader)
         /// `userID` moved to `cut`; `survivors` are their events after it.
@@ -31,13 +32,10 @@ extension Engine {
     /// Applies one step to the state and queues its effects on the store, keys and outbox.
     ///
     /// - Parameters:
-    ///   - lsn: the record's position when replaying; the outbox skips what an earlier run
-    ///     already wrote. Live steps pass `.max`.
-    ///   - slot: an event's user's slot in `scoring`, when the caller has looked it up.
-    func apply(_ step: Step, lsn: UInt64 = .max, slot: Int? = nil) throws(EngineError) {
+    /// - Parameter lsn: the record's position when replaying; the outbox skips what an earlier run
+    ///   already wrote. Live steps pass `.max`.
+    func apply(_ step: Step, lsn: UInt64 = .max) throws(EngineError) {
         switch step {
-        case .event(_, let event):
-            applyEvent(event, slot: slot)
         case .tombstone(let header):
             applyTombstone(at: header.occurredAt)
         case .erasure(let userID, let cut, let oldSubject, _, let survivors):
@@ -78,7 +76,7 @@ extension Engine {
         }
     }
 
-    /// ``apply(_:lsn:slot:)`` of a `.tombstone` step: an event that is not applied still counts
+    /// ``apply(_:lsn:)`` of a `.tombstone` step: an event that is not applied still counts
     /// towards the next checkpoint and moves the watermark.
     @inline(__always)
     func applyTombstone(at occurredAt: Instant) {
@@ -108,27 +106,24 @@ extension Engine {
         }
     }
 
-    /// ``apply(_:lsn:slot:)`` of an `.event` step.
+    /// Applies a live event to the user in `slot` (``Engine/stageEvent(_:slot:)``).
     @inline(__always)
-    func applyEvent(_ event: Event, slot: Int?) {
+    func applyEvent(_ event: Event, slot: Int) {
         countEvent(at: event.occurredAt)
         // A withdrawal answers `.rebuildRequired`; its erasure step follows in the same batch.
         if let shardAppliers {
             applyOnShard(event, slot: slot, shardAppliers)
-        } else if let slot {
-            _ = scoringState.accept(event, atSlot: slot)
         } else {
-            _ = scoringState.accept(event)
+            _ = scoringState.accept(event, atSlot: slot)
         }
     }
 
     /// Hands an event to its user's shard's thread (the watermark moves here). Out of line, so
-    /// that ``apply(_:lsn:slot:)`` stays as small as it was with one shard (inlined where it is
-    /// staged, without a copy of the step).
+    /// that ``applyEvent(_:slot:)`` stays as small as it was with one shard where it is inlined.
     @inline(never)
-    func applyOnShard(_ event: Event, slot: Int?, _ appliers: ShardAppliers) {
+    func applyOnShard(_ event: Event, slot: Int, _ appliers: ShardAppliers) {
         scoringState.observe(event.occurredAt)
-        appliers.apply(event, slot: slot ?? scoringState.slot(for: event.userID), in: &scoringState)
+        appliers.apply(event, slot: slot, in: &scoringState)
     }
 
     /// An erasure's rebuild with the shards lent: the rebuilt state goes to the user's shard,

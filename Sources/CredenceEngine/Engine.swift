@@ -410,15 +410,14 @@ public final class Engine {
         }
     }
 
-    /// Adds a step to the open batch and applies it to the state at once (`slot`: see ``apply(_:lsn:slot:)``).
-    func stage(_ step: Step, slot: Int? = nil) throws(EngineError) {
+    /// Adds a step to the open batch and applies it to the state at once.
+    func stage(_ step: Step) throws(EngineError) {
         batchSteps += 1
-        try apply(step, slot: slot)
+        try apply(step)
     }
 
-    /// ``stage(_:slot:)`` of an event's step, without making the step: a `Step` holding the event
-    /// (193 bytes) was built, copied and switched over for every event, its strings retained and
-    /// released.
+    /// Adds an event to the open batch and applies it to the user in `slot` at once: what
+    /// ``stage(_:)`` does for the other records, without a ``Step``.
     @inline(__always)
     func stageEvent(_ event: Event, slot: Int) {
         batchSteps += 1
