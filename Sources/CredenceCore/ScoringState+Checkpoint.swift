@@ -74,10 +74,13 @@ extension UserState {
     /// obligations, each list with its count first.
     ///
     /// The packed state keeps exactly these bytes after its header (`UserState+Packed.swift`),
-    /// so this is a copy.
+    /// with its gap between the payment months and the obligations, so this is two copies.
     package func encode(into writer: inout ByteWriter) {
+        let gapStart = slot(UserState.gapSlot)
+        let gapEnd = slot(UserState.obligationsSlot)
         storage.withUnsafeBufferPointer { bytes in
-            writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[UserState.headerSize...]))
+            writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[UserState.headerSize..<gapStart]))
+            writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[gapEnd...]))
         }
     }
 
@@ -137,6 +140,7 @@ extension UserState {
         state.setSlot(paymentsSlot, paymentsStart + shift)
         state.setSlot(lastPaymentSlot, lastPayment.map { $0 + shift } ?? 0)
         state.setSlot(obligationsSlot, obligationsStart + shift)
+        state.setSlot(gapSlot, obligationsStart + shift)  // no gap: a state loads at its size
         state.obligationFilter = obligationFilter
         return state
     }

@@ -1,13 +1,17 @@
 /// The packed layout of ``UserState``: one byte array per user.
 ///
 /// ```
-/// header (20 bytes, native-endian; derived from the body, so never written to a checkpoint):
+/// header (24 bytes, native-endian; derived from the body, so never written to a checkpoint):
 ///   0  paymentsStart     UInt32, the payment months' count varint
 ///   4  lastPayment       UInt32, the last payment month record, 0 when there is none
-///   8  obligationsStart  UInt32, the obligations' count varint (the last section runs to the end)
+///   8  obligationsStart  UInt32, the obligations' count varint (the last section runs to the end);
+///                        also where the gap ends
 ///  12  obligationFilter  UInt64, bit (StableHash(id).low mod 64) set for each obligation id kept:
 ///                        a clear bit proves an id absent without reading the obligations
-/// body (the checkpoint encoding of a user, see ScoringState+Checkpoint.swift):
+///  20  gapStart          UInt32, where the payment months end: the state's spare room lies
+///                        between here and obligationsStart
+/// body (the checkpoint encoding of a user, see ScoringState+Checkpoint.swift), with the gap
+/// between the payment months and the obligations:
 ///   erasure cut         presence byte, zigzag ms
 ///   enrolments          count, then (zigzag at, varint id length, id bytes, bool byte) sorted by (at, id)
 ///   credit limits       count, then (zigzag at, varint id length, id bytes, zigzag limit) sorted by (at, id)
@@ -25,14 +29,41 @@
 /// finds its bit clear and skips the walk. No result depends on the order: features sum, count and
 /// take maxima over all obligations.
 ///
-/// The body is the checkpoint format byte for byte, so a checkpoint copies it out and loads it
-/// back in. Varints are LEB128 in their shortest form, as `ByteWriter` writes them.
+/// The gap: a state's spare room is kept between the payment months and the obligations, not at
+/// the end of its bytes (a gap buffer). Nearly every change lands at one of the gap's two sides:
+/// a new month of payments at the end of the months, a new obligation at the front of the
+/// obligations, a movement or an opening in one of the newest obligations. An insertion before the
+/// gap moves only what lies between it and the gap (usually nothing), and one after the gap moves
+/// the obligations in front of it (usually a few bytes) down into the gap. With the room at the
+/// end, each of those moved every older obligation: the obligations are kept for ever, so the
+/// move grew with the user's history, and it was 12% of a replay's applying thread.
+///
+/// The body without its gap is the checkpoint format byte for byte, so a checkpoint copies its
+/// two pieces out and loads it back in with no gap. Varints are LEB128 in their shortest form, as
+/// `ByteWriter` writes them.
 extension UserState {
-    @usableFromInline static let headerSize = 20
+    @usableFromInline static let headerSize = 24
     @usableFromInline static let paymentsSlot = 0
     @usableFromInline static let lastPaymentSlot = 4
     @usableFromInline static let obligationsSlot = 8
     static let obligationFilterOffset = 12
+    static let gapSlot = 20
+
+    /// The bytes of the state without its gap: what a checkpoint holds, and the header.
+    var usedBytes: Int { storage.count - gapBytes }
+
+    /// The state's spare room: its gap and what the array holds beyond its count.
+    var spareBytes: Int { gapBytes + storage.capacity - storage.count }
+
+    /// The gap's length.
+    @inline(__always)
+    var gapBytes: Int { slot(Self.obligationsSlot) - slot(Self.gapSlot) }
+
+    /// Where the obligations' count varint is, read from the header at `base`.
+    @inline(__always)
+    static func obligationsStart(_ base: UnsafePointer<UInt8>) -> Int {
+        Int(UnsafeRawPointer(base).loadUnaligned(fromByteOffset: obligationsSlot, as: UInt32.self))
+    }
 
     /// The obligation filter's bit for an id: one bit of the project's stable hash.
     @inline(__always)
@@ -79,32 +110,65 @@ extension UserState {
         storage.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
     }
 
-    /// Replaces `lo..<hi` with `new` and moves the header offsets at or after `hi`.
+    /// Replaces `lo..<hi` with `new`, moving the bytes between the range and the gap, and
+    /// returns where the new bytes start.
     ///
-    /// An insertion (`lo == hi`) at an offset a slot points to moves that slot: what was there
-    /// now follows the new bytes.
-    mutating func replace(_ lo: Int, _ hi: Int, with new: UnsafeBufferPointer<UInt8>) {
+    /// A range before the gap (`hi <= gapStart`) keeps its place: the bytes from `hi` to the gap
+    /// move by the change in length, and the header offsets among them with them. An insertion
+    /// (`lo == hi`) at an offset a slot points to moves that slot: what was there now follows the
+    /// new bytes. A range after the gap (`lo >= obligationsStart`) ends where it ended: the bytes
+    /// from the gap's end to `lo` move the other way, so an offset the caller holds between them
+    /// moves by `returned - lo` too. When the gap is too small, the state moves to a new buffer
+    /// with ``room(for:)``, not the array's doubling, and the room goes into the gap.
+    @discardableResult
+    mutating func replace(_ lo: Int, _ hi: Int, with new: UnsafeBufferPointer<UInt8>) -> Int {
         let delta = new.count - (hi - lo)
         if delta == 0 {
-            if new.isEmpty { return }
+            if new.isEmpty { return lo }
             storage.withUnsafeMutableBufferPointer { dst in
                 UnsafeMutableRawPointer(dst.baseAddress! + lo).copyMemory(from: new.baseAddress!, byteCount: new.count)
             }
-            return
+            return lo
         }
-        let count = storage.count + delta
-        if count > storage.capacity {
-            storage = Self.grown(storage, replacing: lo..<hi, with: new, count: count)
+        let gapStart = slot(Self.gapSlot)
+        let gapEnd = slot(Self.obligationsSlot)
+        let front = hi <= gapStart
+        precondition(front || lo >= gapEnd, "a change to a user's state straddles its gap")
+        if delta > gapEnd - gapStart {
+            let used = storage.count - (gapEnd - gapStart) + delta
+            storage = Self.grown(
+                storage, replacing: lo..<hi, with: new, gap: (gapStart, gapEnd), newGap: Self.growthRoom(used))
+            let gap = storage.count - used
+            if front {
+                shiftFrontSlots(from: hi, by: delta)
+                setSlot(Self.gapSlot, gapStart + delta)
+                setSlot(Self.obligationsSlot, gapStart + delta + gap)
+                return lo
+            }
+            setSlot(Self.obligationsSlot, gapStart + gap)
+            return gapStart + gap + (lo - gapEnd)
+        }
+        let start = front ? lo : lo - delta
+        storage.withUnsafeMutableBufferPointer { b in
+            let p = UnsafeMutableRawPointer(b.baseAddress!)
+            if front {
+                (p + hi + delta).copyMemory(from: p + hi, byteCount: gapStart - hi)
+            } else {
+                (p + gapEnd - delta).copyMemory(from: p + gapEnd, byteCount: lo - gapEnd)
+            }
+            if !new.isEmpty { (p + start).copyMemory(from: new.baseAddress!, byteCount: new.count) }
+        }
+        if front {
+            shiftFrontSlots(from: hi, by: delta)
+            setSlot(Self.gapSlot, gapStart + delta)
         } else {
-            storage.replaceSubrange(lo..<hi, with: new)
+            setSlot(Self.obligationsSlot, gapEnd - delta)
         }
-        shiftSlot(Self.paymentsSlot, from: hi, by: delta)
-        shiftSlot(Self.lastPaymentSlot, from: hi, by: delta)
-        shiftSlot(Self.obligationsSlot, from: hi, by: delta)
+        return start
     }
 
-    /// `storage` with `range` replaced by `new` (`count` bytes in all), in a new buffer with
-    /// ``room(for:)``, not the array's doubling.
+    /// `storage` with `range` replaced by `new` and a gap of `newGap` bytes between the payment
+    /// months and the obligations, in a new buffer; `gap` is where the old one lies.
     ///
     /// A state gains about what a month close's compaction drops from it (a year-old month of
     /// payments), so with room of a quarter, kept by the compaction (``compact(keeping:offset:)``
@@ -112,16 +176,55 @@ extension UserState {
     /// doubling, each state was trimmed to its size at every close and doubled at its next event:
     /// malloc, free and their copies were a tenth of a replay's applying thread.
     static func grown(
-        _ storage: [UInt8], replacing range: Range<Int>, with new: UnsafeBufferPointer<UInt8>, count: Int
+        _ storage: [UInt8], replacing range: Range<Int>, with new: UnsafeBufferPointer<UInt8>,
+        gap: (start: Int, end: Int), newGap: Int
     ) -> [UInt8] {
-        var grown: [UInt8] = []
-        grown.reserveCapacity(room(for: count))
-        storage.withUnsafeBufferPointer { old in
-            grown.append(contentsOf: UnsafeBufferPointer(rebasing: old[..<range.lowerBound]))
-            grown.append(contentsOf: new)
-            grown.append(contentsOf: UnsafeBufferPointer(rebasing: old[range.upperBound...]))
+        let asked = storage.count - (gap.end - gap.start) + new.count - range.count + newGap
+        // glibc's malloc rounds a block (an array's 32-byte header and its bytes, and 8 bytes of
+        // its own) up to 16 bytes: the gap takes what the rounding adds, which the array would
+        // otherwise hold unused beyond its count. Only the room depends on this, never the bytes.
+        let count = (asked + 40 + 15) & ~15 - 40
+        let newGap = newGap + count - asked
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            storage.withUnsafeBufferPointer { old in
+                var at = buffer.baseAddress!
+                func put(_ piece: UnsafeBufferPointer<UInt8>) {
+                    if let base = piece.baseAddress, !piece.isEmpty { at.initialize(from: base, count: piece.count) }
+                    at += piece.count
+                }
+                func putGap() {
+                    at.initialize(repeating: 0, count: newGap)
+                    at += newGap
+                }
+                if range.upperBound <= gap.start {
+                    put(UnsafeBufferPointer(rebasing: old[..<range.lowerBound]))
+                    put(new)
+                    put(UnsafeBufferPointer(rebasing: old[range.upperBound..<gap.start]))
+                    putGap()
+                    put(UnsafeBufferPointer(rebasing: old[gap.end...]))
+                } else {
+                    put(UnsafeBufferPointer(rebasing: old[..<gap.start]))
+                    putGap()
+                    put(UnsafeBufferPointer(rebasing: old[gap.end..<range.lowerBound]))
+                    put(new)
+                    put(UnsafeBufferPointer(rebasing: old[range.upperBound...]))
+                }
+            }
+            initialized = count
         }
-        return grown
+    }
+
+    /// The state's bytes with a gap of `gap` bytes: a new buffer, or this one when its gap is that
+    /// long already. What a compaction trims to, and what a new state starts with.
+    mutating func withGap(_ gap: Int) {
+        let gapStart = slot(Self.gapSlot)
+        let gapEnd = slot(Self.obligationsSlot)
+        if gapEnd - gapStart == gap { return }
+        let body = storage.count - (gapEnd - gapStart)
+        storage = Self.grown(
+            storage, replacing: gapStart..<gapStart, with: UnsafeBufferPointer(start: nil, count: 0),
+            gap: (gapStart, gapEnd), newGap: gap)
+        setSlot(Self.obligationsSlot, gapStart + storage.count - body)
     }
 
     /// The capacity a state of `count` bytes is given when it grows or is trimmed: ``growthRoom(_:)`` more.
@@ -130,23 +233,28 @@ extension UserState {
     /// The room a state of `count` bytes grows by: a quarter, and at least 32 bytes.
     static func growthRoom(_ count: Int) -> Int { max(count / 4, 32) }
 
-    /// Whether a month close's compaction gives back a state's spare room: once it is more than
-    /// twice ``growthRoom(_:)``, which growth alone never leaves (malloc rounds a buffer up by
-    /// less than 16 bytes).
-    static func hasExcessRoom(count: Int, capacity: Int) -> Bool { capacity - count > 2 * growthRoom(count) }
+    /// Whether a month close's compaction gives back a state's spare room (``spareBytes``): once
+    /// it is more than twice ``growthRoom(_:)`` of the `count` bytes used, which growth alone
+    /// never leaves (malloc rounds a buffer up by less than 16 bytes).
+    static func hasExcessRoom(count: Int, spare: Int) -> Bool { spare > 2 * growthRoom(count) }
 
+    /// Moves the header offsets before the gap that are at or after `hi` by `delta`.
     @inline(__always)
-    mutating func shiftSlot(_ s: Int, from hi: Int, by delta: Int) {
-        let v = slot(s)
-        if v >= hi { setSlot(s, v + delta) }
+    mutating func shiftFrontSlots(from hi: Int, by delta: Int) {
+        for s in [Self.paymentsSlot, Self.lastPaymentSlot] {
+            let v = slot(s)
+            if v >= hi { setSlot(s, v + delta) }
+        }
     }
 
-    /// Replaces `lo..<hi` with what `encode` writes (at most `capacity` bytes), without a heap allocation.
-    mutating func replace(_ lo: Int, _ hi: Int, capacity: Int, _ encode: (inout PackedWriter) -> Void) {
+    /// Replaces `lo..<hi` with what `encode` writes (at most `capacity` bytes), without a heap
+    /// allocation, and returns where the new bytes start (see ``replace(_:_:with:)``).
+    @discardableResult
+    mutating func replace(_ lo: Int, _ hi: Int, capacity: Int, _ encode: (inout PackedWriter) -> Void) -> Int {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
             var w = PackedWriter(base: buffer.baseAddress!, capacity: capacity)
             encode(&w)
-            replace(lo, hi, with: UnsafeBufferPointer(start: buffer.baseAddress!, count: w.count))
+            return replace(lo, hi, with: UnsafeBufferPointer(start: buffer.baseAddress!, count: w.count))
         }
     }
 
@@ -156,14 +264,16 @@ extension UserState {
         replace(lo, hi, with: UnsafeBufferPointer(start: nil, count: 0))
     }
 
-    /// Rewrites the varint at `offset` (a section's or a list's count).
-    mutating func setVarint(at offset: Int, _ value: UInt64) {
+    /// Rewrites the varint at `offset` (a section's or a list's count) and returns where it now
+    /// starts (see ``replace(_:_:with:)``).
+    @discardableResult
+    mutating func setVarint(at offset: Int, _ value: UInt64) -> Int {
         let end = read { base in
             var r = PackedReader(base: base, offset: offset)
             r.skipVarint()
             return r.offset
         }
-        replace(offset, end, capacity: 10) { $0.varint(value) }
+        return replace(offset, end, capacity: 10) { $0.varint(value) }
     }
 
     /// The offset of the enrolments' count: right after the erasure cut.

@@ -55,7 +55,6 @@ public struct UserState: Sendable {
     /// An empty state whose history starts after `erasureCut`.
     public init(erasureCut: Instant?) {
         var w = ByteWriter(bytes: [])
-        w.bytes.reserveCapacity(64)
         w.bytes.append(contentsOf: repeatElement(0, count: UserState.headerSize))
         w.writeOptionalInstant(erasureCut)
         w.writeVarint(0)  // enrolments
@@ -66,7 +65,10 @@ public struct UserState: Sendable {
         w.writeVarint(0)
         storage = w.bytes
         setSlot(UserState.paymentsSlot, payments)
+        setSlot(UserState.gapSlot, obligations)
         setSlot(UserState.obligationsSlot, obligations)
+        // The room of the 64 bytes a new state used to reserve, in its gap.
+        withGap(max(64 - storage.count, 0))
     }
 
     init(storage: [UInt8]) {
@@ -225,6 +227,7 @@ public struct UserState: Sendable {
             f.spend12mMinor += r.int128()
             if approved > 0 { f.activeMonths12m += 1 }
         }
+        r.offset = UserState.obligationsStart(base)  // past the gap
 
         let horizon = tms - 730 * Instant.millisecondsPerDay
         var payLaterBalance: Int128 = 0
@@ -386,11 +389,9 @@ public struct UserState: Sendable {
             setVarint(at: enrolments.countStart, enrolments.count - UInt64(enrolments.last - 1))
         }
 
-        if UserState.hasExcessRoom(count: storage.count, capacity: storage.capacity) {
-            var trimmed = [UInt8]()
-            trimmed.reserveCapacity(UserState.room(for: storage.count))
-            trimmed.append(contentsOf: storage)
-            storage = trimmed
+        let used = usedBytes
+        if UserState.hasExcessRoom(count: used, spare: spareBytes) {
+            withGap(UserState.growthRoom(used))
         }
     }
 
@@ -424,7 +425,7 @@ public struct UserState: Sendable {
     }
 
     /// Approximate heap and inline bytes held, for capacity reports: the struct, the array's
-    /// header and its capacity.
+    /// header and its capacity (the gap included).
     public var approximateBytes: Int {
         MemoryLayout<UserState>.size + 32 + storage.capacity
     }
@@ -467,7 +468,7 @@ public struct UserState: Sendable {
             }
             if lastMonth == m {
                 // The common case: another payment in the newest month.
-                updatePayment(at: last, end: slot(UserState.obligationsSlot), amount: amount, approved: approved)
+                updatePayment(at: last, end: slot(UserState.gapSlot), amount: amount, approved: approved)
                 return
             }
         }
@@ -477,7 +478,7 @@ public struct UserState: Sendable {
             if last != 0 {
                 var tail = PackedReader(base: base, offset: last)
                 if tail.zigzag() < m {
-                    return (n, slot(UserState.obligationsSlot), 0, false)  // a new newest month
+                    return (n, slot(UserState.gapSlot), 0, false)  // a new newest month
                 }
             }
             for _ in 0..<n {
@@ -547,13 +548,13 @@ public struct UserState: Sendable {
         }
         if let found { return found }
         // The count first: a longer varint moves where the obligations start.
-        setVarint(at: obligationsStart, count + 1)
+        let countStart = setVarint(at: obligationsStart, count + 1)
         let position = read { base in
-            var r = PackedReader(base: base, offset: obligationsStart)
+            var r = PackedReader(base: base, offset: countStart)
             r.skipVarint()
             return r.offset
         }
-        replace(position, position, capacity: id.count + 24) { w in
+        let start = replace(position, position, capacity: id.count + 24) { w in
             w.bytes(id)
             w.optionalInstant(nil)
             w.zigzag(0)  // due_at
@@ -563,7 +564,7 @@ public struct UserState: Sendable {
             w.varint(0)  // movements
         }
         obligationFilter = filter | bit
-        return position
+        return start
     }
 
     /// Inserts a balance movement after those at or before `at`.
@@ -580,10 +581,11 @@ public struct UserState: Sendable {
             }
             return (o.movementCountStart, o.movementCount, r.offset)
         }
-        replace(position, position, capacity: 20) { w in
+        // After the gap, the bytes before the insertion move: the count with them.
+        let inserted = replace(position, position, capacity: 20) { w in
             w.zigzag(ms)
             w.zigzag(delta)
         }
-        setVarint(at: countStart, count + 1)
+        setVarint(at: countStart + (inserted - position), count + 1)
     }
 }
