@@ -177,9 +177,9 @@ extension Engine {
     /// The cursor erasures read the log's committed records through, made on the first and kept:
     /// it keeps its segment open and each segment's index loaded (the log only grows while the
     /// engine has it; recovery, which truncates, runs before). Its reads are small, 16 KiB: a
-    /// point read walks from the index entry before its record (64 KiB apart at most), and a
-    /// 64 KiB read per record, with a CRC-32C of every record passed, was most of an erasure's
-    /// time.
+    /// point read walks from the index entry before its record (16 KiB apart at most since
+    /// session 36, 64 KiB before), and a 64 KiB read per record, with a CRC-32C of every record
+    /// passed, was most of an erasure's time.
     func erasureCursor() throws -> EventLogCursor {
         if let erasureReads { return erasureReads }
         var small = log.configuration

@@ -12,8 +12,10 @@ public struct EventLogConfiguration: Sendable, Hashable {
     public var segmentSize: Int = 128 << 20
 
     /// Distance in bytes between entries of the sparse `.idx` file; smaller seeks faster,
-    /// larger keeps the index smaller. Default: 64 KiB.
-    public var indexInterval: Int = 64 << 10
+    /// larger keeps the index smaller (24 bytes an entry on disk, 16 in a reader's memory).
+    /// Default: 16 KiB, 0.15% of the log on disk: an erasure's point reads each walk from the
+    /// entry before their record, 8 KiB on average (32 KiB at the 64 KiB of sessions before 36).
+    public var indexInterval: Int = 16 << 10
 
     /// The largest payload accepted; a length field above it is read as garbage. Default: 16 MiB.
     public var maxRecordSize: Int = 16 << 20
