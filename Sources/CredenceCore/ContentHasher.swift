@@ -138,6 +138,11 @@ struct ContentHasher {
     }
 
     /// The digest of everything fed so far.
+    ///
+    /// Inlined: the JSON parser finalises every object member's hasher, and as a call each one
+    /// reloaded the hasher from memory and ran its two lanes' mixes in sequence before the parse
+    /// went on (13% of a decoding thread's samples).
+    @inline(__always)
     func finalize() -> ContentDigest {
         var a = self.a
         var b = self.b
