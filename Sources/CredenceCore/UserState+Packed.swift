@@ -180,10 +180,7 @@ extension UserState {
         gap: (start: Int, end: Int), newGap: Int
     ) -> [UInt8] {
         let asked = storage.count - (gap.end - gap.start) + new.count - range.count + newGap
-        // glibc's malloc rounds a block (an array's 32-byte header and its bytes, and 8 bytes of
-        // its own) up to 16 bytes: the gap takes what the rounding adds, which the array would
-        // otherwise hold unused beyond its count. Only the room depends on this, never the bytes.
-        let count = (asked + 40 + 15) & ~15 - 40
+        let count = fitted(asked)
         let newGap = newGap + count - asked
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             storage.withUnsafeBufferPointer { old in
@@ -214,8 +211,14 @@ extension UserState {
         }
     }
 
+    /// The length of a buffer of at least `count` bytes that fills its heap block. glibc's malloc
+    /// rounds a block (an array's 32-byte header and its bytes, and 8 bytes of its own) up to
+    /// 16 bytes: the gap takes what the rounding adds, which the array would otherwise hold
+    /// unused beyond its count. Only the room depends on this, never the bytes.
+    static func fitted(_ count: Int) -> Int { (count + 40 + 15) & ~15 - 40 }
+
     /// The state's bytes with a gap of `gap` bytes: a new buffer, or this one when its gap is that
-    /// long already. What a compaction trims to, and what a new state starts with.
+    /// long already: what a compaction trims to.
     mutating func withGap(_ gap: Int) {
         let gapStart = slot(Self.gapSlot)
         let gapEnd = slot(Self.obligationsSlot)

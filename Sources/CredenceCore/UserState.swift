@@ -52,23 +52,24 @@ public struct UserState: Sendable {
         }
     }
 
-    /// An empty state whose history starts after `erasureCut`.
+    /// An empty state whose history starts after `erasureCut`: the sections' counts, all zero,
+    /// in one buffer of about 64 bytes, the rest of it the gap.
     public init(erasureCut: Instant?) {
-        var w = ByteWriter(bytes: [])
-        w.bytes.append(contentsOf: repeatElement(0, count: UserState.headerSize))
-        w.writeOptionalInstant(erasureCut)
-        w.writeVarint(0)  // enrolments
-        w.writeVarint(0)  // limits
-        let payments = w.bytes.count
-        w.writeVarint(0)
-        let obligations = w.bytes.count
-        w.writeVarint(0)
-        storage = w.bytes
-        setSlot(UserState.paymentsSlot, payments)
-        setSlot(UserState.gapSlot, obligations)
-        setSlot(UserState.obligationsSlot, obligations)
-        // The room of the 64 bytes a new state used to reserve, in its gap.
-        withGap(max(64 - storage.count, 0))
+        let header = UserState.headerSize
+        let count = UserState.fitted(64)
+        var front = 0
+        storage = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            buffer.initialize(repeating: 0)  // the header, the counts and the gap
+            var w = PackedWriter(base: buffer.baseAddress! + header, capacity: count - header)
+            w.optionalInstant(erasureCut)
+            front = w.count
+            initialized = count
+        }
+        // Enrolments and limits (a zero count each), the payment months' count, the gap, and
+        // the obligations' count in the last byte.
+        setSlot(UserState.paymentsSlot, header + front + 2)
+        setSlot(UserState.gapSlot, header + front + 3)
+        setSlot(UserState.obligationsSlot, count - 1)
     }
 
     init(storage: [UInt8]) {
