@@ -252,6 +252,26 @@ extension Engine {
         }
     }
 
+    /// ``prefetch(_:)`` of the one section an event of `kind` reads: the last payment month for a
+    /// payment, the newest obligations for an obligation's events, neither for the others (their
+    /// marks are in the state's first lines). Asking for both for every event kept the line fill
+    /// buffers full: the look-ahead's own hints then stalled it.
+    @inline(__always)
+    static func prefetch(
+        _ sections: (lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer), kind: EventKind
+    ) {
+        switch kind {
+        case .payment:
+            if let p = sections.lastPayment { ccrc32c_prefetch(p) }
+        case .obligationOpened, .obligationAdjusted, .repayment, .obligationCancelled:
+            if let p = sections.obligations.baseAddress, sections.obligations.count > 0 {
+                ccrc32c_prefetch_bytes(p, sections.obligations.count)
+            }
+        case .userEnrolled, .userWithdrawn, .creditLimitSet:
+            break
+        }
+    }
+
     /// A line over the event limit: counted and dead-lettered with its first bytes, never decoded.
     func deadLetterTooLarge(_ line: UnsafeRawBufferPointer, _ position: SourcePosition) {
         counters.received += 1

@@ -245,8 +245,10 @@ extension Engine {
                         // come from their own array: matching `.event` on an item ahead copied all
                         // of it, four times an item, and those copies were 7% of the applying thread.
                         for step in 0...3 where i + max(step * Self.prefetchDistance, 4) < range.upperBound {
-                            let subject = chunk.subjects[i + max(step * Self.prefetchDistance, 4)]
-                            if subject != 0 { lookAhead(step, subject: subject) }
+                            let ahead = i + max(step * Self.prefetchDistance, 4)
+                            let subject = chunk.subjects[ahead]
+                            guard subject != 0 else { continue }
+                            lookAhead(step, subject: subject, kind: step == 0 ? chunk.kinds[ahead] : 0)
                         }
                         // The item itself, written by the opener on the other core: its first line
                         // was read at step 3, the rest are asked for now.
@@ -363,13 +365,14 @@ extension Engine {
     /// Asks the CPU for what applying a replayed event of `subject` reads, found without hashing
     /// an id or touching a string, `step` times `prefetchDistance` events ahead: 3, the subject's
     /// slot; 2, the slot's state entry and user id (``count(_:stats:)`` compares it); 1, the
-    /// state's array header and first line; 0 (4 events ahead), the last payment month and the newest
-    /// obligations, found from that line. Each step reads only what the one before asked for. A replay applies a
+    /// state's array header and first line; 0 (4 events ahead), the one section the event of
+    /// `kind` reads (the last payment month or the newest obligations, found from that line; see
+    /// ``prefetch(_:kind:)``). Each step reads only what the one before asked for. A replay applies a
     /// batch's events in order, and each of these was a miss to memory for most of them (the
     /// state alone 11% of the applying thread's samples with 30k users, and that thread bounds
     /// the replay).
     @inline(__always)
-    private func lookAhead(_ step: Int, subject: UInt64) {
+    private func lookAhead(_ step: Int, subject: UInt64, kind: UInt8) {
         // With shards, their threads fetch ahead themselves (``ShardAppliers``).
         guard shardAppliers == nil else { return }
         if step == 3 {
@@ -384,8 +387,9 @@ extension Engine {
             if let address = scoringState.stateAddress(atSlot: slot) {
                 ccrc32c_prefetch_bytes(address, UserState.headPrefetchBytes)
             }
-        } else {
-            Self.prefetch(scoringState.stateSections(atSlot: slot, obligationBytes: Self.obligationPrefetchBytes))
+        } else if let kind = EventKind(rawValue: kind) {
+            Self.prefetch(
+                scoringState.stateSections(atSlot: slot, obligationBytes: Self.obligationPrefetchBytes), kind: kind)
         }
     }
 

@@ -79,6 +79,10 @@ struct ReplayStage {
         var records: [Record] = []
         /// The opened events' plaintext, back to back: what their ``ScoredEvent`` spans count from.
         var plaintext: [UInt8] = []
+        /// The items' kinds, one each: an opened event's ``EventKind`` raw value, 0 for anything
+        /// else. The engine's look-ahead reads it to ask only for the part of the user's state
+        /// the event's apply reads (``Engine/prefetch(_:kind:)``).
+        var kinds: [UInt8] = []
     }
 
     enum Output: Sendable {
@@ -139,6 +143,7 @@ struct ReplayStage {
             self.subjects = []
             // A plaintext is its sealed bytes less their tag: room for all of them at once.
             chunk.plaintext.reserveCapacity(bytes.count)
+            chunk.kinds = [UInt8](repeating: 0, count: chunk.items.count)
             let sealed = self.sealed
             let failed = bytes.withUnsafeBytes { raw -> (index: Int, error: EngineError)? in
                 chunk.items.withUnsafeMutableBufferPointer { slots -> (index: Int, error: EngineError)? in
@@ -164,6 +169,7 @@ struct ReplayStage {
                                     into: &chunk.plaintext)
                                 var replayed = s.pointee.replayed
                                 replayed.event = event
+                                if let event { chunk.kinds[s.pointee.index] = event.kind.rawValue }
                                 slots[s.pointee.index] = .event(lsn: s.pointee.lsn, replayed)
                             } catch {
                                 return (s.pointee.index, error)
@@ -177,6 +183,7 @@ struct ReplayStage {
             // A failure cuts the items short: only the commits before it stand.
             chunk.items.removeSubrange(failed.index...)
             chunk.subjects.removeSubrange(failed.index...)
+            chunk.kinds.removeSubrange(failed.index...)
             chunk.commits.removeAll { $0 >= failed.index }
             return (chunk, failed.error)
         }
