@@ -150,7 +150,7 @@ extension Engine {
     /// - twice ahead, ``lookAhead(_:)``: its user's slot, and where their state and subject are
     ///   kept;
     /// - `prefetchDistance` ahead, ``prefetchUser(atSlot:)``: the state, the id and the key;
-    /// - half `prefetchDistance` ahead, ``prefetchStateSections(atSlot:)``: what the apply reads
+    /// - half `prefetchDistance` ahead, ``prefetchStateSections(atSlot:kind:)``: what the apply reads
     ///   past the state's first line.
     @inline(__always)
     func forEachLookingAhead<Element, E: Error>(
@@ -163,6 +163,9 @@ extension Engine {
             ccrc32c_prefetch_bytes(events.baseAddress! + k, MemoryLayout<Element>.stride)
         }
         var slots = [Int32](repeating: -1, count: count)
+        func prefetchSections(_ k: Int) {
+            if let kind = prepared(k)?.kind { prefetchStateSections(atSlot: slots[k], kind: kind) }
+        }
         for k in 0..<min(4 * distance, count) { prefetchEvent(k) }
         for k in 0..<min(3 * distance, count) { prefetchTables(prepared(k)) }
         for k in 0..<min(2 * distance, count) { slots[k] = lookAhead(prepared(k)) }
@@ -173,7 +176,7 @@ extension Engine {
             if i + 3 * distance < count { prefetchTables(prepared(i + 3 * distance)) }
             if i + 2 * distance < count { slots[i + 2 * distance] = lookAhead(prepared(i + 2 * distance)) }
             if i + distance < count { prefetchUser(atSlot: slots[i + distance]) }
-            if i + half < count { prefetchStateSections(atSlot: slots[i + half]) }
+            if i + half < count { prefetchSections(i + half) }
             try body(i, slots[i] >= 0 ? Int(slots[i]) : nil)
         }
     }
@@ -233,29 +236,23 @@ extension Engine {
 
     /// The look-ahead's fifth step, half `prefetchDistance` ahead, once the state's first line
     /// (its header) has come: asks for what the event's apply reads further in, the last payment
-    /// month and the newest obligations. Their first reads were misses: 33% of the obligation
-    /// lookup's samples on the obligations' count alone.
+    /// month or the newest obligations (``prefetch(_:kind:)``). Their first reads were misses: 33%
+    /// of the obligation lookup's samples on the obligations' count alone.
     @inline(__always)
-    func prefetchStateSections(atSlot slot: Int32) {
+    func prefetchStateSections(atSlot slot: Int32, kind: EventKind) {
         guard slot >= 0, shardAppliers == nil, Int(slot) < scoringState.userCount else { return }
-        Self.prefetch(scoringState.stateSections(atSlot: Int(slot), obligationBytes: Self.obligationPrefetchBytes))
+        Self.prefetch(
+            scoringState.stateSections(atSlot: Int(slot), obligationBytes: Self.obligationPrefetchBytes), kind: kind)
     }
 
     /// How much of a user's newest obligations the look-ahead asks for: four lines.
     static var obligationPrefetchBytes: Int { 256 }
 
-    @inline(__always)
-    static func prefetch(_ sections: (lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer)) {
-        if let p = sections.lastPayment { ccrc32c_prefetch(p) }
-        if let p = sections.obligations.baseAddress, sections.obligations.count > 0 {
-            ccrc32c_prefetch_bytes(p, sections.obligations.count)
-        }
-    }
-
-    /// ``prefetch(_:)`` of the one section an event of `kind` reads: the last payment month for a
-    /// payment, the newest obligations for an obligation's events, neither for the others (their
-    /// marks are in the state's first lines). Asking for both for every event kept the line fill
-    /// buffers full: the look-ahead's own hints then stalled it.
+    /// Asks for the one section of a user's state an event of `kind` reads: the last payment
+    /// month for a payment, the newest obligations for an obligation's events, neither for the
+    /// others (their marks are in the state's first lines). Both were asked for every event
+    /// until session 36, which kept the line fill buffers fuller: the look-ahead's own hints
+    /// then stalled it.
     @inline(__always)
     static func prefetch(
         _ sections: (lastPayment: UnsafeRawPointer?, obligations: UnsafeRawBufferPointer), kind: EventKind

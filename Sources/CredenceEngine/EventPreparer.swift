@@ -31,6 +31,9 @@ struct EventPreparer {
         var obligationKey: StableHash?
         var plaintextStart: Int
         var plaintextCount: Int
+        /// The event's kind: the engine's look-ahead asks for the part of the user's state its
+        /// apply reads (``Engine/prefetch(_:kind:)``).
+        var kind: EventKind
 
         /// The parts with the plaintext in `plaintexts` (the chunk's buffer).
         func prepared(in plaintexts: UnsafeRawBufferPointer) -> PreparedEvent {
@@ -62,7 +65,7 @@ struct EventPreparer {
         return Parts(
             idHash: StableHash.of(event.eventID), userHash: StableHash.of(event.userID), obligationKey: key,
             plaintextStart: start,
-            plaintextCount: plaintexts.count - start)
+            plaintextCount: plaintexts.count - start, kind: event.kind)
     }
 
     /// HMAC-SHA256 of `user`, a zero byte and `obligation`, under the directory's identifier
