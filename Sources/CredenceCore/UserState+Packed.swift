@@ -119,7 +119,7 @@ extension UserState {
     /// new bytes. A range after the gap (`lo >= obligationsStart`) ends where it ended: the bytes
     /// from the gap's end to `lo` move the other way, so an offset the caller holds between them
     /// moves by `returned - lo` too. When the gap is too small, the state moves to a new buffer
-    /// with ``room(for:)``, not the array's doubling, and the room goes into the gap.
+    /// with ``growthRoom(_:)`` more, not the array's doubling, and the room goes into the gap.
     @discardableResult
     mutating func replace(_ lo: Int, _ hi: Int, with new: UnsafeBufferPointer<UInt8>) -> Int {
         let delta = new.count - (hi - lo)
@@ -230,9 +230,6 @@ extension UserState {
         setSlot(Self.obligationsSlot, gapStart + storage.count - body)
     }
 
-    /// The capacity a state of `count` bytes is given when it grows or is trimmed: ``growthRoom(_:)`` more.
-    static func room(for count: Int) -> Int { count + growthRoom(count) }
-
     /// The room a state of `count` bytes grows by: a quarter, and at least 32 bytes.
     static func growthRoom(_ count: Int) -> Int { max(count / 4, 32) }
 
@@ -244,10 +241,10 @@ extension UserState {
     /// Moves the header offsets before the gap that are at or after `hi` by `delta`.
     @inline(__always)
     mutating func shiftFrontSlots(from hi: Int, by delta: Int) {
-        for s in [Self.paymentsSlot, Self.lastPaymentSlot] {
-            let v = slot(s)
-            if v >= hi { setSlot(s, v + delta) }
-        }
+        let payments = slot(Self.paymentsSlot)
+        if payments >= hi { setSlot(Self.paymentsSlot, payments + delta) }
+        let last = slot(Self.lastPaymentSlot)
+        if last >= hi { setSlot(Self.lastPaymentSlot, last + delta) }
     }
 
     /// Replaces `lo..<hi` with what `encode` writes (at most `capacity` bytes), without a heap

@@ -346,7 +346,8 @@ public struct UserState: Sendable {
 
     /// Drops what no snapshot at or after `end(month)` can see any more: payment months before
     /// `month - 11`, and credit limits superseded before `end(month - 1)`. Then gives back the
-    /// spare room beyond twice what growth gives it, keeping that much (``room(for:)``).
+    /// spare room beyond twice what growth gives it, keeping that much in its gap
+    /// (``growthRoom(_:)``).
     public mutating func compact(keeping month: Month, offset: UTCOffset) {
         let first = Int64(month.advanced(by: -11).index)
         let paymentsStart = slot(UserState.paymentsSlot)

@@ -248,7 +248,8 @@ extension Engine {
                             let ahead = i + max(step * Self.prefetchDistance, 4)
                             let subject = chunk.subjects[ahead]
                             guard subject != 0 else { continue }
-                            lookAhead(step, subject: subject, kind: step == 0 ? chunk.kinds[ahead] : 0)
+                            let kind = step == 0 ? EventKind(rawValue: chunk.kinds[ahead]) : nil
+                            lookAhead(step, subject: subject, kind: kind)
                         }
                         // The item itself, written by the opener on the other core: its first line
                         // was read at step 3, the rest are asked for now.
@@ -372,7 +373,7 @@ extension Engine {
     /// state alone 11% of the applying thread's samples with 30k users, and that thread bounds
     /// the replay).
     @inline(__always)
-    private func lookAhead(_ step: Int, subject: UInt64, kind: UInt8) {
+    private func lookAhead(_ step: Int, subject: UInt64, kind: EventKind?) {
         // With shards, their threads fetch ahead themselves (``ShardAppliers``).
         guard shardAppliers == nil else { return }
         if step == 3 {
@@ -387,7 +388,7 @@ extension Engine {
             if let address = scoringState.stateAddress(atSlot: slot) {
                 ccrc32c_prefetch_bytes(address, UserState.headPrefetchBytes)
             }
-        } else if let kind = EventKind(rawValue: kind) {
+        } else if let kind {
             Self.prefetch(
                 scoringState.stateSections(atSlot: slot, obligationBytes: Self.obligationPrefetchBytes), kind: kind)
         }
