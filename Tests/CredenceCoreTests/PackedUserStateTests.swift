@@ -376,6 +376,24 @@ import Testing
         #expect(moves <= 8, "reallocated in \(moves) of the last 24 months")
     }
 
+    /// Byte strings compare equal exactly when every byte and the length agree, whichever byte
+    /// differs (the last is compared first).
+    @Test func bytesEqualComparesEveryByte() {
+        func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in bytesEqual(a, b) } }
+        }
+        let id = Array("qx123456".utf8)
+        #expect(equal(id, id))
+        #expect(equal([], []))
+        #expect(!equal(id, []))
+        #expect(!equal(id, Array("qx12345".utf8)))
+        for i in id.indices {
+            var other = id
+            other[i] ^= 1
+            #expect(!equal(id, other), "byte \(i)")
+        }
+    }
+
     /// Skipping varints a word at a time lands where skipping them one by one does: every count
     /// from each start, varints of 1 to 10 bytes mixed, up to the buffer's last byte (where the
     /// word reads stop and the byte loop finishes).
