@@ -1,5 +1,6 @@
 import ArgumentParser
 import CredenceKafka
+import CredenceServer
 import Foundation
 import Logging
 
@@ -49,11 +50,7 @@ struct KafkaConnectionOptions: ParsableArguments {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler(label: label, level: level) }
         var logger = Logger(label: "credence")
         logger.logLevel = level
         return logger

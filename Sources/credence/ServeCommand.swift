@@ -52,11 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         // Only the executable bootstraps logging and metrics.
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler(label: label, level: level) }
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         var logger = Logger(label: "credence")
